@@ -1,0 +1,118 @@
+"""The patients of one replication, drawn up front in numpy batches from named streams.
+
+Everything random about a patient is here, before the model runs: referral time, weight,
+outpatient eligibility, risk factors, time on therapy, and the
+uniforms and normals behind every toxicity. Patient i of replication r gets the same draws in
+every strategy (common random numbers); strategies change probabilities, never draws.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.scenario import Scenario
+from sim.streams import replication_streams
+
+HOURS_PER_WEEK = 168.0
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """Columns of per-patient draws; arrays of shape (n,) or (n, max_doses)."""
+
+    referral: np.ndarray          # hours
+    weight_kg: np.ndarray
+    eligible: np.ndarray          # bool: caregiver and distance allow outpatient monitoring
+    risk_factors: dict[str, np.ndarray]
+    high_risk: np.ndarray         # bool
+    therapy_hours: np.ndarray     # time on therapy from the first dose
+    crs_patient_u: np.ndarray     # (n,)
+    crs_dose_u: np.ndarray        # (n, K_crs)
+    crs_grade_u: np.ndarray       # (n, D)
+    crs_onset_z: np.ndarray       # (n, D) standard normal
+    crs_duration_z: np.ndarray    # (n, D)
+    icans_patient_u: np.ndarray
+    icans_dose_u: np.ndarray
+    icans_grade_u: np.ndarray
+    icans_onset_z: np.ndarray
+    icans_duration_z: np.ndarray
+    toci_u: np.ndarray            # (n, D, 4): CRS give / repeat, ICANS give / repeat
+
+    @property
+    def n(self) -> int:
+        return int(self.referral.shape[0])
+
+    @property
+    def max_doses(self) -> int:
+        return int(self.crs_grade_u.shape[1])
+
+
+def max_doses(s: Scenario) -> int:
+    """Upper bound on doses any patient can receive within the simulated time."""
+    total_days = s.total_weeks * 7
+    n = 0
+    for block in s.drug.schedule:
+        if block.count:
+            n += block.count
+        else:
+            n += total_days // block.gap_days + 1
+    return max(1, min(n, total_days + 1))
+
+
+def referral_times(rate_per_week: float, growth_per_year: float, until_hours: float,
+                   rng: np.random.Generator) -> np.ndarray:
+    """Poisson referrals (optionally growing exponentially) by time-transforming a unit-rate process.
+
+    Drawing unit-rate gaps and mapping them through the inverse cumulative rate keeps the k-th
+    referral tied to the k-th draw, so a change of rate moves referrals rather than reshuffling them.
+    """
+    if rate_per_week <= 0 or until_hours <= 0:
+        return np.empty(0)
+    lam = rate_per_week / HOURS_PER_WEEK
+    c = math.log1p(growth_per_year) / (52.0 * HOURS_PER_WEEK)
+    total = lam * until_hours if c == 0 else lam * math.expm1(c * until_hours) / c
+    n_guess = int(total + 10 * math.sqrt(total) + 20)
+    cum = np.cumsum(rng.exponential(1.0, size=n_guess))
+    while cum[-1] < total:  # rare: extend the batch
+        cum = np.concatenate([cum, cum[-1] + np.cumsum(rng.exponential(1.0, size=n_guess))])
+    cum = cum[cum < total]
+    return cum / lam if c == 0 else np.log1p(c * cum / lam) / c
+
+
+def draw(s: Scenario, replication: int) -> Cohort:
+    """Draw the cohort of replication ``replication`` of scenario ``s``."""
+    rng = replication_streams(s.run.seed, replication)
+    until = (s.run.warmup_weeks + s.run.horizon_weeks) * HOURS_PER_WEEK
+    referral = referral_times(s.demand.patients_per_week, s.demand.growth_per_year, until, rng["arrivals"])
+    n = referral.shape[0]
+    d = max_doses(s)
+    pop = s.population
+    weight = np.clip(rng["weight"].normal(pop.weight_kg_mean.value, pop.weight_kg_sd.value, n), 30.0, 250.0)
+    eligible = rng["eligibility"].random(n) < pop.outpatient_eligible.value
+    factor_u = rng["risk_factors"].random((n, len(pop.risk_factors)))
+    factors = {name: factor_u[:, j] < prev.value for j, (name, prev) in enumerate(pop.risk_factors.items())}
+    high = np.zeros(n, dtype=bool)
+    for name in pop.high_risk_if:
+        high |= factors[name]
+    median_h = s.drug.time_on_therapy_median_days.value * 24.0
+    therapy = rng["therapy"].exponential(median_h / math.log(2.0), n)
+    k_crs = len(s.drug.crs.by_dose.value) if s.drug.crs.by_dose else 1
+    k_icans = len(s.drug.icans.by_dose.value) if s.drug.icans.by_dose else 1
+    return Cohort(
+        referral=referral, weight_kg=weight, eligible=eligible, risk_factors=factors, high_risk=high,
+        therapy_hours=therapy,
+        crs_patient_u=rng["crs_patient"].random(n),
+        crs_dose_u=rng["crs_dose"].random((n, k_crs)),
+        crs_grade_u=rng["crs_grade"].random((n, d)),
+        crs_onset_z=rng["crs_onset"].standard_normal((n, d)),
+        crs_duration_z=rng["crs_duration"].standard_normal((n, d)),
+        icans_patient_u=rng["icans_patient"].random(n),
+        icans_dose_u=rng["icans_dose"].random((n, k_icans)),
+        icans_grade_u=rng["icans_grade"].random((n, d)),
+        icans_onset_z=rng["icans_onset"].standard_normal((n, d)),
+        icans_duration_z=rng["icans_duration"].standard_normal((n, d)),
+        toci_u=rng["toci"].random((n, d, 4)),
+    )

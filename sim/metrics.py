@@ -1,0 +1,133 @@
+"""KPIs of one replication, from its run log. Statistics cover the window after warm-up only.
+
+Utilisation is occupied time over available time: opening hours for chairs, all hours for beds.
+
+Counts (ED visits, admissions, doses) are events inside the window; rates are per patient who
+started treatment inside the window, counting the toxicity after every dose that patient was
+given (follow-up weeks after the window let late starters' step-up doses be seen).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.runlog import DIVERTED, RunLog
+from sim.scenario import RESOURCES, Scenario
+
+KPI_COLUMNS = (
+    "replication", "patients_referred", "patients_started", "patients_diverted", "doses_given",
+    "doses_postponed", "p_dose_postponed", "days_referral_to_first_dose_mean", "crs_rate",
+    "crs_grade3plus_rate", "icans_rate", "ed_visits", "unplanned_ward_admissions", "icu_admissions",
+    "icu_bed_days", "icu_boarding_hours", "ward_bed_days", "observation_bed_days", "chair_hours",
+    "toci_doses", "toci_mg", "cost_total", "cost_per_patient_started",
+) + tuple(f"util_{r}" for r in RESOURCES) + tuple(f"peak_{r}" for r in RESOURCES) \
+  + tuple(f"wait_{r}_hours_mean" for r in RESOURCES)
+
+
+def _ratio(num: float, den: float) -> float:
+    """num / den, and 0 when nothing happened (zero demand gives zeros, not NaN)."""
+    return float(num) / float(den) if den else 0.0
+
+
+def step_area(times: list[float], levels: list[int], t0: float, t1: float) -> float:
+    """Integral over [t0, t1) of a step function that is ``levels[j]`` from ``times[j]`` on."""
+    t = np.asarray(times, dtype=float)
+    lv = np.asarray(levels, dtype=float)
+    cum = np.concatenate([[0.0], np.cumsum(lv[:-1] * np.diff(t))])
+    def area_at(x: float) -> float:
+        j = int(np.searchsorted(t, x, side="right")) - 1
+        if j < 0:
+            return 0.0
+        return float(cum[j] + lv[j] * (x - t[j]))
+    return area_at(t1) - area_at(t0)
+
+
+def hourly_mean(times: list[float], levels: list[int], t0: float, n_hours: int) -> np.ndarray:
+    """Mean occupancy in each hour [t0 + h, t0 + h + 1), h = 0..n_hours-1."""
+    t = np.asarray(times, dtype=float)
+    lv = np.asarray(levels, dtype=float)
+    cum = np.concatenate([[0.0], np.cumsum(lv[:-1] * np.diff(t))])
+    edges = t0 + np.arange(n_hours + 1, dtype=float)
+    j = np.searchsorted(t, edges, side="right") - 1
+    area = np.where(j >= 0, cum[np.maximum(j, 0)] + lv[np.maximum(j, 0)] * (edges - t[np.maximum(j, 0)]), 0.0)
+    return np.diff(area)
+
+
+def peak(times: list[float], levels: list[int], t0: float, t1: float) -> int:
+    """Highest occupancy reached at any instant in [t0, t1)."""
+    t = np.asarray(times, dtype=float)
+    lv = np.asarray(levels)
+    j0 = int(np.searchsorted(t, t0, side="right")) - 1
+    j1 = int(np.searchsorted(t, t1, side="left"))
+    return int(lv[max(j0, 0):max(j1, j0 + 1)].max())
+
+
+def summarise(log: RunLog, s: Scenario, replication: int = 0) -> dict[str, float]:
+    """The KPI row of one replication (column names as in :data:`KPI_COLUMNS`)."""
+    w0, w1 = log.window
+    span = w1 - w0
+    inside = lambda x: (x >= w0) & (x < w1)  # noqa: E731
+    started = inside(log.first_dose)
+    n_started = int(started.sum())
+    given_in = inside(log.dose_time)
+    doses = int(given_in.sum())
+    postponed = int((given_in & (log.dose_postponed > 0)).sum())
+    crs_any = (log.crs_grade > 0).any(axis=1)
+    crs_g3 = (log.crs_grade >= 3).any(axis=1)
+    icans_any = (log.icans_grade > 0).any(axis=1)
+    ed = np.asarray(log.ed_visits)
+    ward = np.asarray(log.unplanned_ward)
+    icu = np.asarray(log.icu_admissions)
+    board = np.asarray(log.icu_boarding).reshape(-1, 2)
+    toci = np.asarray(log.toci).reshape(-1, 3)
+    toci_in = inside(toci[:, 0])
+    toci_doses = float(toci[toci_in, 1].sum())
+    toci_mg = float((toci[toci_in, 1] * toci[toci_in, 2]).sum())
+    row: dict[str, float] = {
+        "replication": replication,
+        "patients_referred": int(inside(log.referral).sum()),
+        "patients_started": n_started,
+        "patients_diverted": int(((log.status == DIVERTED) & inside(log.left_at)).sum()),
+        "doses_given": doses,
+        "doses_postponed": postponed,
+        "p_dose_postponed": _ratio(postponed, doses),
+        "days_referral_to_first_dose_mean": float(np.mean((log.first_dose[started] - log.referral[started]) / 24.0))
+        if n_started else 0.0,
+        "crs_rate": _ratio((crs_any & started).sum(), n_started),
+        "crs_grade3plus_rate": _ratio((crs_g3 & started).sum(), n_started),
+        "icans_rate": _ratio((icans_any & started).sum(), n_started),
+        "ed_visits": int(inside(ed).sum()),
+        "unplanned_ward_admissions": int(inside(ward).sum()),
+        "icu_admissions": int(inside(icu).sum()),
+        "icu_boarding_hours": float(board[inside(board[:, 0]), 1].sum()),
+        "toci_doses": toci_doses,
+        "toci_mg": toci_mg,
+    }
+    area = {r: step_area(log.pools[r][0], log.pools[r][1], w0, w1) for r in RESOURCES}
+    row["icu_bed_days"] = area["icu_beds"] / 24.0
+    row["ward_bed_days"] = area["ward_beds"] / 24.0
+    row["observation_bed_days"] = area["observation_beds"] / 24.0
+    row["chair_hours"] = area["chairs"]
+    c = s.costs
+    cost = (row["ward_bed_days"] * c.ward_day.value + row["observation_bed_days"] * c.observation_day.value
+            + row["icu_bed_days"] * c.icu_day.value + row["ed_visits"] * c.ed_visit.value
+            + row["chair_hours"] * c.chair_hour.value + toci_mg * c.tocilizumab_per_mg.value)
+    row["cost_total"] = cost
+    row["cost_per_patient_started"] = _ratio(cost, n_started)
+    for r in RESOURCES:
+        times, levels, wait_t, wait_h = log.pools[r]
+        # chairs are only there while the centre is open; beds and bays around the clock
+        available = log.open_hours if r == "chairs" else span
+        row[f"util_{r}"] = _ratio(area[r], log.capacity[r] * available)
+        row[f"peak_{r}"] = peak(times, levels, w0, w1)
+        wt = np.asarray(wait_t)
+        row[f"wait_{r}_hours_mean"] = float(np.mean(np.asarray(wait_h)[inside(wt)])) if inside(wt).any() else 0.0
+    return {k: row[k] for k in KPI_COLUMNS}
+
+
+def occupancy(log: RunLog) -> np.ndarray:
+    """Hourly mean occupancy over the window, shape (hours, resources) in :data:`RESOURCES` order."""
+    w0, w1 = log.window
+    n_hours = int(round(w1 - w0))
+    return np.stack([hourly_mean(log.pools[r][0], log.pools[r][1], w0, n_hours) for r in RESOURCES],
+                    axis=1).astype(np.float32)

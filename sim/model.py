@@ -1,0 +1,427 @@
+"""The step-up dosing pathway as a SimPy process per patient (DESIGN.md, steps 1-6).
+
+SimPy is used here and only here. Everything random was drawn in :mod:`sim.cohort`; this module
+turns draws into events. A patient's toxicities for a dose are known when the dose is given, so
+the patient's process simply sleeps until the next onset or the end of its current stay, whichever
+comes first: no interrupts, and a handful of events per dose.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+
+import numpy as np
+import simpy
+
+from sim.calendar import Calendar
+from sim.cohort import HOURS_PER_WEEK, Cohort
+from sim.resources import Ledger, Pool
+from sim.runlog import DIVERTED, LEFT, ON_TREATMENT, PLACE_CODES, RunLog
+from sim.scenario import PLACE_RESOURCE, RESOURCES, Scenario, dose_requirements
+from sim.toxicity import dose_pattern, grades, lognormal
+
+HOME, CHAIR, OBS, WARD, ICU, ED = range(6)
+LEVEL = (0, 0, 0, 1, 2, 0)           # care level each location provides
+CRS, ICANS = 0, 1
+PLACE_LOC = {"ward": WARD, "observation": OBS, "clinic": CHAIR, "home": CHAIR}
+INF = math.inf
+
+
+class _Patient:
+    __slots__ = ("i", "loc", "pool", "planned_until", "ward_until", "icu_until", "pending",
+                 "held_until", "after_tox", "discontinued", "had_g3", "start", "hold")
+
+    def __init__(self, i: int):
+        self.i = i
+        self.loc = HOME
+        self.pool: Pool | None = None
+        self.planned_until = 0.0
+        self.ward_until = 0.0
+        self.icu_until = 0.0
+        self.pending: list[tuple[float, int, int, float, int]] = []  # (onset, kind, grade, duration, toci doses)
+        self.held_until = 0.0
+        self.after_tox = 0.0
+        self.discontinued = False
+        self.had_g3 = [False, False]
+        self.start = INF
+        self.hold: tuple[str, list[float]] | None = None  # slot held for the next dose
+
+
+class Model:
+    """One replication: a scenario, a cohort, pools, ledgers and the run log."""
+
+    def __init__(self, scenario: Scenario, cohort: Cohort):
+        s = self.s = scenario
+        self.c = cohort
+        self.env = simpy.Environment()
+        cap = s.capacity
+        self.pools = {name: Pool(self.env, name, getattr(cap, name)) for name in RESOURCES}
+        self.ledgers = {
+            "chairs": Ledger(cap.chairs),
+            "observation_beds": Ledger(cap.observation_beds),
+            "ward_beds": Ledger(max(0, cap.ward_beds - s.booking.ward_beds_reserved_for_unplanned)),
+        }
+        total_days = s.total_weeks * 7
+        self.end_time = total_days * 24.0
+        self.referrals_end = (s.run.warmup_weeks + s.run.horizon_weeks) * HOURS_PER_WEEK
+        self.cal = Calendar(s.calendar, total_days)
+        d = self.D = cohort.max_doses
+        req = dose_requirements(s.drug, d)
+        self.n_defined = len(req)
+        self.req_hours = [r[1] for r in req]
+        self.hydration = [r[2] for r in req]
+        self.gap = [r[3] for r in req]
+        self.window = [s.drug.schedule[r[0]].window_days for r in req]
+        self.step_up = s.drug.step_up_doses
+        ch = s.drug.chair
+        self.premed = ch.premedication_hours.value
+        self.infusion = ch.infusion_hours.value
+        self.hydration_h = ch.hydration_hours.value
+        self.pro_hours = s.strategy.prophylaxis.chair_hours.value if s.strategy.prophylaxis else 0.0
+        self.admission_window = s.calendar.admission_window_hours
+        self.max_start_delay = s.calendar.max_start_delay_days
+        self.lead_days = s.calendar.lead_time_days
+        self.ed_hours = s.operations.ed_hours.value
+        self.step_down = s.operations.icu_step_down_ward_hours.value
+        self.rules = (s.drug.management.crs, s.drug.management.icans)
+        self.rule_setting = [[r.setting for r in rules] for rules in self.rules]
+        self._plan_cache: dict[tuple, tuple] = {}
+        # The hot loop reads and writes plain lists; numpy arrays are built once at the end.
+        n = cohort.n
+        self.referral = cohort.referral.tolist()
+        self.therapy = cohort.therapy_hours.tolist()
+        self.high_risk = cohort.high_risk.tolist()
+        self.eligible = cohort.eligible.tolist()
+        self.dose_time = [math.nan] * (n * d)
+        self.dose_place = [0] * (n * d)
+        self.dose_postponed = [0] * (n * d)
+        self.first_dose = [math.nan] * n
+        self.left_at = [math.nan] * n
+        self.status = [0] * n
+        self.discontinued = [False] * n
+        window = (s.run.warmup_weeks * HOURS_PER_WEEK, self.referrals_end)
+        open_hours = sum(self.cal.closes(day) - self.cal.opens(day)
+                         for day in range(int(window[0] // 24), int(window[1] // 24)) if self.cal.is_open[day])
+        self.log = RunLog(n=cohort.n, max_doses=d, window=window, end_time=self.end_time, open_hours=open_hours,
+                          capacity={k: getattr(cap, k) for k in RESOURCES}, referral=cohort.referral)
+        self._draw_toxicity()
+
+    # ----------------------------------------------------------------- toxicity, vectorised up front
+    def _draw_toxicity(self) -> None:
+        s, c = self.s, self.c
+        n, d = c.n, self.D
+        pro = s.strategy.prophylaxis
+        gets_pro = np.zeros(n, dtype=bool) if pro is None else (
+            np.ones(n, dtype=bool) if pro.patients == "all" else c.high_risk.copy())
+        self.gets_pro_list = gets_pro.tolist()
+        eff = s.drug.prophylaxis
+        mg = np.minimum(s.tocilizumab.mg_per_kg.value * c.weight_kg, s.tocilizumab.max_mg.value)
+        self.toci_mg = mg.tolist()
+        self.grade = []
+        self.onset = []
+        self.duration = []
+        self.toci_n = []
+        for kind, tox, rr, pu, du, gu, oz, dz, tcol in (
+                (CRS, s.drug.crs, eff.crs_relative_risk.value, c.crs_patient_u, c.crs_dose_u,
+                 c.crs_grade_u, c.crs_onset_z, c.crs_duration_z, 0),
+                (ICANS, s.drug.icans, eff.icans_relative_risk.value, c.icans_patient_u, c.icans_dose_u,
+                 c.icans_grade_u, c.icans_onset_z, c.icans_duration_z, 2)):
+            p = np.minimum(tox.rate.value * np.where(gets_pro, rr, 1.0), 1.0)
+            # onset_from = "treatment_start" is an event tied to dose 1 with its onset counted from it
+            shares = tox.by_dose.value if tox.by_dose is not None else None
+            pattern = dose_pattern(pu < p, shares, du)
+            g = np.zeros((n, d), dtype=np.int8)
+            k = min(pattern.shape[1], d)
+            g[:, :k] = np.where(pattern[:, :k], grades(tox.grade_mix.value, gu[:, :k]), 0)
+            onset = lognormal(tox.onset_median_hours.value, tox.onset_sigma.value, oz)
+            dur = lognormal(tox.duration_median_hours.value, tox.duration_sigma.value, dz)
+            p_toci = np.array([0.0] + [r.tocilizumab_probability.value for r in self.rules[kind]])
+            given = c.toci_u[:, :, tcol] < p_toci[g]
+            r = s.tocilizumab.repeat_probability.value
+            extra = np.zeros((n, d), dtype=np.int64)
+            if r > 0:
+                with np.errstate(divide="ignore"):
+                    extra = np.floor(np.log(c.toci_u[:, :, tcol + 1]) / math.log(r)) if r < 1 else np.full((n, d), 99.0)
+                extra = np.minimum(extra, s.tocilizumab.max_doses - 1).astype(np.int64)
+            self.grade.append(g.tolist())
+            self.onset.append(onset.tolist())
+            self.duration.append(dur.tolist())
+            self.toci_n.append(np.where(given, 1 + extra, 0).tolist())
+
+    # ----------------------------------------------------------------- booking
+    def _book(self, res: str, length: float, day: int, last_day: int, first: bool, bed: bool):
+        """Earliest free slot from ``day`` on, as (day, start, latest start, booking); None past ``last_day``.
+
+        The earliest day with room wins; within the day, :meth:`Ledger.first_fit` packs stays back
+        to back on individual places so short chair visits do not fragment the day long ones need.
+        """
+        cal, ledger, now = self.cal, self.ledgers[res], self.env.now
+        nxt = cal.next_start_day if first else cal.next_open_day
+        while True:
+            day = nxt(day)
+            if day < 0 or day > last_day:
+                return None
+            lo = max(cal.opens(day), now)
+            hi = cal.opens(day) + self.admission_window if bed else cal.closes(day) - length
+            if lo <= hi:
+                fit = ledger.first_fit(lo, hi, length)
+                if fit is not None:
+                    t, place = fit
+                    return day, t, hi, ledger.book(t, t + length, place)
+            day += 1
+
+    # ----------------------------------------------------------------- patient pathway
+    def _plan(self, i: int, k: int, high: bool, eligible: bool, after_tox: float):
+        """Where dose k goes and for how long: (place, hours before infusion, resource, stay, is a bed, prophylaxis)."""
+        pro_patient = self.gets_pro_list[i]
+        key = (k, high, eligible, after_tox, pro_patient)
+        plan = self._plan_cache.get(key)
+        if plan is None:
+            after = after_tox > self.req_hours[k]
+            place, hours = self.s.strategy.place_for(k + 1, after_tox if after else self.req_hours[k],
+                                                     high, eligible, after)
+            pro = pro_patient and self.s.strategy.gives_prophylaxis(k + 1, high)
+            pre = self.premed + (self.pro_hours if pro else 0.0)
+            infusion = self.infusion + (self.hydration_h if self.hydration[k] else 0.0)
+            length = pre + (max(hours, infusion) if place != "home" else infusion)
+            plan = self._plan_cache[key] = (place, pre, PLACE_RESOURCE[place], length,
+                                            place in ("ward", "observation"), pro)
+        return plan
+
+    def _therapy_over(self, i: int, k: int, start: float, day: int) -> bool:
+        return k >= self.step_up and self.cal.opens(day) > start + self.therapy[i]
+
+    def _hold_next(self, p: _Patient, k: int, day: int, high: bool, eligible: bool) -> None:
+        """Hold a slot for step-up dose k + 1 as soon as dose k is booked on ``day``.
+
+        Centres book a step-up sequence together; booking each dose only after the previous one
+        would let newly referred patients take the beds the next dose needs. The hold is given
+        back when dose k + 1 is planned and re-booked at once, so it can only help that dose.
+        """
+        self._drop_hold(p)
+        k1 = k + 1
+        if k1 >= min(self.step_up, self.n_defined):
+            return  # maintenance doses are booked a full dose interval ahead anyway
+        _, _, res, length, bed, _ = self._plan(p.i, k1, high, eligible, 0.0)
+        due = day + self.gap[k1]
+        last = max(day + self.window[k1], self.cal.next_open_day(due))
+        booked = self._book(res, length, due, last, False, bed)
+        if booked is not None:
+            p.hold = (res, booked[3])
+
+    def _drop_hold(self, p: _Patient) -> None:
+        if p.hold is not None:
+            self.ledgers[p.hold[0]].cancel(p.hold[1])
+            p.hold = None
+
+    def patient(self, i: int):
+        env, c, log, cal = self.env, self.c, self.log, self.cal
+        yield env.timeout(self.referral[i])
+        p = _Patient(i)
+        high, eligible = self.high_risk[i], self.eligible[i]
+        due = int(env.now // 24) + self.lead_days
+        window_day = due
+        not_before = 0
+        k = 0
+        while k < self.n_defined and not p.discontinued:
+            place, pre, res, length, bed, pro = self._plan(i, k, high, eligible, p.after_tox)
+            hold_day = int(p.held_until // 24) + 1 if p.held_until > 0 else 0
+            today = int(env.now // 24)
+            bookable_day = today if env.now <= cal.opens(today) else today + 1  # no same-day booking once open
+            first_day = max(due, hold_day, bookable_day)
+            first_ok = (cal.next_start_day if k == 0 else cal.next_open_day)(first_day)
+            if first_ok >= 0 and self._therapy_over(i, k, p.start, first_ok):
+                break
+            last_day = first_ok + self.max_start_delay if k == 0 else cal.n_days
+            self._drop_hold(p)
+            booked = self._book(res, length, max(first_day, not_before), last_day, k == 0, bed)
+            if booked is None:
+                if k == 0:
+                    self.status[i] = DIVERTED
+                    self.left_at[i] = env.now
+                    return
+                break
+            day, start, deadline, iv = booked
+            self._hold_next(p, k, day, high, eligible)
+            if p.pending and p.pending[0][0] < start:
+                # a toxicity at home comes first: give the slots back, manage it, then plan again
+                self.ledgers[res].cancel(iv)
+                self._drop_hold(p)
+                yield from self._home_event(p)
+                continue
+            yield env.timeout(start - env.now)
+            pool = self.pools[res]
+            ev = pool.request()
+            if ev is not None:
+                asked = env.now
+                yield ev | env.timeout(max(deadline, asked) - asked)
+                pool.record_wait(asked, env.now - asked)
+                if not ev.triggered:
+                    # booked, but the place is still taken (an overrun or an emergency): next day
+                    pool.cancel(ev)
+                    self.ledgers[res].cancel(iv)
+                    not_before = day + 1
+                    continue
+            else:
+                pool.record_wait(env.now, 0.0)
+            t0 = env.now + pre  # infusion starts after premedication (and prophylaxis)
+            j = i * self.D + k
+            self.dose_time[j] = t0
+            self.dose_place[j] = PLACE_CODES[place]
+            self.dose_postponed[j] = max(0, day - max(first_ok, window_day))
+            if k == 0:
+                p.start = t0
+                self.first_dose[i] = t0
+                self.status[i] = ON_TREATMENT
+            for kind in (CRS, ICANS):
+                g = self.grade[kind][i][k]
+                if g:
+                    heapq.heappush(p.pending, (t0 + self.onset[kind][i][k], kind, g,
+                                               self.duration[kind][i][k], self.toci_n[kind][i][k]))
+            if pro:
+                log.toci.append((t0, 1, self.toci_mg[i]))
+            p.after_tox = 0.0
+            p.loc, p.pool = PLACE_LOC[place], pool
+            p.planned_until = env.now + length
+            yield from self._dwell(p)
+            k += 1
+            not_before = 0
+            if k < self.n_defined:
+                given_day = int(t0 // 24)
+                due = given_day + self.gap[k]
+                window_day = given_day + self.window[k]
+        self._drop_hold(p)
+        while p.pending:
+            yield from self._home_event(p)
+        self.status[i] = LEFT
+        self.left_at[i] = env.now
+
+    def _home_event(self, p: _Patient):
+        """Sleep at home until the next onset and manage it (ED, then home, ward or ICU)."""
+        onset = p.pending[0][0]
+        if onset > self.env.now:
+            yield self.env.timeout(onset - self.env.now)
+        yield from self._toxicity(p, heapq.heappop(p.pending))
+        if p.loc != HOME:
+            yield from self._dwell(p)
+
+    def _stay_until(self, p: _Patient) -> float:
+        if p.loc == ICU:
+            return p.icu_until
+        if p.loc == WARD:
+            return max(p.ward_until, p.planned_until)
+        return p.planned_until
+
+    def _dwell(self, p: _Patient):
+        """Stay in care until discharge home, handling onsets and stepping down from ICU to ward."""
+        env = self.env
+        while p.loc != HOME:
+            until = self._stay_until(p)
+            onset = p.pending[0][0] if p.pending else INF
+            if onset < until:
+                if onset > env.now:
+                    yield env.timeout(onset - env.now)
+                yield from self._toxicity(p, heapq.heappop(p.pending))
+                continue
+            if until > env.now:
+                yield env.timeout(until - env.now)
+            if p.loc == ICU and max(p.ward_until, p.planned_until) > env.now:
+                yield from self._move(p, WARD, unplanned=False)
+            else:
+                p.pool.release()
+                p.loc, p.pool = HOME, None
+
+    def _toxicity(self, p: _Patient, event: tuple[float, int, int, float, int]):
+        """Apply the label's management of one onset: dose hold, drugs, and the bed it needs."""
+        _, kind, grade, duration, toci = event
+        env, log = self.env, self.log
+        rule = self.rules[kind][grade - 1]
+        now = env.now
+        if toci:
+            log.toci.append((now, toci, self.toci_mg[p.i]))
+        if rule.withhold:
+            p.held_until = max(p.held_until, now + duration + rule.resume_delay_hours.value)
+        p.after_tox = max(p.after_tox, rule.next_dose_monitor_hours.value)
+        if rule.discontinue or (rule.discontinue_if_recurrent and p.had_g3[kind]):
+            p.discontinued = True
+            self.discontinued[p.i] = True
+        if grade >= 3:
+            p.had_g3[kind] = True
+        setting = self.rule_setting[kind][grade - 1]
+        if setting != "none":
+            stay = max(duration, rule.min_stay_hours.value)
+            if rule.max_stay_hours is not None:
+                stay = min(stay, max(rule.max_stay_hours.value, rule.min_stay_hours.value))
+            if setting == "icu":
+                p.icu_until = max(p.icu_until, now + stay)
+                p.ward_until = max(p.ward_until, p.icu_until + self.step_down)
+            else:
+                p.ward_until = max(p.ward_until, now + stay)
+        need = ICU if p.icu_until > now else (WARD if p.ward_until > now else HOME)
+        if p.loc == HOME:
+            yield from self._ed_visit(p, need)
+        elif LEVEL[need] > LEVEL[p.loc]:
+            yield from self._move(p, need, unplanned=True)
+
+    def _ed_visit(self, p: _Patient, need: int):
+        env, ed = self.env, self.pools["ed_bays"]
+        self.log.ed_visits.append(env.now)
+        asked = env.now
+        ev = ed.request()
+        if ev is not None:
+            yield ev
+        ed.record_wait(asked, env.now - asked)
+        p.loc, p.pool = ED, ed
+        yield env.timeout(self.ed_hours)
+        if need == HOME:
+            ed.release()
+            p.loc, p.pool = HOME, None
+        else:
+            yield from self._move(p, need, unplanned=True)  # boards in the ED while waiting
+
+    def _move(self, p: _Patient, target: int, unplanned: bool):
+        """Take a bed in ``target``, keeping the current place while waiting (boarding), then free it."""
+        env, log = self.env, self.log
+        pool = self.pools["icu_beds" if target == ICU else "ward_beds"]
+        asked = env.now
+        ev = pool.request()
+        if ev is not None:
+            yield ev
+        waited = env.now - asked
+        pool.record_wait(asked, waited)
+        if target == ICU:
+            log.icu_admissions.append(env.now)
+            log.icu_boarding.append((asked, waited))
+        elif unplanned:
+            log.unplanned_ward.append(env.now)
+        if p.pool is not None:
+            p.pool.release()
+        p.loc, p.pool = target, pool
+
+    # ----------------------------------------------------------------- run
+    def run(self) -> RunLog:
+        env = self.env
+        for i in range(self.c.n):
+            env.process(self.patient(i))
+        env.run(until=self.end_time)
+        log = self.log
+        n, d = self.c.n, self.D
+        log.dose_time = np.array(self.dose_time).reshape(n, d)
+        log.dose_place = np.array(self.dose_place, dtype=np.int8).reshape(n, d)
+        log.dose_postponed = np.array(self.dose_postponed, dtype=np.int32).reshape(n, d)
+        given = np.isfinite(log.dose_time)
+        log.crs_grade = np.where(given, np.array(self.grade[CRS], dtype=np.int8).reshape(n, d), 0).astype(np.int8)
+        log.icans_grade = np.where(given, np.array(self.grade[ICANS], dtype=np.int8).reshape(n, d), 0).astype(np.int8)
+        log.first_dose = np.array(self.first_dose)
+        log.left_at = np.array(self.left_at)
+        log.status = np.array(self.status, dtype=np.int8)
+        log.discontinued = np.array(self.discontinued, dtype=bool)
+        log.pools = {name: (pool.times, pool.levels, pool.wait_times, pool.wait_hours)
+                     for name, pool in self.pools.items()}
+        return log
+
+
+def simulate(scenario: Scenario, cohort: Cohort) -> RunLog:
+    """Run one replication of ``scenario`` for ``cohort`` and return its log."""
+    return Model(scenario, cohort).run()

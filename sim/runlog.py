@@ -1,0 +1,54 @@
+"""What one replication leaves behind: columnar arrays and plain lists, turned into KPIs by metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# Where a dose was monitored (dose_place) and where a patient is (model state).
+PLACE_CODES = {"ward": 1, "observation": 2, "clinic": 3, "home": 4}
+PLACE_NAMES = {v: k for k, v in PLACE_CODES.items()}
+
+# Patient status at the end of the run.
+WAITING, ON_TREATMENT, LEFT, DIVERTED = 0, 1, 2, 3
+
+
+@dataclass
+class RunLog:
+    """Everything :mod:`sim.metrics` needs; built once per replication, no DataFrames inside."""
+
+    n: int
+    max_doses: int
+    window: tuple[float, float]           # statistics cover [start, end) hours
+    end_time: float                       # simulation stopped here
+    open_hours: float                     # infusion-centre opening hours inside the window
+    capacity: dict[str, int]
+    referral: np.ndarray
+    first_dose: np.ndarray = field(init=False)
+    left_at: np.ndarray = field(init=False)
+    status: np.ndarray = field(init=False)
+    dose_time: np.ndarray = field(init=False)        # (n, D) infusion start, NaN if not given
+    dose_place: np.ndarray = field(init=False)       # (n, D) PLACE_CODES
+    dose_postponed: np.ndarray = field(init=False)   # (n, D) days lost to capacity
+    crs_grade: np.ndarray = field(init=False)        # (n, D) grade of CRS after that dose, 0 if none
+    icans_grade: np.ndarray = field(init=False)      # (n, D)
+    discontinued: np.ndarray = field(init=False)     # bool (n,)
+    ed_visits: list[float] = field(default_factory=list)                 # arrival times
+    unplanned_ward: list[float] = field(default_factory=list)            # admission times
+    icu_admissions: list[float] = field(default_factory=list)
+    icu_boarding: list[tuple[float, float]] = field(default_factory=list)  # (requested at, hours)
+    toci: list[tuple[float, int, float]] = field(default_factory=list)     # (time, doses, mg per dose)
+    pools: dict[str, tuple[list[float], list[int], list[float], list[float]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        n, d = self.n, self.max_doses
+        self.first_dose = np.full(n, np.nan)
+        self.left_at = np.full(n, np.nan)
+        self.status = np.zeros(n, dtype=np.int8)
+        self.dose_time = np.full((n, d), np.nan)
+        self.dose_place = np.zeros((n, d), dtype=np.int8)
+        self.dose_postponed = np.zeros((n, d), dtype=np.int32)
+        self.crs_grade = np.zeros((n, d), dtype=np.int8)
+        self.icans_grade = np.zeros((n, d), dtype=np.int8)
+        self.discontinued = np.zeros(n, dtype=bool)

@@ -1,0 +1,261 @@
+"""Typed, frozen scenario: everything one simulation needs, validated before any run.
+
+A scenario is loaded from TOML by :mod:`sim.loader`; this module only says what is allowed.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from sim.drug import DrugProfile
+from sim.params import Frozen, NonNeg, NonNegHours, Positive, PositiveHours, Probability
+
+RESOURCES = ("chairs", "observation_beds", "ward_beds", "ed_bays", "icu_beds")
+PLACES = ("ward", "observation", "clinic", "home")
+PLACE_RESOURCE = {"ward": "ward_beds", "observation": "observation_beds", "clinic": "chairs", "home": "chairs"}
+
+# Guards against inputs that would exhaust memory rather than answer a question.
+MAX_PATIENTS_PER_WEEK = 500
+MAX_WEEKS = 520
+MAX_CAPACITY = 100_000
+
+
+class RunSettings(Frozen):
+    horizon_weeks: int = Field(gt=0, le=MAX_WEEKS, description="weeks after warm-up over which statistics are kept")
+    warmup_weeks: int = Field(ge=0, le=MAX_WEEKS, description="weeks simulated from empty and then discarded")
+    follow_up_weeks: int = Field(default=8, ge=0, le=104,
+                                 description="weeks after the horizon during which patients already started are "
+                                             "followed (no new referrals), so late starters' toxicity is observed")
+    seed: int = Field(ge=0, lt=2**63)
+
+
+class Demand(Frozen):
+    patients_per_week: float = Field(ge=0, le=MAX_PATIENTS_PER_WEEK, description="new referrals per week")
+    growth_per_year: float = Field(default=0.0, gt=-1, le=10, description="relative growth of the referral rate per year")
+
+
+class CalendarConfig(Frozen):
+    open_hour: float = Field(ge=0, lt=24, description="infusion centre opens (hour of day)")
+    close_hour: float = Field(gt=0, le=24, description="infusion centre closes (hour of day)")
+    open_weekdays: tuple[int, ...] = Field(min_length=1, description="0 = Monday ... 6 = Sunday")
+    start_weekdays: tuple[int, ...] = Field(min_length=1, description="weekdays on which a first dose may be given")
+    holidays: tuple[int, ...] = Field(default=(), description="closed days, as day numbers from the simulation start")
+    lead_time_days: int = Field(ge=0, le=365, description="days from referral to the earliest first dose")
+    admission_window_hours: float = Field(default=4, gt=0, le=24,
+                                          description="planned bed admissions start within this many hours of opening")
+    max_start_delay_days: int = Field(default=90, ge=0, le=365,
+                                      description="a patient not started within this many days of the earliest "
+                                                  "start is referred elsewhere")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "CalendarConfig":
+        if self.close_hour <= self.open_hour:
+            raise ValueError(f"close_hour = {self.close_hour} is not after open_hour = {self.open_hour}")
+        for name in ("open_weekdays", "start_weekdays"):
+            days = getattr(self, name)
+            if any(d < 0 or d > 6 for d in days):
+                raise ValueError(f"{name} = {list(days)}; allowed: weekdays 0 (Monday) to 6 (Sunday)")
+            if len(set(days)) != len(days):
+                raise ValueError(f"{name} = {list(days)} repeats a weekday")
+        if not set(self.start_weekdays) <= set(self.open_weekdays):
+            raise ValueError(f"start_weekdays = {list(self.start_weekdays)} includes days the centre is closed "
+                             f"(open_weekdays = {list(self.open_weekdays)})")
+        if any(h < 0 for h in self.holidays):
+            raise ValueError(f"holidays = {list(self.holidays)}; allowed: day numbers >= 0")
+        return self
+
+    @property
+    def open_length(self) -> float:
+        return self.close_hour - self.open_hour
+
+
+class Capacity(Frozen):
+    chairs: int = Field(ge=0, le=MAX_CAPACITY)
+    observation_beds: int = Field(ge=0, le=MAX_CAPACITY)
+    ward_beds: int = Field(ge=0, le=MAX_CAPACITY)
+    ed_bays: int = Field(ge=0, le=MAX_CAPACITY)
+    icu_beds: int = Field(ge=0, le=MAX_CAPACITY)
+
+
+class Booking(Frozen):
+    ward_beds_reserved_for_unplanned: int = Field(default=0, ge=0, le=MAX_CAPACITY,
+                                                  description="ward beds never booked for planned monitoring")
+
+
+class Population(Frozen):
+    weight_kg_mean: Positive
+    weight_kg_sd: NonNeg
+    outpatient_eligible: Probability
+    risk_factors: dict[str, Probability] = Field(default_factory=dict,
+                                                 description="prevalence of each patient risk factor")
+    high_risk_if: tuple[str, ...] = Field(default=(), description="risk factors any one of which makes a patient high risk")
+
+    @model_validator(mode="after")
+    def _known_factors(self) -> "Population":
+        unknown = [f for f in self.high_risk_if if f not in self.risk_factors]
+        if unknown:
+            raise ValueError(f"high_risk_if names {unknown}, which are not in risk_factors "
+                             f"(allowed: {sorted(self.risk_factors)})")
+        return self
+
+
+class Operations(Frozen):
+    ed_hours: PositiveHours
+    icu_step_down_ward_hours: NonNegHours
+
+
+class Tocilizumab(Frozen):
+    mg_per_kg: Positive
+    max_mg: Positive
+    repeat_probability: Probability
+    max_doses: int = Field(ge=1, le=10)
+
+
+class Costs(Frozen):
+    currency: str = "USD"
+    ward_day: NonNeg
+    observation_day: NonNeg
+    icu_day: NonNeg
+    ed_visit: NonNeg
+    chair_hour: NonNeg
+    tocilizumab_per_mg: NonNeg
+
+
+class MonitoringRule(Frozen):
+    """Where a dose is monitored. Rules are tried in order; the first whose conditions all hold wins.
+
+    Conditions left out match everything. ``hours`` overrides the drug's required monitoring time.
+    """
+
+    doses: tuple[int, ...] | None = Field(default=None, description="dose numbers, 1 = first dose")
+    min_required_hours: float | None = Field(default=None, ge=0,
+                                             description="match doses whose required monitoring is at least this")
+    risk: Literal["any", "high", "standard"] = "any"
+    eligible: bool | None = Field(default=None, description="match on outpatient eligibility (caregiver, distance)")
+    after_toxicity: bool | None = Field(default=None, description="match doses given after a toxicity that "
+                                                                  "requires extended monitoring of the next dose")
+    place: Literal["ward", "observation", "clinic", "home"]
+    hours: float | None = Field(default=None, gt=0, le=24 * 30)
+
+    @model_validator(mode="after")
+    def _doses(self) -> "MonitoringRule":
+        if self.doses is not None and (not self.doses or min(self.doses) < 1):
+            raise ValueError(f"doses = {list(self.doses)}; allowed: dose numbers >= 1")
+        return self
+
+    def matches(self, dose: int, required: float, high_risk: bool, eligible: bool, after_toxicity: bool) -> bool:
+        return ((self.doses is None or dose in self.doses)
+                and (self.min_required_hours is None or required >= self.min_required_hours)
+                and (self.risk == "any" or (self.risk == "high") == high_risk)
+                and (self.eligible is None or self.eligible == eligible)
+                and (self.after_toxicity is None or self.after_toxicity == after_toxicity))
+
+
+class Prophylaxis(Frozen):
+    """Prophylactic tocilizumab before the listed doses, for all or for high-risk patients."""
+
+    doses: tuple[int, ...] = Field(min_length=1)
+    patients: Literal["all", "high_risk"] = "all"
+    chair_hours: PositiveHours = Field(description="extra chair (or bed) time for the tocilizumab infusion")
+
+
+class Strategy(Frozen):
+    name: str = Field(min_length=1)
+    description: str = ""
+    monitoring: tuple[MonitoringRule, ...] = Field(min_length=1)
+    prophylaxis: Prophylaxis | None = None
+
+    def place_for(self, dose: int, required: float, high_risk: bool, eligible: bool,
+                  after_toxicity: bool) -> tuple[str, float]:
+        """Monitoring place and hours for one dose; falls back to the clinic chair for the required time."""
+        for rule in self.monitoring:
+            if rule.matches(dose, required, high_risk, eligible, after_toxicity):
+                return rule.place, (rule.hours if rule.hours is not None else required)
+        return "clinic", required
+
+    def gives_prophylaxis(self, dose: int, high_risk: bool) -> bool:
+        p = self.prophylaxis
+        return p is not None and dose in p.doses and (p.patients == "all" or high_risk)
+
+
+class Scenario(Frozen):
+    name: str = Field(min_length=1)
+    description: str = ""
+    run: RunSettings
+    demand: Demand
+    calendar: CalendarConfig
+    capacity: Capacity
+    booking: Booking = Booking()
+    population: Population
+    operations: Operations
+    tocilizumab: Tocilizumab
+    costs: Costs
+    drug: DrugProfile
+    strategy: Strategy
+
+    @model_validator(mode="after")
+    def _feasible(self) -> "Scenario":
+        for msg in feasibility_problems(self):
+            raise ValueError(msg)
+        return self
+
+    @property
+    def total_weeks(self) -> int:
+        return self.run.warmup_weeks + self.run.horizon_weeks + self.run.follow_up_weeks
+
+
+def dose_requirements(drug: DrugProfile, n_doses: int) -> list[tuple[int, float, bool, int]]:
+    """For doses 1..n: (block index, required monitoring hours, hydration, gap days)."""
+    out = []
+    for b, block in enumerate(drug.schedule):
+        reps = block.count if block.count else n_doses
+        for _ in range(reps):
+            if len(out) == n_doses:
+                return out
+            out.append((b, float(block.monitor_hours.value), block.hydration, block.gap_days))
+    return out  # a schedule of finite blocks may define fewer than n doses
+
+
+def feasibility_problems(s: Scenario) -> list[str]:
+    """Cross-field checks a single field cannot make: every monitoring place the strategy can pick
+    must exist, and clinic monitoring must fit in the infusion centre's day."""
+    problems = []
+    drug, cal = s.drug, s.calendar
+    after_tox_hours = max([r.next_dose_monitor_hours.value for r in drug.management.crs + drug.management.icans] + [0])
+    n_check = sum(b.count for b in drug.schedule) + 1
+    seen: set[tuple[str, float, bool]] = set()
+    for dose, (_, required, hydration, _) in enumerate(dose_requirements(drug, n_check), start=1):
+        for high in (False, True):
+            for eligible in (False, True):
+                for after in (False, True):
+                    if after and after_tox_hours <= 0:
+                        continue
+                    req = max(required, after_tox_hours) if after else required
+                    place, hours = s.strategy.place_for(dose, req, high, eligible, after)
+                    pro = s.strategy.gives_prophylaxis(dose, high)
+                    seen.add((place, hours, hydration))
+                    if place in ("clinic", "home"):
+                        pre = drug.chair.premedication_hours.value + (s.strategy.prophylaxis.chair_hours.value if pro else 0.0)
+                        infusion = drug.chair.infusion_hours.value + (drug.chair.hydration_hours.value if hydration else 0.0)
+                        need = pre + (max(infusion, hours) if place == "clinic" else infusion)
+                        if need > cal.open_length + 1e-9:
+                            problems.append(
+                                f"strategy.monitoring: dose {dose} ({'high' if high else 'standard'} risk, "
+                                f"{'eligible' if eligible else 'not eligible'} for outpatient"
+                                f"{', after toxicity' if after else ''}) goes to '{place}' for {hours:g} h, needing "
+                                f"{need:g} chair hours, but the infusion centre is open {cal.open_length:g} h a day; "
+                                "allowed: a bed place (ward, observation) for long monitoring, or a longer opening day")
+                            return problems
+    for place, _, _ in seen:
+        res = PLACE_RESOURCE[place]
+        if getattr(s.capacity, res) < 1:
+            problems.append(f"capacity.{res} = 0, but the strategy sends doses to '{place}'; allowed: at least 1")
+    for res in ("chairs", "ward_beds", "ed_bays", "icu_beds"):
+        if getattr(s.capacity, res) < 1:
+            problems.append(f"capacity.{res} = 0; allowed: at least 1 (patients with toxicity need it)")
+    if s.booking.ward_beds_reserved_for_unplanned >= s.capacity.ward_beds and any(p == "ward" for p, _, _ in seen):
+        problems.append(f"booking.ward_beds_reserved_for_unplanned = {s.booking.ward_beds_reserved_for_unplanned} "
+                        f"leaves no bookable ward bed out of capacity.ward_beds = {s.capacity.ward_beds}")
+    return problems
