@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+import pkgutil
 import sys
 from pathlib import Path
 
@@ -11,6 +13,15 @@ from sim.errors import ScenarioError, ScenarioErrors
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+
+
+def command_modules() -> list[str]:
+    """Further command groups: every module in sim/commands/, each with ``add_parser(subparsers)``
+    that registers its sub-command(s) and sets ``func`` (a callable taking the parsed args, returning
+    the exit status)."""
+    import sim.commands
+
+    return sorted(m.name for m in pkgutil.iter_modules(sim.commands.__path__))
 
 
 def _positive_int(text: str) -> int:
@@ -33,7 +44,8 @@ def _seed(text: str) -> int:
     return value
 
 
-def _add_scenario_args(p: argparse.ArgumentParser) -> None:
+def add_scenario_args(p: argparse.ArgumentParser) -> None:
+    """The positional SCENARIO (default: the reference scenario) and repeatable ``--set KEY=VALUE``."""
     p.add_argument("scenario", nargs="?", default=str(loader.DEFAULT_SCENARIO),
                    help="scenario TOML file (default: the tarlatamab outpatient reference scenario)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
@@ -47,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("run", help="simulate a scenario and print every KPI with its 95%% CI")
-    _add_scenario_args(p)
+    p.set_defaults(func=cmd_run)
+    add_scenario_args(p)
     p.add_argument("--reps", type=_positive_int, default=100, help="replications (default 100)")
     p.add_argument("--seed", type=_seed, default=None, help="seed (default: the scenario's run.seed)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default: results/SCENARIO_NAME)")
@@ -57,12 +70,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = sub.add_parser("validate", help="check a scenario file and print its resolved form")
-    _add_scenario_args(p)
+    p.set_defaults(func=cmd_validate)
+    add_scenario_args(p)
     p.add_argument("--print", dest="show", action="store_true", help="print the fully resolved scenario TOML")
+    for name in command_modules():
+        importlib.import_module(f"sim.commands.{name}").add_parser(sub)
     return parser
 
 
-def _progress(quiet: bool, total: int):
+def progress_bar(quiet: bool, total: int):
+    """A (callback, bar) pair for :func:`sim.runner.run`; (None, None) when quiet."""
     if quiet:
         return None, None
     from tqdm import tqdm
@@ -87,7 +104,7 @@ def cmd_run(args) -> int:
     from sim.output import write_run
 
     scenario = loader.load(args.scenario, args.overrides)
-    update, bar = _progress(args.quiet, args.reps)
+    update, bar = progress_bar(args.quiet, args.reps)
     try:
         result = runner.run(scenario, args.reps, seed=args.seed, executor=args.executor,
                             workers=args.workers, progress=update, keep_occupancy=True)
@@ -121,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return {"run": cmd_run, "validate": cmd_validate}[args.command](args)
+        return args.func(args)
     except (ScenarioError, ScenarioErrors) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
