@@ -244,8 +244,7 @@ def _translate(err: dict[str, Any], where: str) -> ScenarioError:
     if kind == "missing":
         return ScenarioError(where, field, MISSING, "required but missing")
     if kind == "value_error":
-        msg = msg.removeprefix("Value error, ")
-        return ScenarioError(where, field, MISSING, msg)
+        return ScenarioError(where, field, value, msg.removeprefix("Value error, "))
     return ScenarioError(where, field, value, "allowed: " + msg[0].lower() + msg[1:])
 
 

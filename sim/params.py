@@ -61,11 +61,11 @@ def _range_check(lo: float | None, hi: float | None, lo_open: bool, what: str):
     def check(s: Sourced) -> Sourced:
         v = s.value
         if not math.isfinite(v):
-            raise ValueError(f"{v!r} is not a finite number; allowed: {what}")
+            raise ValueError(f"not a finite number; allowed: {what}")
         bad_lo = lo is not None and (v <= lo if lo_open else v < lo)
         bad_hi = hi is not None and v > hi
         if bad_lo or bad_hi:
-            raise ValueError(f"{v!r} is outside the allowed range: {what}")
+            raise ValueError(f"allowed: {what}")
         return s
 
     return check
@@ -84,19 +84,19 @@ def _check_mix(s: SourcedVector) -> SourcedVector:
     if len(s.value) != 4:
         raise ValueError(f"has {len(s.value)} entries; allowed: 4 shares, for grades 1 to 4")
     if any((not math.isfinite(x)) or x < 0 or x > 1 for x in s.value):
-        raise ValueError(f"{list(s.value)} has a share outside [0, 1]; allowed: 4 shares in [0, 1] summing to 1")
+        raise ValueError("has a share outside [0, 1]; allowed: 4 shares in [0, 1] summing to 1")
     total = sum(s.value)
     if abs(total - 1.0) > 1e-3:
-        raise ValueError(f"{list(s.value)} sums to {total:.4f}; allowed: 4 shares summing to 1 (within 0.001)")
+        raise ValueError(f"sums to {total:.4f}; allowed: 4 shares summing to 1 (within 0.001)")
     return s
 
 
 def _check_shares(s: SourcedVector) -> SourcedVector:
     if any((not math.isfinite(x)) or x < 0 or x > 1 for x in s.value):
-        raise ValueError(f"{list(s.value)} has a share outside [0, 1]; allowed: shares in [0, 1]")
+        raise ValueError("has a share outside [0, 1]; allowed: shares in [0, 1]")
     if sum(s.value) < 1 - 1e-9:
         raise ValueError(
-            f"{list(s.value)} sums to {sum(s.value):.3f}; allowed: shares of patients with the event "
+            f"sums to {sum(s.value):.3f}; allowed: shares of patients with the event "
             "after each dose, which must sum to at least 1 (every such patient has it after some dose)")
     return s
 
