@@ -118,10 +118,8 @@ class Model:
         eff = s.drug.prophylaxis
         mg = np.minimum(s.tocilizumab.mg_per_kg.value * c.weight_kg, s.tocilizumab.max_mg.value)
         self.toci_mg = mg.tolist()
-        self.grade = []
-        self.onset = []
-        self.duration = []
-        self.toci_n = []
+        self.grade: list[np.ndarray] = []     # per kind, (n, D) grade drawn for each dose (0 = none)
+        self.events: dict[int, list[tuple[float, int, int, float, int]]] = {}  # i * D + k -> events
         for kind, tox, rr, pu, du, gu, oz, dz, tcol in (
                 (CRS, s.drug.crs, eff.crs_relative_risk.value, c.crs_patient_u, c.crs_dose_u,
                  c.crs_grade_u, c.crs_onset_z, c.crs_duration_z, 0),
@@ -144,10 +142,12 @@ class Model:
                 with np.errstate(divide="ignore"):
                     extra = np.floor(np.log(c.toci_u[:, :, tcol + 1]) / math.log(r)) if r < 1 else np.full((n, d), 99.0)
                 extra = np.minimum(extra, s.tocilizumab.max_doses - 1).astype(np.int64)
-            self.grade.append(g.tolist())
-            self.onset.append(onset.tolist())
-            self.duration.append(dur.tolist())
-            self.toci_n.append(np.where(given, 1 + extra, 0).tolist())
+            self.grade.append(g)
+            # Only the few (patient, dose) pairs with an event are kept for the hot loop.
+            toci_n = np.where(given, 1 + extra, 0)
+            for i, k in zip(*np.nonzero(g)):
+                self.events.setdefault(int(i) * d + int(k), []).append(
+                    (float(onset[i, k]), kind, int(g[i, k]), float(dur[i, k]), int(toci_n[i, k])))
 
     # ----------------------------------------------------------------- booking
     def _book(self, res: str, length: float, day: int, last_day: int, first: bool, bed: bool):
@@ -274,11 +274,8 @@ class Model:
                 p.start = t0
                 self.first_dose[i] = t0
                 self.status[i] = ON_TREATMENT
-            for kind in (CRS, ICANS):
-                g = self.grade[kind][i][k]
-                if g:
-                    heapq.heappush(p.pending, (t0 + self.onset[kind][i][k], kind, g,
-                                               self.duration[kind][i][k], self.toci_n[kind][i][k]))
+            for onset, kind, g, duration, toci in self.events.get(j, ()):
+                heapq.heappush(p.pending, (t0 + onset, kind, g, duration, toci))
             if pro:
                 log.toci.append((t0, 1, self.toci_mg[i]))
             p.after_tox = 0.0
@@ -411,8 +408,8 @@ class Model:
         log.dose_place = np.array(self.dose_place, dtype=np.int8).reshape(n, d)
         log.dose_postponed = np.array(self.dose_postponed, dtype=np.int32).reshape(n, d)
         given = np.isfinite(log.dose_time)
-        log.crs_grade = np.where(given, np.array(self.grade[CRS], dtype=np.int8).reshape(n, d), 0).astype(np.int8)
-        log.icans_grade = np.where(given, np.array(self.grade[ICANS], dtype=np.int8).reshape(n, d), 0).astype(np.int8)
+        log.crs_grade = np.where(given, self.grade[CRS], 0).astype(np.int8)
+        log.icans_grade = np.where(given, self.grade[ICANS], 0).astype(np.int8)
         log.first_dose = np.array(self.first_dose)
         log.left_at = np.array(self.left_at)
         log.status = np.array(self.status, dtype=np.int8)

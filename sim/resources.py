@@ -68,81 +68,87 @@ class Ledger:
 
     Booking individual places, not just a count, lets the book pack a place's day back to back, as
     a scheduler would, so short chair visits do not scatter over every chair and block the long
-    ones. Stays are bucketed by the day they start; ``longest`` says how far back to look.
+    ones. Stays are bucketed by the day they start, then by place; ``longest`` says how far back
+    a bucket can reach.
     """
 
-    __slots__ = ("capacity", "by_day", "longest")
+    __slots__ = ("capacity", "by_day", "longest", "last_end")
 
     def __init__(self, capacity: int):
         self.capacity = capacity
-        self.by_day: dict[int, list[list[float]]] = {}   # day -> [start, end, place]
+        self.by_day: dict[int, dict[int, list[list[float]]]] = {}   # day -> place -> [[start, end, place]]
         self.longest = 0.0
+        self.last_end: dict[int, float] = {}  # day -> latest end of a stay starting that day (may be stale-high)
 
-    def _collect(self, start: float, end: float) -> list[list[float]]:
-        found = []
-        for day in range(int((start - self.longest) // 24), int(end // 24) + 1):
-            for iv in self.by_day.get(day, ()):
-                if iv[0] < end and iv[1] > start:
-                    found.append(iv)
-        return found
+    def bookings(self) -> list[list[float]]:
+        """Every booked stay as [start, end, place]."""
+        return [iv for bucket in self.by_day.values() for ivs in bucket.values() for iv in ivs]
 
     def first_fit(self, lo: float, hi: float, length: float) -> tuple[float, int] | None:
         """Best place and start in [lo, hi] for a stay of ``length``, or None when nothing fits.
 
-        Among places in use around then, the start that leaves the least idle time since that
-        place's previous stay wins (back to back first); a place with nothing booked is used only
-        when that is no better, and then at ``lo``. Ties go to the earlier start.
+        Among places in use around then, the earliest start in each place is found in one walk over
+        its (non-overlapping) stays; the place whose start leaves the least idle time since its
+        previous stay wins (back to back first), ties to the earlier start. A place with nothing
+        booked is used only when that is no better, and then at ``lo``.
         """
         if self.capacity <= 0 or hi < lo:
             return None
+        end = hi + length
         by_place: dict[int, list[list[float]]] = {}
-        for iv in self._collect(lo, hi + length):
-            ivs = by_place.get(iv[2])
-            if ivs is None:
-                by_place[iv[2]] = [iv]
-            else:
-                ivs.append(iv)
+        last_end = self.last_end
+        for day in range(int((lo - self.longest) // 24), int(end // 24) + 1):
+            bucket = self.by_day.get(day)
+            if bucket and last_end.get(day, 0.0) > lo:  # skip days whose stays all ended before lo
+                for place, ivs in bucket.items():
+                    have = by_place.get(place)
+                    if have is None:
+                        by_place[place] = ivs          # sorted in place below: order is not meaningful
+                    else:
+                        by_place[place] = have + ivs
         best_gap, best_t, best_place = math.inf, math.inf, -1
         for place, ivs in by_place.items():
-            if len(ivs) == 1:  # the common case, kept cheap
-                s, e = ivs[0][0], ivs[0][1]
-                if e <= lo:
-                    t, gap = lo, lo - e
-                elif s >= lo + length:
-                    t, gap = lo, 0.0
-                elif e <= hi:
-                    t, gap = e, 0.0
-                else:
-                    continue
-            else:
+            if len(ivs) > 1:
                 ivs.sort()
-                t = gap = None
-                for cand in [lo] + [iv[1] for iv in ivs if lo < iv[1] <= hi]:
-                    end = cand + length
-                    if not any(iv[0] < end and iv[1] > cand for iv in ivs):
-                        prev = max((iv[1] for iv in ivs if iv[1] <= cand), default=lo)
-                        t, gap = cand, cand - prev
-                        break  # later starts in the same place only add idle time
-                if t is None:
-                    continue
+            t = prev = lo
+            for iv in ivs:
+                if iv[1] <= t:          # ends before the candidate start: idle time counts from it
+                    prev = iv[1]
+                elif iv[0] >= t + length:
+                    break               # the stay fits before this booking
+                else:
+                    t = prev = iv[1]    # collides: try straight after it
+                    if t > hi:
+                        break
+            if t > hi:
+                continue
+            gap = t - prev
             if gap < best_gap or (gap == best_gap and t < best_t):
                 best_gap, best_t, best_place = gap, t, place
         if best_gap > 0 and len(by_place) < self.capacity:
             # a free place at lo; taken only when no place in use does as well (keeps free places free)
-            best_gap, best_t = 0.0, lo
+            best_t = lo
             best_place = next(j for j in range(self.capacity) if j not in by_place)
         return None if best_place < 0 else (best_t, best_place)
 
     def book(self, start: float, end: float, place: int) -> list[float]:
         iv = [start, end, place]
-        self.by_day.setdefault(int(start // 24), []).append(iv)
+        bucket = self.by_day.setdefault(int(start // 24), {})
+        ivs = bucket.get(place)
+        if ivs is None:
+            bucket[place] = [iv]
+        else:
+            ivs.append(iv)
         if end - start > self.longest:
             self.longest = end - start
+        day = int(start // 24)
+        if end > self.last_end.get(day, 0.0):
+            self.last_end[day] = end
         return iv
 
     def cancel(self, iv: list[float]) -> None:
-        bucket = self.by_day.get(int(iv[0] // 24), [])
-        for j, other in enumerate(bucket):
+        ivs = self.by_day.get(int(iv[0] // 24), {}).get(int(iv[2]), [])
+        for j, other in enumerate(ivs):
             if other is iv:
-                del bucket[j]
+                del ivs[j]
                 return

@@ -51,7 +51,7 @@ def test_conservation_and_capacity(name):
         levels = np.asarray(log.pools[r][1])
         assert levels.min() >= 0 and levels.max() <= getattr(s.capacity, r), r
     for res, ledger in m.ledgers.items():
-        ivs = sorted((iv for b in ledger.by_day.values() for iv in b), key=lambda iv: (iv[2], iv[0]))
+        ivs = sorted(ledger.bookings(), key=lambda iv: (iv[2], iv[0]))
         for a, b in zip(ivs, ivs[1:]):
             assert a[2] != b[2] or a[1] <= b[0] + 1e-9, (res, a, b)
 

@@ -125,7 +125,7 @@ def test_ledger_never_double_books_a_place(cap, ops):
         for b in booked:
             if a is not b and a[2] == b[2]:
                 assert a[1] <= b[0] or b[1] <= a[0], (a, b)
-    live = [iv for bucket in ledger.by_day.values() for iv in bucket]
+    live = ledger.bookings()
     assert sorted(map(tuple, live)) == sorted(map(tuple, booked))
 
 
@@ -136,4 +136,4 @@ def test_ledger_packs_short_stays_back_to_back():
         ledger.book(t, t + 3.0, place)
     # three 3-hour visits chain on one chair, so a 9-hour visit still fits the other one at opening
     assert ledger.first_fit(8.0, 9.0, 9.0) == (8.0, 1)
-    assert math.isclose(max(iv[1] for b in ledger.by_day.values() for iv in b), 17.0)
+    assert math.isclose(max(iv[1] for iv in ledger.bookings()), 17.0)
