@@ -13,8 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.pharmacy import background_demand
 from sim.scenario import Scenario
 from sim.streams import replication_streams
+
+LEAD_TIME_DRAWS = 1024  # more orders than any run places; reused cyclically beyond
 
 HOURS_PER_WEEK = 168.0
 
@@ -40,6 +43,9 @@ class Cohort:
     icans_onset_z: np.ndarray
     icans_duration_z: np.ndarray
     toci_u: np.ndarray            # (n, D, 4): CRS give / repeat, ICANS give / repeat
+    pharmacy_lead_u: np.ndarray   # uniforms for successive order lead times
+    background_times: np.ndarray  # tocilizumab doses wanted by other services (hours)
+    background_mg: np.ndarray
 
     @property
     def n(self) -> int:
@@ -99,6 +105,14 @@ def draw(s: Scenario, replication: int) -> Cohort:
         high |= factors[name]
     median_h = s.drug.time_on_therapy_median_days.value * 24.0
     therapy = rng["therapy"].exponential(median_h / math.log(2.0), n)
+    if s.pharmacy is not None:
+        bg_weight = np.clip(rng["background_weight"].normal(pop.weight_kg_mean.value, pop.weight_kg_sd.value,
+                                                            int(s.pharmacy.background_doses_per_week.value
+                                                                * s.total_weeks * 2 + 50)), 30.0, 250.0)
+        bg_times, bg_mg = background_demand(s.pharmacy, s.total_weeks * HOURS_PER_WEEK, rng["background_times"],
+                                            bg_weight, s.tocilizumab.mg_per_kg.value, s.tocilizumab.max_mg.value)
+    else:
+        bg_times, bg_mg = np.empty(0), np.empty(0)
     k_crs = len(s.drug.crs.by_dose.value) if s.drug.crs.by_dose else 1
     k_icans = len(s.drug.icans.by_dose.value) if s.drug.icans.by_dose else 1
     return Cohort(
@@ -115,4 +129,6 @@ def draw(s: Scenario, replication: int) -> Cohort:
         icans_onset_z=rng["icans_onset"].standard_normal((n, d)),
         icans_duration_z=rng["icans_duration"].standard_normal((n, d)),
         toci_u=rng["toci"].random((n, d, 4)),
+        pharmacy_lead_u=rng["pharmacy_lead"].random(LEAD_TIME_DRAWS),
+        background_times=bg_times, background_mg=bg_mg,
     )

@@ -19,7 +19,10 @@ KPI_COLUMNS = (
     "doses_postponed", "p_dose_postponed", "days_referral_to_first_dose_mean", "crs_rate",
     "crs_grade3plus_rate", "icans_rate", "ed_visits", "unplanned_ward_admissions", "icu_admissions",
     "icu_bed_days", "icu_boarding_hours", "ward_bed_days", "observation_bed_days", "chair_hours",
-    "toci_doses", "toci_mg", "cost_total", "cost_per_patient_started",
+    "toci_doses", "toci_mg", "toci_mg_used", "toci_vials_used_80", "toci_vials_used_200",
+    "toci_vials_used_400", "toci_vials_expired", "toci_mg_wasted", "toci_stockout_events",
+    "toci_doses_delayed", "toci_delay_hours_mean", "toci_on_hand_mean_mg", "toci_orders", "toci_cost",
+    "p_stockout", "doses_held_for_stock", "cost_total", "cost_per_patient_started",
 ) + tuple(f"util_{r}" for r in RESOURCES) + tuple(f"peak_{r}" for r in RESOURCES) \
   + tuple(f"wait_{r}_hours_mean" for r in RESOURCES)
 
@@ -108,10 +111,12 @@ def summarise(log: RunLog, s: Scenario, replication: int = 0) -> dict[str, float
     row["ward_bed_days"] = area["ward_beds"] / 24.0
     row["observation_bed_days"] = area["observation_beds"] / 24.0
     row["chair_hours"] = area["chairs"]
+    row.update(pharmacy_kpis(log, s, inside))
+    row["doses_held_for_stock"] = int(inside(np.asarray(log.held_for_stock)).sum())
     c = s.costs
     cost = (row["ward_bed_days"] * c.ward_day.value + row["observation_bed_days"] * c.observation_day.value
             + row["icu_bed_days"] * c.icu_day.value + row["ed_visits"] * c.ed_visit.value
-            + row["chair_hours"] * c.chair_hour.value + toci_mg * c.tocilizumab_per_mg.value)
+            + row["chair_hours"] * c.chair_hour.value + row["toci_cost"])
     row["cost_total"] = cost
     row["cost_per_patient_started"] = _ratio(cost, n_started)
     for r in RESOURCES:
@@ -123,6 +128,49 @@ def summarise(log: RunLog, s: Scenario, replication: int = 0) -> dict[str, float
         wt = np.asarray(wait_t)
         row[f"wait_{r}_hours_mean"] = float(np.mean(np.asarray(wait_h)[inside(wt)])) if inside(wt).any() else 0.0
     return {k: row[k] for k in KPI_COLUMNS}
+
+
+def pharmacy_kpis(log: RunLog, s: Scenario, inside) -> dict[str, float]:
+    """Tocilizumab stock KPIs over the window. Without a [pharmacy] section stock is unlimited:
+    vials are not tracked and the cost is the mg given at the list price."""
+    price = s.costs.tocilizumab_per_mg.value
+    ph = log.pharmacy
+    if ph is None:
+        mg = float(sum(n * m for t, n, m in log.toci if inside(np.asarray(t))))
+        zero = dict.fromkeys(("toci_vials_used_80", "toci_vials_used_200", "toci_vials_used_400",
+                              "toci_vials_expired", "toci_mg_wasted", "toci_stockout_events",
+                              "toci_doses_delayed", "toci_delay_hours_mean", "toci_on_hand_mean_mg",
+                              "toci_orders", "p_stockout"), 0)
+        return {**zero, "toci_mg_used": mg, "toci_cost": mg * price}
+    used = np.asarray(ph.used, dtype=float).reshape(-1, 4)
+    used = used[inside(used[:, 0])]
+    disp = np.asarray(ph.dispensed, dtype=float).reshape(-1, 4)
+    disp = disp[inside(disp[:, 0])]
+    expired = np.asarray(ph.expired, dtype=float).reshape(-1, 3)
+    expired = expired[inside(expired[:, 0])]
+    delays = np.asarray(ph.delays, dtype=float).reshape(-1, 3)
+    delays = delays[inside(delays[:, 0]) & (delays[:, 2] > 0)]   # patients' doses asked for in the window
+    received = np.asarray(ph.received, dtype=float).reshape(-1, 4)
+    received = received[inside(received[:, 0])]
+    stockouts = int(inside(np.asarray(ph.stockouts)).sum())
+    opened_mg = float(disp[:, 2].sum())
+    expired_mg = float((expired[:, 1] * expired[:, 2]).sum())
+    emergency_mg = float((received[received[:, 3] > 0, 1] * received[received[:, 3] > 0, 2]).sum())
+    w0, w1 = log.window
+    return {
+        "toci_mg_used": float(disp[:, 1].sum()),
+        **{f"toci_vials_used_{v}": int(used[used[:, 1] == v, 2].sum()) for v in (80, 200, 400)},
+        "toci_vials_expired": int(expired[:, 2].sum()),
+        "toci_mg_wasted": opened_mg - float(disp[:, 1].sum()),
+        "toci_stockout_events": stockouts,
+        "toci_doses_delayed": int(delays.shape[0]),
+        "toci_delay_hours_mean": float(delays[:, 1].mean()) if delays.size else 0.0,
+        "toci_on_hand_mean_mg": step_area(ph.on_hand_times, ph.on_hand_mg, w0, w1) / (w1 - w0),
+        "toci_orders": int(inside(np.asarray([t for t, _ in ph.orders])).sum()),
+        # vials opened or expired are paid for; emergency deliveries carry the surcharge
+        "toci_cost": (opened_mg + expired_mg) * price + emergency_mg * price * s.pharmacy.emergency_surcharge.value,
+        "p_stockout": 1.0 if stockouts else 0.0,
+    }
 
 
 def occupancy(log: RunLog) -> np.ndarray:

@@ -16,6 +16,7 @@ import simpy
 
 from sim.calendar import Calendar
 from sim.cohort import HOURS_PER_WEEK, Cohort
+from sim.pharmacy import Pharmacy
 from sim.resources import Ledger, Pool
 from sim.runlog import DIVERTED, LEFT, ON_TREATMENT, PLACE_CODES, RunLog
 from sim.scenario import PLACE_RESOURCE, RESOURCES, Scenario, dose_requirements
@@ -100,12 +101,18 @@ class Model:
         self.left_at = [math.nan] * n
         self.status = [0] * n
         self.discontinued = [False] * n
+        self.held_for_stock_times: list[float] = []
         window = (s.run.warmup_weeks * HOURS_PER_WEEK, self.referrals_end)
         open_hours = sum(self.cal.closes(day) - self.cal.opens(day)
                          for day in range(int(window[0] // 24), int(window[1] // 24)) if self.cal.is_open[day])
         self.log = RunLog(n=cohort.n, max_doses=d, window=window, end_time=self.end_time, open_hours=open_hours,
                           capacity={k: getattr(cap, k) for k in RESOURCES}, referral=cohort.referral)
         self._draw_toxicity()
+        self.pharmacy = (Pharmacy(self.env, s.pharmacy, cohort.pharmacy_lead_u,
+                                  (cohort.background_times, cohort.background_mg))
+                         if s.pharmacy is not None else None)
+        self.hold_for_stock = s.pharmacy is not None and s.pharmacy.hold_step_up_without_stock
+        self.repeat_hours = s.tocilizumab.repeat_interval_hours.value
 
     # ----------------------------------------------------------------- toxicity, vectorised up front
     def _draw_toxicity(self) -> None:
@@ -251,6 +258,12 @@ class Model:
                 yield from self._home_event(p)
                 continue
             yield env.timeout(start - env.now)
+            if self.hold_for_stock and k < self.step_up and not self.pharmacy.covers(self.toci_mg[i]):
+                # no tocilizumab dose on hand for this patient: the step-up dose waits a day
+                self.ledgers[res].cancel(iv)
+                self.held_for_stock_times.append(env.now)
+                not_before = day + 1
+                continue
             pool = self.pools[res]
             ev = pool.request()
             if ev is not None:
@@ -277,7 +290,7 @@ class Model:
             for onset, kind, g, duration, toci in self.events.get(j, ()):
                 heapq.heappush(p.pending, (t0 + onset, kind, g, duration, toci))
             if pro:
-                log.toci.append((t0, 1, self.toci_mg[i]))
+                self._give_toci(i, 0.0)
             p.after_tox = 0.0
             p.loc, p.pool = PLACE_LOC[place], pool
             p.planned_until = env.now + length
@@ -336,7 +349,7 @@ class Model:
         rule = self.rules[kind][grade - 1]
         now = env.now
         if toci:
-            log.toci.append((now, toci, self.toci_mg[p.i]))
+            self._tocilizumab(p.i, toci, duration)
         if rule.withhold:
             p.held_until = max(p.held_until, now + duration + rule.resume_delay_hours.value)
         p.after_tox = max(p.after_tox, rule.next_dose_monitor_hours.value)
@@ -360,6 +373,24 @@ class Model:
             yield from self._ed_visit(p, need)
         elif LEVEL[need] > LEVEL[p.loc]:
             yield from self._move(p, need, unplanned=True)
+
+    def _tocilizumab(self, i: int, doses: int, duration: float) -> None:
+        """Treatment doses: the first now, repeats every ``repeat_interval_hours`` while the CRS lasts."""
+        for j in range(doses):
+            delay = j * self.repeat_hours
+            if j and delay >= duration:
+                break
+            self._give_toci(i, delay)
+
+    def _give_toci(self, i: int, delay: float) -> None:
+        mg = self.toci_mg[i]
+        self.log.toci.append((self.env.now + delay, 1, mg))
+        if self.pharmacy is None:
+            return
+        if delay <= 0:
+            self.pharmacy.request(mg)
+        else:
+            self.env.timeout(delay).callbacks.append(lambda _ev: self.pharmacy.request(mg))
 
     def _ed_visit(self, p: _Patient, need: int):
         env, ed = self.env, self.pools["ed_bays"]
@@ -416,6 +447,8 @@ class Model:
         log.discontinued = np.array(self.discontinued, dtype=bool)
         log.pools = {name: (pool.times, pool.levels, pool.wait_times, pool.wait_hours)
                      for name, pool in self.pools.items()}
+        log.pharmacy = self.pharmacy.close() if self.pharmacy is not None else None
+        log.held_for_stock = self.held_for_stock_times
         return log
 
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from sim.pharmacy import PharmacyLog
 
 # Where a dose was monitored (dose_place) and where a patient is (model state).
 PLACE_CODES = {"ward": 1, "observation": 2, "clinic": 3, "home": 4}
@@ -40,6 +45,8 @@ class RunLog:
     icu_boarding: list[tuple[float, float]] = field(default_factory=list)  # (requested at, hours)
     toci: list[tuple[float, int, float]] = field(default_factory=list)     # (time, doses, mg per dose)
     pools: dict[str, tuple[list[float], list[int], list[float], list[float]]] = field(default_factory=dict)
+    pharmacy: "PharmacyLog | None" = None                                  # None: stock not modelled
+    held_for_stock: list[float] = field(default_factory=list)              # step-up doses held for want of stock
 
     def __post_init__(self) -> None:
         n, d = self.n, self.max_doses

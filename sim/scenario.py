@@ -110,6 +110,7 @@ class Tocilizumab(Frozen):
     mg_per_kg: Positive
     max_mg: Positive
     repeat_probability: Probability
+    repeat_interval_hours: PositiveHours
     max_doses: int = Field(ge=1, le=10)
 
 
@@ -121,6 +122,53 @@ class Costs(Frozen):
     ed_visit: NonNeg
     chair_hour: NonNeg
     tocilizumab_per_mg: NonNeg
+
+
+class VialSplit(Frozen):
+    """Share of the stock's mg held in each vial size."""
+
+    mg80: float = Field(ge=0, le=1)
+    mg200: float = Field(ge=0, le=1)
+    mg400: float = Field(ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _sums(self) -> "VialSplit":
+        total = self.mg80 + self.mg200 + self.mg400
+        if abs(total - 1) > 1e-6:
+            raise ValueError(f"mg80 + mg200 + mg400 = {total:.4f}; allowed: shares summing to 1")
+        return self
+
+
+class Pharmacy(Frozen):
+    """Tocilizumab stock policy. Quantities are mg-equivalents, split into vial sizes by ``vial_split``."""
+
+    policy: Literal["periodic", "continuous"] = Field(
+        description="periodic: order up to order_up_to every review_days; continuous: order order_quantity "
+                    "when stock on hand plus on order falls to reorder_point")
+    review_days: int = Field(default=7, ge=1, le=365)
+    review_hour: float = Field(default=9, ge=0, lt=24, description="hour of the first day the review happens")
+    order_up_to: float = Field(default=2400, ge=0, le=1_000_000, description="mg (periodic review)")
+    reorder_point: float = Field(default=800, ge=0, le=1_000_000, description="mg (continuous review)")
+    order_quantity: float = Field(default=1600, gt=0, le=1_000_000, description="mg (continuous review)")
+    initial_stock_mg: float | None = Field(default=None, ge=0, le=1_000_000,
+                                           description="stock at the start; default: the policy's full level")
+    vial_split: VialSplit
+    lead_time_days_min: NonNeg
+    lead_time_days_max: NonNeg
+    emergency_order: bool = True
+    emergency_lead_hours: NonNegHours
+    emergency_surcharge: NonNeg
+    shelf_life_months: Positive
+    background_doses_per_week: NonNeg
+    hold_step_up_without_stock: bool = Field(
+        default=False, description="give a step-up dose only when a tocilizumab dose for the patient is on hand")
+
+    @model_validator(mode="after")
+    def _lead(self) -> "Pharmacy":
+        if self.lead_time_days_max.value < self.lead_time_days_min.value:
+            raise ValueError(f"lead_time_days_max = {self.lead_time_days_max.value} is below lead_time_days_min = "
+                             f"{self.lead_time_days_min.value}")
+        return self
 
 
 class MonitoringRule(Frozen):
@@ -192,6 +240,7 @@ class Scenario(Frozen):
     operations: Operations
     tocilizumab: Tocilizumab
     costs: Costs
+    pharmacy: Pharmacy | None = None
     drug: DrugProfile
     strategy: Strategy
 

@@ -1,0 +1,63 @@
+"""Stock-level sweeps for pharmacy planners: one parameter, several values, the same seeds."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Callable, Sequence
+
+import pandas as pd
+from scipy import stats as _st
+
+from sim import loader, runner
+from sim.stats import mean_ci
+
+CURVE_KPIS = ("toci_doses_delayed", "toci_delay_hours_mean", "toci_stockout_events", "toci_vials_expired",
+              "toci_on_hand_mean_mg", "toci_orders", "toci_cost", "doses_held_for_stock")
+
+
+def wilson(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a proportion; honest at 0 and n, unlike a t interval on 0/1 data."""
+    if n == 0:
+        return (math.nan, math.nan)
+    z = float(_st.norm.ppf(0.5 + level / 2))
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def stock_curve(scenario: str | Path, param: str, values: Sequence[float], reps: int,
+                overrides: Sequence[str] = (), seed: int | None = None, executor: runner.Executor = "processes",
+                progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+    """Run the scenario at each value of ``param`` on the same seeds (common random numbers).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per value: ``p_stockout`` (share of replications with a stock-out) with its Wilson
+        interval, and mean with t interval of each of :data:`CURVE_KPIS`.
+    """
+    rows = []
+    done_before = 0
+    total = reps * len(values)
+    for value in values:
+        s = loader.load(scenario, [*overrides, f"{param}={value}"])
+        report = None if progress is None else (lambda d, _t, base=done_before: progress(base + d, total))
+        k = runner.run(s, reps, seed=seed, executor=executor, progress=report).kpis
+        done_before += reps
+        hits = int((k["p_stockout"] > 0).sum())
+        lo, hi = wilson(hits, reps)
+        row = {param: value, "replications": reps, "p_stockout": hits / reps, "p_stockout_ci_low": lo,
+               "p_stockout_ci_high": hi}
+        for col in CURVE_KPIS:
+            mean, _, c_lo, c_hi, _ = mean_ci(k[col].to_numpy())
+            row.update({col: mean, f"{col}_ci_low": c_lo, f"{col}_ci_high": c_hi})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def smallest_meeting(curve: pd.DataFrame, param: str, target: float) -> float | None:
+    """Smallest value whose stock-out probability's upper Wilson bound is at or below ``target``."""
+    ok = curve[curve["p_stockout_ci_high"] <= target]
+    return None if ok.empty else float(ok[param].min())
