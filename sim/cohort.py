@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.drug import Toxicity
 from sim.pharmacy import background_demand
 from sim.scenario import Scenario
 from sim.streams import replication_streams
@@ -46,6 +47,10 @@ class Cohort:
     pharmacy_lead_u: np.ndarray   # uniforms for successive order lead times
     background_times: np.ndarray  # tocilizumab doses wanted by other services (hours)
     background_mg: np.ndarray
+    crs_rate: float               # the replication's incidence and grade mix: the profile's own, or drawn
+    crs_mix: tuple[float, ...]    # from the published counts under parameter uncertainty
+    icans_rate: float
+    icans_mix: tuple[float, ...]
 
     @property
     def n(self) -> int:
@@ -113,6 +118,8 @@ def draw(s: Scenario, replication: int) -> Cohort:
                                             bg_weight, s.tocilizumab.mg_per_kg.value, s.tocilizumab.max_mg.value)
     else:
         bg_times, bg_mg = np.empty(0), np.empty(0)
+    crs_rate, crs_mix = toxicity_parameters(s.drug.crs, s.run.parameter_uncertainty, rng["parameters"])
+    icans_rate, icans_mix = toxicity_parameters(s.drug.icans, s.run.parameter_uncertainty, rng["parameters"])
     k_crs = len(s.drug.crs.by_dose.value) if s.drug.crs.by_dose else 1
     k_icans = len(s.drug.icans.by_dose.value) if s.drug.icans.by_dose else 1
     return Cohort(
@@ -131,4 +138,23 @@ def draw(s: Scenario, replication: int) -> Cohort:
         toci_u=rng["toci"].random((n, d, 4)),
         pharmacy_lead_u=rng["pharmacy_lead"].random(LEAD_TIME_DRAWS),
         background_times=bg_times, background_mg=bg_mg,
+        crs_rate=crs_rate, crs_mix=crs_mix, icans_rate=icans_rate, icans_mix=icans_mix,
     )
+
+
+def toxicity_parameters(tox: Toxicity, uncertain: bool, rng: np.random.Generator) -> tuple[float, tuple[float, ...]]:
+    """Incidence and grade mix for one replication.
+
+    Under parameter uncertainty the incidence is drawn from Beta(events + 1, patients - events + 1)
+    and the grade mix from Dirichlet(grade_counts + 1) where the drug file gives those counts;
+    a value without counts stays fixed. Both draws are always made, so adding counts to one toxicity
+    never shifts the other's draws.
+    """
+    rate, mix = float(tox.rate.value), tuple(tox.grade_mix.value)
+    beta = rng.beta(1.0 + (tox.events or 0), 1.0 + ((tox.patients or 0) - (tox.events or 0)))
+    dirichlet = rng.dirichlet(1.0 + np.asarray(tox.grade_counts or (0, 0, 0, 0), dtype=float))
+    if uncertain and tox.patients is not None and tox.events is not None:
+        rate = float(beta)
+    if uncertain and tox.grade_counts is not None:
+        mix = tuple(float(x) for x in dirichlet)
+    return rate, mix

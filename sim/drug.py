@@ -15,6 +15,7 @@ from sim.params import (DoseShares, Frozen, GradeMix, NonNegHours, Positive, Pos
                         Probability, Spread, none_stated, sourced)
 
 RelativeRisk = sourced(0, 10, what="a relative risk in [0, 10]")
+OddsRatio = sourced(0.01, 100, what="an odds ratio in [0.01, 100]")
 
 
 class ScheduleBlock(Frozen):
@@ -69,6 +70,8 @@ class Toxicity(Frozen):
     duration_sigma: Spread
     patients: int | None = Field(default=None, ge=1, description="sample size behind rate, if published")
     events: int | None = Field(default=None, ge=0, description="patients with the event, if published")
+    grade_counts: tuple[int, int, int, int] | None = Field(
+        default=None, description="events of grade 1..4 behind grade_mix, if published (for parameter uncertainty)")
 
     @model_validator(mode="after")
     def _timing(self) -> "Toxicity":
@@ -78,6 +81,15 @@ class Toxicity(Frozen):
         if self.patients is not None and self.events is not None and self.events > self.patients:
             raise ValueError(f"events = {self.events} exceeds patients = {self.patients}")
         return self
+
+
+class RiskOddsRatios(Frozen):
+    """Odds ratios of patient risk factors (names as in the scenario's population.risk_factors)."""
+
+    crs: dict[str, OddsRatio] = Field(default_factory=dict, description="on CRS of any grade")
+    crs_grade2plus: dict[str, OddsRatio] = Field(default_factory=dict,
+                                                 description="on a CRS event being grade >= 2")
+    icans: dict[str, OddsRatio] = Field(default_factory=dict, description="on ICANS")
 
 
 class GradeRule(Frozen):
@@ -136,6 +148,7 @@ class DrugProfile(Frozen):
     icans: Toxicity
     management: Management
     prophylaxis: ProphylaxisEffect
+    risk_odds_ratios: RiskOddsRatios = RiskOddsRatios()
 
     @model_validator(mode="after")
     def _schedule(self) -> "DrugProfile":

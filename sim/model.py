@@ -20,7 +20,8 @@ from sim.pharmacy import Pharmacy
 from sim.resources import Ledger, Pool
 from sim.runlog import DIVERTED, LEFT, ON_TREATMENT, PLACE_CODES, RunLog
 from sim.scenario import PLACE_RESOURCE, RESOURCES, Scenario, dose_requirements
-from sim.toxicity import dose_pattern, grades, lognormal
+from sim.toxicity import (combination_rates, dose_pattern, grades, grades_with_severe_share,
+                          individual_rates, lognormal)
 
 HOME, CHAIR, OBS, WARD, ICU, ED = range(6)
 LEVEL = (0, 0, 0, 1, 2, 0)           # care level each location provides
@@ -125,20 +126,34 @@ class Model:
         eff = s.drug.prophylaxis
         mg = np.minimum(s.tocilizumab.mg_per_kg.value * c.weight_kg, s.tocilizumab.max_mg.value)
         self.toci_mg = mg.tolist()
+        # Patient risk factors act through a logistic model calibrated to keep the profile's rates.
+        names = list(s.population.risk_factors)
+        prev = np.array([s.population.risk_factors[f].value for f in names])
+        x = np.column_stack([c.risk_factors[f] for f in names]).astype(float) if names else np.zeros((n, 0))
+        ors = s.drug.risk_odds_ratios
+        log_or = lambda table: np.array([math.log(table[f].value) if f in table else 0.0 for f in names])  # noqa: E731
+        crs_p = individual_rates(c.crs_rate, x, prev, log_or(ors.crs))
+        severe = individual_rates(1.0 - c.crs_mix[0], x, prev, log_or(ors.crs_grade2plus),
+                                  population_weight=combination_rates(c.crs_rate, prev, log_or(ors.crs)))
+        icans_p = individual_rates(c.icans_rate, x, prev, log_or(ors.icans))
         self.grade: list[np.ndarray] = []     # per kind, (n, D) grade drawn for each dose (0 = none)
         self.events: dict[int, list[tuple[float, int, int, float, int]]] = {}  # i * D + k -> events
-        for kind, tox, rr, pu, du, gu, oz, dz, tcol in (
-                (CRS, s.drug.crs, eff.crs_relative_risk.value, c.crs_patient_u, c.crs_dose_u,
+        for kind, tox, base_p, rr, pu, du, gu, oz, dz, tcol in (
+                (CRS, s.drug.crs, crs_p, eff.crs_relative_risk.value, c.crs_patient_u, c.crs_dose_u,
                  c.crs_grade_u, c.crs_onset_z, c.crs_duration_z, 0),
-                (ICANS, s.drug.icans, eff.icans_relative_risk.value, c.icans_patient_u, c.icans_dose_u,
+                (ICANS, s.drug.icans, icans_p, eff.icans_relative_risk.value, c.icans_patient_u, c.icans_dose_u,
                  c.icans_grade_u, c.icans_onset_z, c.icans_duration_z, 2)):
-            p = np.minimum(tox.rate.value * np.where(gets_pro, rr, 1.0), 1.0)
+            p = np.minimum(base_p * np.where(gets_pro, rr, 1.0), 1.0)
             # onset_from = "treatment_start" is an event tied to dose 1 with its onset counted from it
             shares = tox.by_dose.value if tox.by_dose is not None else None
             pattern = dose_pattern(pu < p, shares, du)
             g = np.zeros((n, d), dtype=np.int8)
             k = min(pattern.shape[1], d)
-            g[:, :k] = np.where(pattern[:, :k], grades(tox.grade_mix.value, gu[:, :k]), 0)
+            if kind == CRS:
+                drawn = grades_with_severe_share(c.crs_mix, severe, gu[:, :k])
+            else:
+                drawn = grades(c.icans_mix, gu[:, :k])
+            g[:, :k] = np.where(pattern[:, :k], drawn, 0)
             onset = lognormal(tox.onset_median_hours.value, tox.onset_sigma.value, oz)
             dur = lognormal(tox.duration_median_hours.value, tox.duration_sigma.value, dz)
             p_toci = np.array([0.0] + [r.tocilizumab_probability.value for r in self.rules[kind]])

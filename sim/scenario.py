@@ -29,6 +29,9 @@ class RunSettings(Frozen):
                                  description="weeks after the horizon during which patients already started are "
                                              "followed (no new referrals), so late starters' toxicity is observed")
     seed: int = Field(ge=0, lt=2**63)
+    parameter_uncertainty: bool = Field(
+        default=False, description="each replication first draws CRS/ICANS incidence (Beta) and grade mix "
+                                   "(Dirichlet) from the published counts, then simulates")
 
 
 class Demand(Frozen):
@@ -301,6 +304,12 @@ def feasibility_problems(s: Scenario) -> list[str]:
         res = PLACE_RESOURCE[place]
         if getattr(s.capacity, res) < 1:
             problems.append(f"capacity.{res} = 0, but the strategy sends doses to '{place}'; allowed: at least 1")
+    known = set(s.population.risk_factors)
+    for table in ("crs", "crs_grade2plus", "icans"):
+        unknown = sorted(set(getattr(drug.risk_odds_ratios, table)) - known)
+        if unknown:
+            problems.append(f"drug.risk_odds_ratios.{table} names {unknown}, which are not in "
+                            f"population.risk_factors (allowed: {sorted(known)})")
     for res in ("chairs", "ward_beds", "ed_bays", "icu_beds"):
         if getattr(s.capacity, res) < 1:
             problems.append(f"capacity.{res} = 0; allowed: at least 1 (patients with toxicity need it)")

@@ -83,3 +83,86 @@ def grades(mix: tuple[float, ...], u: np.ndarray) -> np.ndarray:
 def lognormal(median: float, sigma: float, z: np.ndarray) -> np.ndarray:
     """Log-normal values with the given median and log-sd, from standard normal draws ``z``."""
     return median * np.exp(sigma * z)
+
+
+def factor_combinations(prevalence: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every combination of independent binary risk factors and its population probability.
+
+    Returns
+    -------
+    (combos, weight)
+        ``combos`` (2**F, F) of 0/1 and ``weight`` (2**F,) summing to 1.
+    """
+    f = prevalence.size
+    combos = ((np.arange(2 ** f)[:, None] >> np.arange(f)) & 1).astype(float)
+    weight = np.prod(np.where(combos == 1, prevalence, 1 - prevalence), axis=1)
+    return combos, weight
+
+
+def _expit(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def solve_intercept(target: float, linear: np.ndarray, weight: np.ndarray) -> float:
+    """Intercept a with sum(weight * expit(a + linear)) / sum(weight) = target (bisection; monotone in a)."""
+    if target <= 0:
+        return -np.inf
+    if target >= 1:
+        return np.inf
+    w = weight / weight.sum()
+    lo, hi = -50.0, 50.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if float(np.sum(w * _expit(mid + linear))) < target:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+def individual_rates(rate: float, x: np.ndarray, prevalence: np.ndarray, log_or: np.ndarray,
+                     population_weight: np.ndarray | None = None) -> np.ndarray:
+    """Per-patient probabilities from a logistic model whose population mean is ``rate``.
+
+    Parameters
+    ----------
+    rate : float
+        Incidence the population must keep (the profile's rate).
+    x : ndarray (n, F)
+        The patients' risk factors (0/1).
+    prevalence : ndarray (F,)
+        Prevalence of each factor in the population (factors independent).
+    log_or : ndarray (F,)
+        Log odds ratio of each factor; all zero gives ``rate`` for everyone.
+    population_weight : ndarray (2**F,), optional
+        Extra weight per factor combination, e.g. the chance of having CRS when calibrating the share
+        of CRS that is grade >= 2 (so the target holds among patients with CRS).
+    """
+    if x.shape[1] == 0 or not np.any(log_or):
+        return np.full(x.shape[0], rate)
+    combos, weight = factor_combinations(prevalence)
+    if population_weight is not None:
+        weight = weight * population_weight
+    a = solve_intercept(rate, combos @ log_or, weight)
+    return _expit(a + x @ log_or)
+
+
+def combination_rates(rate: float, prevalence: np.ndarray, log_or: np.ndarray) -> np.ndarray:
+    """The calibrated probability of every factor combination (order of :func:`factor_combinations`)."""
+    combos, weight = factor_combinations(prevalence)
+    if not np.any(log_or):
+        return np.full(combos.shape[0], rate)
+    return _expit(solve_intercept(rate, combos @ log_or, weight) + combos @ log_or)
+
+
+def grades_with_severe_share(mix: tuple[float, ...], severe: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Grade 1-4 when each event's chance of grade >= 2 is ``severe`` (per row); within grades 2-4
+    the mix's proportions hold. One uniform per event, so common random numbers are kept."""
+    m = np.asarray(mix, dtype=float)
+    upper = m[1:] / m[1:].sum() if m[1:].sum() > 0 else np.array([1.0, 0.0, 0.0])
+    cum = np.cumsum(upper)
+    cum[-1] = 1.0 + 1e-12
+    sev = severe[:, None] if u.ndim == 2 else severe
+    inner = np.clip((u - (1 - sev)) / np.where(sev > 0, sev, 1.0), 0.0, 1.0 - 1e-12)
+    g = np.where(u < 1 - sev, 1, np.searchsorted(cum, inner, side="right") + 2)
+    return g.astype(np.int8)
