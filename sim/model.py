@@ -53,8 +53,10 @@ class _Patient:
 class Model:
     """One replication: a scenario, a cohort, pools, ledgers and the run log."""
 
-    def __init__(self, scenario: Scenario, cohort: Cohort):
+    def __init__(self, scenario: Scenario, cohort: Cohort, trace: int | None = None):
         s = self.s = scenario
+        self.trace_i = -1 if trace is None else trace
+        self.trace: list[tuple[float, str]] = []   # (time, what happened) for patient ``trace``
         self.c = cohort
         self.env = simpy.Environment()
         cap = s.capacity
@@ -194,6 +196,9 @@ class Model:
             day += 1
 
     # ----------------------------------------------------------------- patient pathway
+    def _note(self, text: str) -> None:
+        self.trace.append((self.env.now, text))
+
     def _plan(self, i: int, k: int, high: bool, eligible: bool, after_tox: float):
         """Where dose k goes and for how long: (place, hours before infusion, resource, stay, is a bed, prophylaxis)."""
         pro_patient = self.gets_pro_list[i]
@@ -242,6 +247,11 @@ class Model:
         yield env.timeout(self.referral[i])
         p = _Patient(i)
         high, eligible = self.high_risk[i], self.eligible[i]
+        traced = i == self.trace_i
+        if traced:
+            self._note(f"referred ({'high' if high else 'standard'} risk, "
+                       f"{'eligible' if eligible else 'not eligible'} for outpatient care, "
+                       f"{self.c.weight_kg[i]:.0f} kg, time on therapy {self.therapy[i] / 24:.0f} days)")
         due = int(env.now // 24) + self.lead_days
         window_day = due
         not_before = 0
@@ -254,6 +264,8 @@ class Model:
             first_day = max(due, hold_day, bookable_day)
             first_ok = (cal.next_start_day if k == 0 else cal.next_open_day)(first_day)
             if first_ok >= 0 and self._therapy_over(i, k, p.start, first_ok):
+                if traced:
+                    self._note(f"time on therapy over after {k} doses")
                 break
             last_day = first_ok + self.max_start_delay if k == 0 else cal.n_days
             self._drop_hold(p)
@@ -262,9 +274,15 @@ class Model:
                 if k == 0:
                     self.status[i] = DIVERTED
                     self.left_at[i] = env.now
+                    if traced:
+                        self._note(f"no {res} free within {self.max_start_delay} days: referred elsewhere")
                     return
                 break
             day, start, deadline, iv = booked
+            if traced:
+                self._note(f"dose {k + 1} booked: {place} ({res}) day {day} at {start % 24:05.2f} h for {length:g} h"
+                           + (f", {day - max(first_ok, window_day)} day(s) after the first permitted day"
+                              if day > max(first_ok, window_day) else ""))
             self._hold_next(p, k, day, high, eligible)
             if p.pending and p.pending[0][0] < start:
                 # a toxicity at home comes first: give the slots back, manage it, then plan again
@@ -278,6 +296,8 @@ class Model:
                 self.ledgers[res].cancel(iv)
                 self.held_for_stock_times.append(env.now)
                 not_before = day + 1
+                if traced:
+                    self._note(f"dose {k + 1} held: no tocilizumab dose on hand")
                 continue
             pool = self.pools[res]
             ev = pool.request()
@@ -290,6 +310,8 @@ class Model:
                     pool.cancel(ev)
                     self.ledgers[res].cancel(iv)
                     not_before = day + 1
+                    if traced:
+                        self._note(f"dose {k + 1}: booked {res} still taken; rebooking from the next day")
                     continue
             else:
                 pool.record_wait(env.now, 0.0)
@@ -304,6 +326,9 @@ class Model:
                 self.status[i] = ON_TREATMENT
             for onset, kind, g, duration, toci in self.events.get(j, ()):
                 heapq.heappush(p.pending, (t0 + onset, kind, g, duration, toci))
+            if traced:
+                self._note(f"dose {k + 1} given in {place}: infusion starts at {t0:.1f} h, stay until "
+                           f"{env.now + length:.1f} h" + (", after prophylactic tocilizumab" if pro else ""))
             if pro:
                 self._give_toci(i, 0.0)
             p.after_tox = 0.0
@@ -321,6 +346,8 @@ class Model:
             yield from self._home_event(p)
         self.status[i] = LEFT
         self.left_at[i] = env.now
+        if traced:
+            self._note("leaves the service" + (" (discontinued)" if p.discontinued else ""))
 
     def _home_event(self, p: _Patient):
         """Sleep at home until the next onset and manage it (ED, then home, ward or ICU)."""
@@ -356,6 +383,8 @@ class Model:
             else:
                 p.pool.release()
                 p.loc, p.pool = HOME, None
+                if p.i == self.trace_i:
+                    self._note("home")
 
     def _toxicity(self, p: _Patient, event: tuple[float, int, int, float, int]):
         """Apply the label's management of one onset: dose hold, drugs, and the bed it needs."""
@@ -363,12 +392,18 @@ class Model:
         env, log = self.env, self.log
         rule = self.rules[kind][grade - 1]
         now = env.now
+        if p.i == self.trace_i:
+            where = ("home", "infusion chair", "observation bed", "ward", "ICU", "ED")[p.loc]
+            self._note(f"{'CRS' if kind == CRS else 'ICANS'} grade {grade} starts ({where}), lasts "
+                       f"{duration:.0f} h; label: {rule.setting}" + (f", tocilizumab x{toci}" if toci else ""))
         if toci:
             self._tocilizumab(p.i, toci, duration)
         if rule.withhold:
             p.held_until = max(p.held_until, now + duration + rule.resume_delay_hours.value)
         p.after_tox = max(p.after_tox, rule.next_dose_monitor_hours.value)
         if rule.discontinue or (rule.discontinue_if_recurrent and p.had_g3[kind]):
+            if p.i == self.trace_i:
+                self._note("treatment discontinued")
             p.discontinued = True
             self.discontinued[p.i] = True
         if grade >= 3:
@@ -416,6 +451,8 @@ class Model:
             yield ev
         ed.record_wait(asked, env.now - asked)
         p.loc, p.pool = ED, ed
+        if p.i == self.trace_i:
+            self._note(f"in the ED (waited {env.now - asked:.1f} h for a bay)")
         yield env.timeout(self.ed_hours)
         if need == HOME:
             ed.release()
@@ -441,6 +478,8 @@ class Model:
         if p.pool is not None:
             p.pool.release()
         p.loc, p.pool = target, pool
+        if p.i == self.trace_i:
+            self._note(f"to the {'ICU' if target == ICU else 'ward'} (waited {waited:.1f} h for a bed)")
 
     # ----------------------------------------------------------------- run
     def run(self) -> RunLog:
@@ -470,3 +509,12 @@ class Model:
 def simulate(scenario: Scenario, cohort: Cohort) -> RunLog:
     """Run one replication of ``scenario`` for ``cohort`` and return its log."""
     return Model(scenario, cohort).run()
+
+
+def trace(scenario: Scenario, cohort: Cohort, patient: int) -> list[tuple[float, str]]:
+    """One patient's journey, step by step with times (hours from the start), for a human to check."""
+    if not 0 <= patient < cohort.n:
+        raise ValueError(f"patient = {patient}; allowed: 0 to {cohort.n - 1} (patients referred in this replication)")
+    m = Model(scenario, cohort, trace=patient)
+    m.run()
+    return m.trace
