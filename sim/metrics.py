@@ -173,6 +173,24 @@ def pharmacy_kpis(log: RunLog, s: Scenario, inside) -> dict[str, float]:
     }
 
 
+def care_by_grade(log: RunLog) -> "pd.DataFrame":
+    """ED visits and toxicity admissions in the window by setting, toxicity and grade.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns setting ("ed", "ward", "icu"), toxicity ("CRS", "ICANS"), grade (1-4), count.
+    """
+    import pandas as pd
+
+    w0, w1 = log.window
+    rows = [(setting, "CRS" if kind == 0 else "ICANS", grade) for t, _, setting, kind, grade in log.care
+            if w0 <= t < w1]
+    frame = pd.DataFrame(rows, columns=["setting", "toxicity", "grade"])
+    return frame.value_counts().rename("count").reset_index().sort_values(["setting", "toxicity", "grade"],
+                                                                          ignore_index=True)
+
+
 def occupancy(log: RunLog) -> np.ndarray:
     """Hourly mean occupancy over the window, shape (hours, resources) in :data:`RESOURCES` order."""
     w0, w1 = log.window

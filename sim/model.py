@@ -420,9 +420,9 @@ class Model:
                 p.ward_until = max(p.ward_until, now + stay)
         need = ICU if p.icu_until > now else (WARD if p.ward_until > now else HOME)
         if p.loc == HOME:
-            yield from self._ed_visit(p, need)
+            yield from self._ed_visit(p, need, kind, grade)
         elif LEVEL[need] > LEVEL[p.loc]:
-            yield from self._move(p, need, unplanned=True)
+            yield from self._move(p, need, unplanned=True, cause=(kind, grade))
 
     def _tocilizumab(self, i: int, doses: int, duration: float) -> None:
         """Treatment doses: the first now, repeats every ``repeat_interval_hours`` while the CRS lasts."""
@@ -442,9 +442,10 @@ class Model:
         else:
             self.env.timeout(delay).callbacks.append(lambda _ev: self.pharmacy.request(mg))
 
-    def _ed_visit(self, p: _Patient, need: int):
+    def _ed_visit(self, p: _Patient, need: int, kind: int, grade: int):
         env, ed = self.env, self.pools["ed_bays"]
         self.log.ed_visits.append(env.now)
+        self.log.care.append((env.now, p.i, "ed", kind, grade))
         asked = env.now
         ev = ed.request()
         if ev is not None:
@@ -458,9 +459,9 @@ class Model:
             ed.release()
             p.loc, p.pool = HOME, None
         else:
-            yield from self._move(p, need, unplanned=True)  # boards in the ED while waiting
+            yield from self._move(p, need, unplanned=True, cause=(kind, grade))  # boards in the ED while waiting
 
-    def _move(self, p: _Patient, target: int, unplanned: bool):
+    def _move(self, p: _Patient, target: int, unplanned: bool, cause: tuple[int, int] | None = None):
         """Take a bed in ``target``, keeping the current place while waiting (boarding), then free it."""
         env, log = self.env, self.log
         pool = self.pools["icu_beds" if target == ICU else "ward_beds"]
@@ -475,6 +476,8 @@ class Model:
             log.icu_boarding.append((asked, waited))
         elif unplanned:
             log.unplanned_ward.append(env.now)
+        if cause is not None:
+            log.care.append((env.now, p.i, "icu" if target == ICU else "ward", cause[0], cause[1]))
         if p.pool is not None:
             p.pool.release()
         p.loc, p.pool = target, pool

@@ -42,6 +42,9 @@ class RunLog:
     ed_visits: list[float] = field(default_factory=list)                 # arrival times
     unplanned_ward: list[float] = field(default_factory=list)            # admission times
     icu_admissions: list[float] = field(default_factory=list)
+    # every ED visit and toxicity admission with its cause: (time, patient, "ed"|"ward"|"icu", kind, grade),
+    # kind 0 = CRS, 1 = ICANS
+    care: list[tuple[float, int, str, int, int]] = field(default_factory=list)
     icu_boarding: list[tuple[float, float]] = field(default_factory=list)  # (requested at, hours)
     toci: list[tuple[float, int, float]] = field(default_factory=list)     # (time, doses, mg per dose)
     pools: dict[str, tuple[list[float], list[int], list[float], list[float]]] = field(default_factory=dict)

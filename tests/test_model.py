@@ -149,3 +149,20 @@ def test_littles_law_on_observation_beds():
     from sim.metrics import step_area
     occupancy = step_area(*log.pools["observation_beds"][:2], w0, w1) / (w1 - w0)
     assert occupancy == pytest.approx(arrivals_per_hour * stay, rel=0.02)
+
+
+def test_every_ed_visit_and_admission_is_attributed_to_a_patient_and_toxicity():
+    s = scenario("tarlatamab_outpatient_short", "drug.profile=real_world")
+    _, log = simulate(s, 0)
+    settings = [c[2] for c in log.care]
+    assert settings.count("ed") == len(log.ed_visits) > 0
+    assert settings.count("ward") == len(log.unplanned_ward)
+    assert settings.count("icu") == len(log.icu_admissions)
+    for t, patient, _, kind, grade in log.care:
+        assert kind in (0, 1) and 1 <= grade <= 4
+        assert log.first_dose[patient] <= t  # toxicity follows treatment
+    from sim.metrics import care_by_grade
+
+    table = care_by_grade(log)
+    w0, w1 = log.window
+    assert table["count"].sum() == sum(1 for c in log.care if w0 <= c[0] < w1)
