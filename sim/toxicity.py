@@ -109,7 +109,9 @@ def solve_intercept(target: float, linear: np.ndarray, weight: np.ndarray) -> fl
         return -np.inf
     if target >= 1:
         return np.inf
-    w = weight / weight.sum()
+    total = float(weight.sum())
+    # All-zero weight: nobody is in the population the target applies to, so any intercept is right.
+    w = weight / total if total > 0 else np.full(weight.shape, 1.0 / weight.size)
     lo, hi = -50.0, 50.0
     for _ in range(200):
         mid = 0.5 * (lo + hi)
