@@ -31,6 +31,10 @@ class ScheduleBlock(Frozen):
                                      description="latest permitted gap; defaults to gap_days")
     monitor_hours: PositiveHours
     hydration: bool = False
+    premedication: bool = Field(default=True, description="premedication (chair.premedication_hours) before "
+                                                          "these doses")
+    infusion_hours: PositiveHours | None = Field(default=None, description="this block's infusion (or "
+                                                 "injection) time when it differs from chair.infusion_hours")
     source: str = Field(min_length=1)
     verified: bool = True
 
@@ -47,6 +51,8 @@ class ScheduleBlock(Frozen):
 
 
 class ChairTimes(Frozen):
+    """Chair time of a dose: premedication before, the infusion, and post-infusion hydration."""
+
     premedication_hours: NonNegHours
     infusion_hours: PositiveHours
     hydration_hours: NonNegHours
@@ -168,3 +174,9 @@ class DrugProfile(Frozen):
                                  "allowed: count = 0 only on the last block")
         return self
 
+    def chair_times(self, block: ScheduleBlock) -> tuple[float, float]:
+        """(hours before the infusion starts, hours from infusion start to end of infusion and hydration)."""
+        ch = self.chair
+        pre = ch.premedication_hours.value if block.premedication else 0.0
+        infusion = block.infusion_hours.value if block.infusion_hours is not None else ch.infusion_hours.value
+        return pre, infusion + (ch.hydration_hours.value if block.hydration else 0.0)

@@ -74,14 +74,12 @@ class Model:
         req = dose_requirements(s.drug, d)
         self.n_defined = len(req)
         self.req_hours = [r[1] for r in req]
-        self.hydration = [r[2] for r in req]
         self.gap = [r[3] for r in req]
         self.window = [s.drug.schedule[r[0]].window_days for r in req]
         self.step_up = s.drug.step_up_doses
-        ch = s.drug.chair
-        self.premed = ch.premedication_hours.value
-        self.infusion = ch.infusion_hours.value
-        self.hydration_h = ch.hydration_hours.value
+        chair = [s.drug.chair_times(s.drug.schedule[r[0]]) for r in req]
+        self.premed = [c[0] for c in chair]        # per dose: hours before the infusion starts
+        self.infusion = [c[1] for c in chair]      # per dose: infusion plus hydration
         self.pro_hours = s.strategy.prophylaxis.chair_hours.value if s.strategy.prophylaxis else 0.0
         self.admission_window = s.calendar.admission_window_hours
         self.max_start_delay = s.calendar.max_start_delay_days
@@ -205,12 +203,14 @@ class Model:
         key = (k, high, eligible, after_tox, pro_patient)
         plan = self._plan_cache.get(key)
         if plan is None:
-            after = after_tox > self.req_hours[k]
-            place, hours = self.s.strategy.place_for(k + 1, after_tox if after else self.req_hours[k],
+            # Any follow-up requirement marks the dose, even one no longer than the dose's own: the
+            # strategy may monitor such doses differently (e.g. in hospital rather than at home).
+            after = after_tox > 0
+            place, hours = self.s.strategy.place_for(k + 1, max(after_tox, self.req_hours[k]),
                                                      high, eligible, after)
             pro = pro_patient and self.s.strategy.gives_prophylaxis(k + 1, high)
-            pre = self.premed + (self.pro_hours if pro else 0.0)
-            infusion = self.infusion + (self.hydration_h if self.hydration[k] else 0.0)
+            pre = self.premed[k] + (self.pro_hours if pro else 0.0)
+            infusion = self.infusion[k]
             length = pre + (max(hours, infusion) if place != "home" else infusion)
             plan = self._plan_cache[key] = (place, pre, PLACE_RESOURCE[place], length,
                                             place in ("ward", "observation"), pro)

@@ -278,7 +278,8 @@ def feasibility_problems(s: Scenario) -> list[str]:
     after_tox_hours = max([r.next_dose_monitor_hours.value for r in drug.management.crs + drug.management.icans] + [0])
     n_check = sum(b.count for b in drug.schedule) + 1
     seen: set[tuple[str, float, bool]] = set()
-    for dose, (_, required, hydration, _) in enumerate(dose_requirements(drug, n_check), start=1):
+    for dose, (b, required, hydration, _) in enumerate(dose_requirements(drug, n_check), start=1):
+        block_pre, block_infusion = drug.chair_times(drug.schedule[b])
         for high in (False, True):
             for eligible in (False, True):
                 for after in (False, True):
@@ -289,9 +290,8 @@ def feasibility_problems(s: Scenario) -> list[str]:
                     pro = s.strategy.gives_prophylaxis(dose, high)
                     seen.add((place, hours, hydration))
                     if place in ("clinic", "home"):
-                        pre = drug.chair.premedication_hours.value + (s.strategy.prophylaxis.chair_hours.value if pro else 0.0)
-                        infusion = drug.chair.infusion_hours.value + (drug.chair.hydration_hours.value if hydration else 0.0)
-                        need = pre + (max(infusion, hours) if place == "clinic" else infusion)
+                        pre = block_pre + (s.strategy.prophylaxis.chair_hours.value if pro else 0.0)
+                        need = pre + (max(block_infusion, hours) if place == "clinic" else block_infusion)
                         if need > cal.open_length + 1e-9:
                             problems.append(
                                 f"strategy.monitoring: dose {dose} ({'high' if high else 'standard'} risk, "

@@ -166,3 +166,17 @@ def test_every_ed_visit_and_admission_is_attributed_to_a_patient_and_toxicity():
     table = care_by_grade(log)
     w0, w1 = log.window
     assert table["count"].sum() == sum(1 for c in log.care if w0 <= c[0] < w1)
+
+
+def test_dose_after_grade2_crs_gets_the_follow_up_monitoring_even_when_it_needs_the_same_hours():
+    """C1D8 needs 22-24 h anyway; after grade 2 CRS the label wants it monitored 22-24 h in a healthcare
+    setting, so the 8 h clinic slot of the short outpatient strategy no longer applies."""
+    g2_after_dose_1 = ["drug.crs.rate=1.0", "drug.crs.by_dose=[1.0]", "drug.crs.grade_mix=[0.0, 1.0, 0.0, 0.0]",
+                       "drug.crs.onset_sigma=0.01", "drug.crs.duration_median_hours=24",
+                       "drug.crs.duration_sigma=0.01", "drug.icans.rate=0.0", *HUGE]
+    _, log = simulate(scenario("tarlatamab_outpatient_short", *g2_after_dose_1), 0)
+    started = np.isfinite(log.dose_time[:, 1])
+    clinic_first = started & (log.dose_place[:, 0] == PLACE_CODES["clinic"])
+    assert clinic_first.sum() > 20
+    assert (log.dose_place[clinic_first, 1] == PLACE_CODES["observation"]).all()
+    assert (log.dose_place[clinic_first, 2] == PLACE_CODES["clinic"]).all()  # C1D15: back to the chair
