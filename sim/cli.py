@@ -44,6 +44,46 @@ def _seed(text: str) -> int:
     return value
 
 
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is outside (0, 1); e.g. 0.05 for 5%")
+    return value
+
+
+def add_executor_args(p: argparse.ArgumentParser) -> None:
+    """``--executor``, ``--workers``, ``--scheduler`` and ``--quiet``, shared by run-like commands."""
+    p.add_argument("--executor", choices=runner.EXECUTORS, default=None,
+                   help="where replications run (default: processes, one per core; "
+                        "dask when --scheduler is given)")
+    p.add_argument("--workers", type=_positive_int, default=None,
+                   help="worker processes (default: cores; also the LocalCluster size for dask)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (default with --executor dask: a local cluster)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def executor_of(args) -> str:
+    """The executor asked for: explicit, else dask when a scheduler is named, else processes."""
+    if args.executor is None:
+        return "dask" if args.scheduler else "processes"
+    if args.scheduler and args.executor != "dask":
+        raise ValueError(f"--scheduler needs --executor dask (got --executor {args.executor})")
+    return args.executor
+
+
+def add_save_args(p: argparse.ArgumentParser) -> None:
+    """``--save`` and ``--runs-dir``."""
+    from sim.runs import DEFAULT_RUNS_DIR
+
+    p.add_argument("--save", action="store_true", help="also store the run (Parquet + manifest) under --runs-dir")
+    p.add_argument("--runs-dir", type=Path, default=DEFAULT_RUNS_DIR,
+                   help=f"folder of saved runs (default: {DEFAULT_RUNS_DIR}/)")
+
+
 def add_scenario_args(p: argparse.ArgumentParser) -> None:
     """The positional SCENARIO (default: the reference scenario) and repeatable ``--set KEY=VALUE``."""
     p.add_argument("scenario", nargs="?", default=str(loader.DEFAULT_SCENARIO),
@@ -61,13 +101,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="simulate a scenario and print every KPI with its 95%% CI")
     p.set_defaults(func=cmd_run)
     add_scenario_args(p)
-    p.add_argument("--reps", type=_positive_int, default=100, help="replications (default 100)")
+    p.add_argument("--reps", type=_positive_int, default=None,
+                   help="replications (default 100; with --precision: the first batch)")
     p.add_argument("--seed", type=_seed, default=None, help="seed (default: the scenario's run.seed)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default: results/SCENARIO_NAME)")
-    p.add_argument("--executor", choices=("serial", "processes"), default="processes",
-                   help="where replications run (default: processes, one per core)")
-    p.add_argument("--workers", type=_positive_int, default=None, help="worker processes (default: cores)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_executor_args(p)
+    g = p.add_argument_group("replications by precision (Hoad, Robinson and Davies 2010)")
+    g.add_argument("--precision", type=_fraction, default=None, metavar="FRACTION",
+                   help="add replications until each --kpis CI half-width is within FRACTION of its mean")
+    g.add_argument("--kpis", default=None, metavar="A,B", help="KPIs the precision applies to (comma-separated)")
+    g.add_argument("--max-reps", type=_positive_int, default=1000, help="stop here if not precise (default 1000)")
+    g.add_argument("--batch", type=_positive_int, default=20, help="replications added per batch (default 20)")
+    g.add_argument("--k-limit", type=_positive_int, default=5,
+                   help="look-ahead: replications the precision must hold for before it is accepted (default 5)")
+    add_save_args(p)
 
     p = sub.add_parser("validate", help="check a scenario file and print its resolved form")
     p.set_defaults(func=cmd_validate)
@@ -101,23 +148,106 @@ def format_summary(summary) -> str:
 
 
 def cmd_run(args) -> int:
-    from sim.output import write_run
+    from sim import runs
+    from sim.output import save_result, write_run
 
+    executor = executor_of(args)
+    if (args.precision is None) != (args.kpis is None):
+        raise ValueError("--precision and --kpis go together, e.g. --precision 0.05 --kpis crs_rate,util_observation_beds")
     scenario = loader.load(args.scenario, args.overrides)
-    update, bar = progress_bar(args.quiet, args.reps)
+    started = runs.utc_now()
+    assessment = None
+    if args.precision is not None:
+        result, assessment = run_to_precision(scenario, args, executor)
+    else:
+        reps = args.reps or 100
+        update, bar = progress_bar(args.quiet, reps)
+        try:
+            result = runner.run(scenario, reps, seed=args.seed, executor=executor, workers=args.workers,
+                                progress=update, keep_occupancy=True, scheduler=args.scheduler)
+        finally:
+            if bar is not None:
+                bar.close()
+    finished = runs.utc_now()
+    n = len(result.kpis)
+    out = args.out or Path("results") / scenario.name
+    write_run(result, out)
+    print(f"{scenario.name}: {n} replications, seed {result.seed}, statistics over "
+          f"{scenario.run.horizon_weeks} weeks after {scenario.run.warmup_weeks} weeks of warm-up")
+    print(format_summary(stats.summary(result.kpis)))
+    if assessment is not None:
+        print()
+        print(format_assessment(assessment, args.precision, args.k_limit))
+    print(f"\nwrote {out}/kpis.csv, summary.csv, occupancy.parquet, scenario.toml")
+    if args.save:
+        extra = {"workers": args.workers, "scheduler": args.scheduler}
+        if assessment is not None:
+            extra["precision"] = {"target": args.precision, "kpis": [s.kpi for s in assessment.solutions],
+                                  "k_limit": args.k_limit, "replications_needed": assessment.n_needed}
+        path = save_result(result, args.runs_dir, executor=executor, started=started, finished=finished, extra=extra)
+        print(f"saved run {path.name} in {path.parent}")
+    return 0
+
+
+def run_to_precision(scenario, args, executor: str):
+    """Add batches of replications (``first`` = replications so far) until the replications algorithm
+    accepts every named KPI or ``--max-reps`` is reached. Returns (combined RunResult, Assessment)."""
+    import numpy as np
+    import pandas as pd
+
+    from sim import metrics, replications
+    from sim.runner import RunResult
+
+    names = [k.strip() for k in args.kpis.split(",") if k.strip()]
+    # Check the names before any simulation runs.
+    replications.assess(pd.DataFrame(columns=list(metrics.KPI_COLUMNS)), names, args.precision)
+    if args.reps is not None and args.reps > args.max_reps:
+        raise ValueError(f"--reps {args.reps} is above --max-reps {args.max_reps}")
+    size = args.reps or max(args.batch, replications.INITIAL_REPLICATIONS + args.k_limit)
+    parts: list[RunResult] = []
+    done = 0
+    bar = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=args.max_reps, unit="rep", file=sys.stderr, disable=None, dynamic_ncols=True)
     try:
-        result = runner.run(scenario, args.reps, seed=args.seed, executor=args.executor,
-                            workers=args.workers, progress=update, keep_occupancy=True)
+        # one Dask LocalCluster for all batches, not one per batch
+        with runner.shared_scheduler(executor, args.scheduler, args.workers) as scheduler:
+            while True:
+                k = min(size, args.max_reps - done)
+                base = done
+                update = (lambda d, _t, base=base: bar.update(base + d - bar.n)) if bar is not None else None
+                parts.append(runner.run(scenario, k, seed=args.seed, executor=executor, workers=args.workers,
+                                        progress=update, keep_occupancy=True, first=done, scheduler=scheduler))
+                done += k
+                kpis = pd.concat([p.kpis for p in parts], ignore_index=True)
+                assessment = replications.assess(kpis, names, args.precision, k_limit=args.k_limit)
+                if assessment.done or done >= args.max_reps:
+                    break
+                size = args.batch
     finally:
         if bar is not None:
             bar.close()
-    out = args.out or Path("results") / scenario.name
-    write_run(result, out)
-    print(f"{scenario.name}: {args.reps} replications, seed {result.seed}, statistics over "
-          f"{scenario.run.horizon_weeks} weeks after {scenario.run.warmup_weeks} weeks of warm-up")
-    print(format_summary(stats.summary(result.kpis)))
-    print(f"\nwrote {out}/kpis.csv, summary.csv, occupancy.parquet, scenario.toml")
-    return 0
+    occ = np.concatenate([p.occupancy for p in parts]) if parts[0].occupancy is not None else None
+    result = RunResult(scenario=scenario, seed=parts[0].seed, kpis=kpis, occupancy=occ)
+    return result, assessment
+
+
+def format_assessment(a, precision: float, k_limit: int) -> str:
+    """Replications needed per KPI (Hoad et al. 2010, look-ahead ``k_limit``)."""
+    lines = [f"replications for a 95% CI half-width within {precision:.3g} of the mean "
+             f"(Hoad et al. 2010, look-ahead {k_limit}):",
+             f"{'KPI':36s} {'mean':>12s} {'half-width':>12s} {'rel. prec.':>10s} {'needed':>8s}"]
+    for s in a.solutions:
+        need = str(s.n_solution) if s.n_solution is not None else "not yet"
+        lines.append(f"{s.kpi:36s} {s.mean:>12.5g} {s.half_width:>12.4g} {s.precision:>10.3g} {need:>8s}")
+    if a.done:
+        lines.append(f"needed: {a.n_needed} replications (ran {a.replications_run}; the look-ahead needs the extra)")
+    else:
+        lines.append(f"precision NOT reached within {a.replications_run} replications (--max-reps); "
+                     "the intervals above are what these replications give")
+    return "\n".join(lines)
 
 
 def cmd_validate(args) -> int:

@@ -44,10 +44,7 @@ def write_run(result: RunResult, out: Path) -> Path:
         stats.summary(result.kpis).to_csv(tmp / "summary.csv", index=False)
         if result.occupancy is not None:
             occupancy_frame(result).to_parquet(tmp / "occupancy.parquet", index=False)
-        scenario = result.scenario
-        if result.seed != scenario.run.seed:
-            scenario = scenario.model_copy(update={"run": scenario.run.model_copy(update={"seed": result.seed})})
-        (tmp / "scenario.toml").write_text(loader.to_toml(scenario), encoding="utf-8")
+        (tmp / "scenario.toml").write_text(resolved_toml(result), encoding="utf-8")
         if out.exists():
             old = out.with_name(f".{out.name}.old")
             shutil.rmtree(old, ignore_errors=True)
@@ -60,3 +57,31 @@ def write_run(result: RunResult, out: Path) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def run_tables(result: RunResult) -> dict[str, pd.DataFrame]:
+    """The tables a saved run keeps: kpis, summary and (if kept) occupancy."""
+    tables = {"kpis": result.kpis, "summary": stats.summary(result.kpis)}
+    if result.occupancy is not None:
+        tables["occupancy"] = occupancy_frame(result)
+    return tables
+
+
+def resolved_toml(result: RunResult) -> str:
+    """The scenario as run (with the seed actually used) as TOML text."""
+    scenario = result.scenario
+    if result.seed != scenario.run.seed:
+        scenario = scenario.model_copy(update={"run": scenario.run.model_copy(update={"seed": result.seed})})
+    return loader.to_toml(scenario)
+
+
+def save_result(result: RunResult, runs_dir: Path, *, executor: str, started: str, finished: str,
+                extra: dict | None = None) -> Path:
+    """Store ``result`` as a saved run under ``runs_dir`` (see :mod:`sim.runs`); returns its folder."""
+    from sim import runs
+
+    first = int(result.kpis["replication"].min()) if len(result.kpis) else 0
+    manifest = runs.new_manifest(kind="run", scenarios={result.scenario.name: resolved_toml(result)},
+                                 seed=result.seed, replications=len(result.kpis), executor=executor,
+                                 started=started, finished=finished, first_replication=first, extra=extra)
+    return runs.save(runs_dir, manifest, run_tables(result))

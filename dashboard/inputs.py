@@ -1,0 +1,232 @@
+"""The sidebar: where the scenario comes from, the Run button, and every scenario field as a widget.
+
+Widgets are generated from the scenario model (:mod:`dashboard.fields`), one sidebar section at a
+time. An edit is stored as a plain value under its dotted path in ``st.session_state.overrides``;
+the scenario is then rebuilt and validated by the package's own validation, and each problem is
+shown under the field it concerns.
+"""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from dashboard import fields, running, state
+from sim import charts, loader
+from sim.errors import ScenarioError
+
+MAX_UPLOAD_MB = 1
+
+
+# --------------------------------------------------------------------------- callbacks
+
+def _on_preset() -> None:
+    state.load_preset(st.session_state["preset"])
+
+
+def _on_upload() -> None:
+    up = st.session_state.get("upload")
+    if up is None:
+        return
+    where = f"upload {up.name}"
+    try:
+        text = up.getvalue().decode("utf-8")
+    except UnicodeDecodeError:
+        st.session_state["source_error"] = f"{where}: is not UTF-8 text; allowed: a scenario TOML file"
+        return
+    state.load_text(text, where)
+
+
+def _on_toml_apply(key: str) -> None:
+    state.load_text(st.session_state.get(key, ""), "TOML editor")
+
+
+def _on_edit(path: str, kind: str, key: str) -> None:
+    """Turn a widget's value into the plain value the scenario holds, or remember why it cannot be."""
+    raw = st.session_state.get(key)
+    ss = st.session_state
+    try:
+        value = _parse(kind, raw)
+    except ValueError as exc:
+        ss["parse_errors"][path] = str(exc)
+        return
+    ss["parse_errors"].pop(path, None)
+    ss["overrides"][path] = value
+
+
+def _parse(kind: str, raw):
+    if kind in ("int_list", "float_list", "str_list", "opt_int_list", "sourced_vector", "opt_sourced_vector"):
+        return fields.parse_list(raw, {"sourced_vector": "float_list", "opt_sourced_vector": "opt_float_list"}.get(kind, kind))
+    if kind == "weekdays":
+        return sorted(fields.WEEKDAYS.index(d) for d in raw)
+    if kind == "opt_bool":
+        return {"any": None, "yes": True, "no": False}[raw]
+    if kind in ("opt_float", "opt_sourced", "opt_int"):
+        text = (raw or "").strip()
+        if not text:
+            return None
+        try:
+            return int(text) if kind == "opt_int" else float(text)
+        except ValueError:
+            raise ValueError(f"'{text}' is not a {'whole ' if kind == 'opt_int' else ''}number "
+                             "(leave empty for 'not set')") from None
+    if kind == "str" and raw is not None and isinstance(raw, str):
+        return raw
+    if kind == "int":
+        return int(raw)
+    if kind in ("float", "sourced"):
+        return float(raw)
+    return raw
+
+
+# --------------------------------------------------------------------------- widgets
+
+def _step(value: float) -> float:
+    a = abs(float(value or 0))
+    if a == 0:
+        return 0.1
+    if a < 1:
+        return 0.01
+    return float(10 ** max(0, math.floor(math.log10(a)) - 1))
+
+
+def _label(spec: fields.FieldSpec) -> str:
+    text = spec.label + (f" ({spec.unit})" if spec.unit else "")
+    if spec.verified is False:
+        text += " ⚠"
+    return text
+
+
+def _help(spec: fields.FieldSpec) -> str:
+    parts = [spec.help] if spec.help else []
+    if spec.source:
+        parts.append(f"Source: {spec.source}")
+    if spec.note:
+        parts.append(f"Note: {spec.note}")
+    if spec.verified is False:
+        parts.append("Not verified against the cited source.")
+    return "  \n".join(parts) or None
+
+
+def _widget(spec: fields.FieldSpec, errors: list[ScenarioError]) -> None:
+    """One field: its widget, its source when unverified, and any problem with it."""
+    ss = st.session_state
+    key = f"w{ss['gen']}:{spec.path}"
+    kw = dict(key=key, help=_help(spec), on_change=_on_edit, args=(spec.path, spec.kind, key))
+    label = _label(spec)
+    v = spec.value
+    k = spec.kind
+    if k == "int":
+        st.number_input(label, value=int(v), step=1, **kw)
+    elif k in ("float", "sourced"):
+        st.number_input(label, value=float(v), step=_step(v), format="%g", **kw)
+    elif k == "bool":
+        st.checkbox(label, value=bool(v), **kw)
+    elif k == "choice":
+        opts = list(spec.options)
+        st.selectbox(label, opts, index=opts.index(v) if v in opts else 0, **kw)
+    elif k == "weekdays":
+        st.multiselect(label, list(fields.WEEKDAYS), default=[fields.WEEKDAYS[d] for d in v if 0 <= d < 7], **kw)
+    elif k == "opt_bool":
+        opts = ["any", "yes", "no"]
+        st.selectbox(label, opts, index={None: 0, True: 1, False: 2}[v], **kw)
+    elif k in ("opt_float", "opt_sourced", "opt_int"):
+        st.text_input(label, value="" if v is None else f"{v:g}", placeholder="not set", **kw)
+    elif k in ("int_list", "float_list", "str_list", "opt_int_list", "sourced_vector", "opt_sourced_vector"):
+        st.text_input(label, value=fields.format_list(v), placeholder="not set" if k.startswith("opt_") else "",
+                      **kw)
+    else:  # str
+        st.text_input(label, value="" if v is None else str(v), **kw)
+    if spec.verified is False and spec.source:
+        st.caption(f"⚠ unverified: {spec.source}")
+    msg = ss["parse_errors"].get(spec.path)
+    if msg:
+        st.error(msg)
+    for m in fields.errors_for(spec.path, errors):
+        st.error(m)
+
+
+def _editor(errors: list[ScenarioError], currency: str) -> None:
+    ss = st.session_state
+    st.subheader("Edit inputs")
+    section = st.selectbox("Section", [t for t, _ in fields.SECTIONS], key="section",
+                           help="Every field of the scenario, one section at a time. Values marked ⚠ are not "
+                                "verified against their source; a value you change becomes a user override.")
+    problems = [(e, fields.section_of(e.field)) for e in errors]
+    if problems or ss["parse_errors"]:
+        lines = [f"- **{sec}**: {fields.short_message(e)}" for e, sec in problems]
+        lines += [f"- **{fields.section_of(p)}**: {p}: {m}" for p, m in ss["parse_errors"].items()]
+        st.error("The edited scenario cannot run yet:\n" + "\n".join(lines))
+    data = state.edited_dump()
+    for group in fields.scenario_groups(data, section, currency):
+        group_errors = fields.errors_for(group.path, errors, exact=True) if group.path else []
+        has_problem = bool(group_errors) or any(fields.errors_for(f.path, errors) or f.path in ss["parse_errors"]
+                                                for f in group.fields)
+        many = len(group.fields) > 8 or section.startswith("Drug")
+        with st.expander(group.title, expanded=has_problem or not many):
+            for m in group_errors:
+                st.error(m)
+            if group.note:
+                st.caption(group.note)
+            for spec in group.fields:
+                _widget(spec, errors)
+    edited = len(ss["overrides"])
+    if edited:
+        st.caption("Edited: " + "; ".join(f"`{p}` = {fields.format_list(v) if isinstance(v, list) else v}"
+                                          for p, v in ss["overrides"].items()))
+    if edited and st.button("Undo all edits", key="undo"):
+        ss["overrides"] = {}
+        ss["parse_errors"] = {}
+        ss["gen"] += 1
+        st.rerun()
+
+
+def sidebar() -> bool:
+    """Draw the sidebar; return True when Run was pressed with a valid scenario."""
+    ss = st.session_state
+    sb = st.sidebar
+    with sb:
+        st.header("Scenario")
+        names = state.presets()
+        current_preset = ss["base_label"].removeprefix("preset ") if ss["base_label"].startswith("preset ") else None
+        if "preset" not in ss:
+            ss["preset"] = current_preset if current_preset in names else names[0]
+        st.selectbox("Start from a preset", names, key="preset", on_change=_on_preset,
+                     help="Scenario files in scenarios/; each is a drug and a monitoring strategy.")
+        st.file_uploader("…or upload a scenario (TOML)", type=["toml"], key="upload", on_change=_on_upload,
+                         max_upload_size=MAX_UPLOAD_MB,
+                         help="A scenario file as `python -m sim run` reads it; extends and drug files resolve "
+                              "against scenarios/.")
+        if ss["source_error"]:
+            st.error(f"Not loaded; still using **{ss['base'].name}**.  \n{ss['source_error']}")
+        scenario, errors = state.current()
+        edited = len(ss["overrides"])
+        st.caption(f"Using **{ss['base'].name}** ({ss['base_label']})"
+                   + (f", {edited} field{'s' if edited != 1 else ''} edited" if edited else ""))
+
+        st.header("Run")
+        st.number_input("Replications", min_value=2, max_value=5000, value=state.DEFAULT_REPS, step=10, key="reps",
+                        help="Independent simulated years of the same centre; more replications give narrower "
+                             "confidence intervals. 100 take a few seconds on 2 cores.")
+        with st.expander("Run options"):
+            st.radio("Run on", list(running.EXECUTORS), key="executor",
+                     help="Replications run in parallel on all cores; the numbers are identical either way.")
+        ok = scenario is not None and not ss["parse_errors"]
+        clicked = st.button("Run simulation", type="primary", key="run", disabled=not ok, width="stretch")
+        if not ok:
+            st.caption("Fix the problems shown under *Edit inputs* to run.")
+        if scenario is not None:
+            st.download_button("Download scenario (TOML)", loader.to_toml(scenario),
+                               file_name=charts.stamped(scenario.name, "toml"), mime="application/toml",
+                               key="download_toml", width="stretch",
+                               help="The fully resolved scenario; `python -m sim run FILE` runs it unchanged.")
+        st.divider()
+        currency = (scenario or ss["base"]).costs.currency
+        _editor(errors, currency)
+        with st.expander("Edit as TOML (add or remove rules, schedule blocks, sections)"):
+            # the key changes with every new scenario, so the box shows that scenario's TOML
+            key = f"toml_text{ss['gen']}"
+            st.text_area("Scenario TOML", value=loader.to_toml(scenario or ss["base"]), height=300, key=key)
+            st.button("Load this TOML", key="toml_apply", on_click=_on_toml_apply, args=(key,))
+    return bool(clicked and ok)

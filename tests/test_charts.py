@@ -1,0 +1,372 @@
+"""Chart data and chart builders (sim/charts.py): the numbers behind every chart, checked against the
+run log and the KPIs they must agree with, and every chart a valid Vega-Lite spec."""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import charts, cohort, metrics, model, runner, stats
+from sim.runlog import PLACE_NAMES
+from sim.scenario import RESOURCES
+from sim.stock import wilson
+from tests.conftest import load
+
+FAST = ("run.warmup_weeks=4", "run.horizon_weeks=8", "run.follow_up_weeks=2")
+
+
+@pytest.fixture(scope="module")
+def fast():
+    return load("tarlatamab_outpatient.toml", *FAST)
+
+
+@pytest.fixture(scope="module")
+def one_log(fast):
+    return model.simulate(fast, cohort.draw(fast, 0))
+
+
+@pytest.fixture(scope="module")
+def view(fast):
+    result = runner.run(fast, 4, executor="serial", extract=charts.collect)
+    return charts.view_from_result(result, 1.0)
+
+
+# --------------------------------------------------------------------------- collect: agrees with the KPIs
+
+def test_collect_daily_peaks_reach_the_kpi_peak_and_never_exceed_capacity(fast, one_log):
+    got = charts.collect(one_log, fast)
+    row = metrics.summarise(one_log, fast, 0)
+    peaks = got["daily_peak"]
+    assert peaks.shape == (8 * 7, len(RESOURCES))
+    for j, r in enumerate(RESOURCES):
+        assert peaks[:, j].max() == row[f"peak_{r}"]
+        assert peaks[:, j].max() <= getattr(fast.capacity, r)
+
+
+def test_collect_hour_of_week_mean_is_the_utilisation_of_beds(fast, one_log):
+    got = charts.collect(one_log, fast)
+    row = metrics.summarise(one_log, fast, 0)
+    how = got["hour_of_week"]
+    assert how.shape == (168, len(RESOURCES))
+    # the window is whole weeks, so the mean of the hour-of-week means is the mean occupancy
+    for j, r in enumerate(RESOURCES):
+        if r == "chairs":
+            continue  # chair utilisation is over opening hours only
+        assert how[:, j].mean() / getattr(fast.capacity, r) == pytest.approx(row[f"util_{r}"], rel=1e-4, abs=1e-6)
+    chairs = how[:, 0].reshape(7, 24)
+    assert chairs[:, :8].max() == 0 and chairs[5:].max() == 0  # closed at night and at the weekend
+
+
+def test_collect_weekly_tocilizumab_adds_up_to_the_kpis(fast, one_log):
+    got = charts.collect(one_log, fast)
+    row = metrics.summarise(one_log, fast, 0)
+    assert got["toci_week"].shape == (8, 2)
+    assert got["toci_week"][:, 0].sum() == pytest.approx(row["toci_doses"])
+    assert got["toci_week"][:, 1].sum() == pytest.approx(row["toci_mg"])
+
+
+def test_collect_grades_count_the_events_after_doses_in_the_window(fast, one_log):
+    got = charts.collect(one_log, fast)
+    w0, w1 = one_log.window
+    given = (one_log.dose_time >= w0) & (one_log.dose_time < w1)
+    assert got["grades"][0].sum() == int(((one_log.crs_grade > 0) & given).sum())
+    assert got["grades"][1].sum() == int(((one_log.icans_grade > 0) & given).sum())
+    assert got["grades"][0].sum() > 0  # tarlatamab: CRS in over half the patients
+
+
+def test_collect_stock_series_when_the_pharmacy_is_modelled(fast, one_log):
+    got = charts.collect(one_log, fast)
+    if one_log.pharmacy is None:
+        pytest.skip("scenario without a pharmacy")
+    row = metrics.summarise(one_log, fast, 0)
+    assert got["on_hand_daily"].shape == (56,)
+    assert (got["on_hand_daily"] >= 0).all()
+    assert got["stockout_daily"].sum() == row["toci_stockout_events"]
+
+
+def test_daily_extreme_of_a_hand_made_step_function():
+    times, levels = [0.0, 5.0, 30.0, 50.0], [0, 2, 1, 3]
+    assert charts._daily_extreme(times, levels, 0.0, 3, high=True).tolist() == [2, 2, 3]
+    assert charts._daily_extreme(times, levels, 0.0, 3, high=False).tolist() == [0, 1, 1]
+    # a window starting after the last change: the level in force all along
+    assert charts._daily_extreme(times, levels, 100.0, 2, high=True).tolist() == [3, 3]
+
+
+# --------------------------------------------------------------------------- RunView
+
+def test_view_from_result_folds_every_replication(view, fast):
+    assert view.reps == 4 and len(view.kpis) == 4
+    assert view.daily_peak.shape == (4, 56, len(RESOURCES)) and view.peaks_exact
+    assert view.toci_week.shape == (4, 8, 2) and view.grades.shape == (4, 2, 4)
+    assert set(view.summary["kpi"]) == set(view.kpis.columns) - {"replication"}
+
+
+def test_view_from_occupancy_when_the_runner_has_no_extract(fast):
+    result = runner.run(fast, 2, executor="serial", keep_occupancy=True)
+    bare = SimpleNamespace(scenario=result.scenario, seed=result.seed, kpis=result.kpis,
+                           occupancy=result.occupancy, extras=None)
+    v = charts.view_from_result(bare)
+    assert not v.peaks_exact and v.toci_week is None and v.grades is None
+    hourly_peak = np.ceil(result.occupancy.max(axis=1) - 1e-9)
+    assert np.array_equal(v.daily_peak.max(axis=1), hourly_peak)
+    with pytest.raises(ValueError, match="neither"):
+        charts.view_from_result(SimpleNamespace(scenario=fast, seed=1, kpis=result.kpis, occupancy=None, extras=None))
+
+
+def test_binary_kpi_gets_a_wilson_interval():
+    kpis = pd.DataFrame({"replication": range(10), "p_stockout": [1.0] * 3 + [0.0] * 7, "toci_mg": range(10)})
+    s = charts.run_summary(kpis).set_index("kpi")
+    lo, hi = wilson(3, 10)
+    assert s.loc["p_stockout", "ci_low"] == pytest.approx(lo) and s.loc["p_stockout", "ci_high"] == pytest.approx(hi)
+    _, _, tlo, thi, _ = stats.mean_ci(np.arange(10.0))
+    assert s.loc["toci_mg", "ci_low"] == pytest.approx(tlo) and s.loc["toci_mg", "ci_high"] == pytest.approx(thi)
+
+
+# --------------------------------------------------------------------------- frames
+
+def test_hour_of_week_frame_gives_share_of_capacity(fast):
+    how = np.zeros((168, len(RESOURCES)))
+    how[9, 1] = 2.0   # Monday 09:00, two observation beds in use
+    frame = charts.hour_of_week_frame(how, charts.capacity_of(fast))
+    assert len(frame) == 168 * len(RESOURCES)
+    row = frame[(frame["resource"] == charts.RESOURCE_LABELS["observation_beds"]) & (frame["day"] == "Mon")
+                & (frame["hour"] == 9)].iloc[0]
+    assert row["occupancy"] == 2.0 and row["share"] == pytest.approx(2.0 / fast.capacity.observation_beds)
+    with pytest.raises(ValueError, match="shape"):
+        charts.hour_of_week_frame(np.zeros((24, 5)), charts.capacity_of(fast))
+
+
+def test_daily_peak_frame_shares_sum_to_one_and_mark_capacity():
+    peaks = np.zeros((2, 3, len(RESOURCES)), dtype=int)
+    peaks[0, :, 0] = [1, 2, 2]
+    peaks[1, :, 0] = [2, 3, 3]
+    cap = dict.fromkeys(RESOURCES, 3)
+    frame = charts.daily_peak_frame(peaks, cap)
+    chairs = frame[frame["resource"] == charts.RESOURCE_LABELS["chairs"]].set_index("peak")
+    assert chairs["share"].sum() == pytest.approx(1.0)
+    assert chairs.loc[2, "share"] == pytest.approx(3 / 6) and chairs.loc[3, "share"] == pytest.approx(2 / 6)
+    assert chairs.loc[3, "reach"] == "at capacity" and chairs.loc[2, "reach"] == "below capacity"
+
+
+def test_hospital_use_split_by_grade_only_when_the_kpis_have_it():
+    base = pd.DataFrame({"ed_visits": [10.0, 12.0], "unplanned_ward_admissions": [4.0, 6.0], "icu_admissions": [1.0, 1.0]})
+    plain = charts.hospital_use_frame(base)
+    assert list(plain["grade"]) == ["All grades"] * 3
+    assert plain.set_index("use").loc["ED visits", "mean"] == 11.0
+    split = base.assign(**{f"ed_visits_grade{g}": [g, g] for g in range(1, 5)})
+    frame = charts.hospital_use_frame(split)
+    ed = frame[frame["use"] == "ED visits"]
+    assert list(ed["grade"]) == [f"Grade {g}" for g in range(1, 5)] and list(ed["mean"]) == [1, 2, 3, 4]
+
+
+def test_toxicity_grade_frame_means_and_shape_check():
+    g = np.zeros((3, 2, 4))
+    g[:, 0, 1] = [3, 4, 5]
+    frame = charts.toxicity_grade_frame(g).set_index(["toxicity", "grade"])
+    assert frame.loc[("CRS", "Grade 2"), "mean"] == 4.0
+    assert frame.loc[("ICANS", "Grade 1"), "mean"] == 0.0
+    with pytest.raises(ValueError):
+        charts.toxicity_grade_frame(np.zeros((3, 4)))
+
+
+def test_toci_weekly_frame_mean_and_clipped_interval():
+    week = np.zeros((4, 2, 2))
+    week[:, 0, 1] = [0, 0, 0, 800]    # one replication uses 800 mg in week 1: a t-interval would go below 0
+    frame = charts.toci_weekly_frame(week)
+    assert frame.loc[0, "mean_mg"] == 200.0 and frame.loc[0, "ci_low"] == 0.0 and frame.loc[0, "ci_high"] > 200
+    assert frame.loc[1, "mean_mg"] == 0.0 and frame.loc[1, "ci_high"] == 0.0
+
+
+def test_stock_over_time_marks_days_with_a_stockout():
+    on_hand = np.array([[100.0, 0.0, 50.0], [100.0, 40.0, 60.0]])
+    outs = np.array([[0, 2, 0], [0, 0, 0]])
+    frame = charts.stock_over_time_frame(on_hand, outs)
+    assert list(frame["share_stockout"]) == [0.0, 0.5, 0.0]
+    assert frame.loc[1, "mean_mg"] == 20.0
+    with pytest.raises(ValueError):
+        charts.stock_over_time_frame(on_hand, outs[:, :2])
+
+
+def test_stock_curve_uses_wilson_and_finds_the_smallest_level():
+    runs = {800.0: pd.DataFrame({"p_stockout": [1.0] * 9 + [0.0]}),
+            1600.0: pd.DataFrame({"p_stockout": [1.0] * 3 + [0.0] * 7}),
+            3200.0: pd.DataFrame({"p_stockout": [0.0] * 10})}
+    curve = charts.stock_curve_frame(runs)
+    assert list(curve["stock_mg"]) == [800.0, 1600.0, 3200.0]
+    assert list(curve["p_stockout"]) == [0.9, 0.3, 0.0]
+    assert (curve.loc[1, "ci_low"], curve.loc[1, "ci_high"]) == pytest.approx(wilson(3, 10))
+    assert charts.smallest_stock(curve, 0.35) == 3200.0   # 1600's upper bound is above 0.35
+    assert charts.smallest_stock(curve, 0.7) == 1600.0
+    assert charts.smallest_stock(curve, 0.0) is None
+
+
+# --------------------------------------------------------------------------- paired differences
+
+def test_paired_differences_constant_shift_is_exact():
+    base = pd.DataFrame({"replication": [0, 1, 2, 3], "ed_visits": [10.0, 20.0, 15.0, 30.0]})
+    other = base.assign(ed_visits=base["ed_visits"] - 4.0)
+    d = charts.paired_differences(base, other, ["ed_visits", "not_a_kpi"]).iloc[0]
+    assert d["diff_mean"] == -4.0 and d["diff_ci_low"] == -4.0 and d["diff_ci_high"] == -4.0
+    assert d["excludes_zero"] and d["base_mean"] == 18.75 and d["other_mean"] == 14.75
+    assert d["label"] == "ED visits"
+
+
+def test_paired_differences_match_a_t_interval_on_the_differences():
+    rng = np.random.default_rng(3)
+    a = rng.normal(50, 10, 30)
+    b = a + rng.normal(1, 2, 30)
+    base = pd.DataFrame({"replication": range(30), "ward_bed_days": a})
+    # rows of the other run in another order: pairing is by replication number, not position
+    other = pd.DataFrame({"replication": range(30), "ward_bed_days": b}).iloc[::-1]
+    d = charts.paired_differences(base, other, ["ward_bed_days"]).iloc[0]
+    mean, _sd, lo, hi, n = stats.mean_ci(b - a)
+    assert (d["diff_mean"], d["diff_ci_low"], d["diff_ci_high"], d["n"]) == pytest.approx((mean, lo, hi, 30))
+    # pairing removes the shared noise: far narrower than the spread of either run
+    assert d["diff_ci_high"] - d["diff_ci_low"] < 0.2 * a.std()
+
+
+def test_paired_differences_need_shared_replications():
+    a = pd.DataFrame({"replication": [0, 1], "ed_visits": [1.0, 2.0]})
+    b = pd.DataFrame({"replication": [5, 6], "ed_visits": [1.0, 2.0]})
+    with pytest.raises(ValueError, match="share no replications"):
+        charts.paired_differences(a, b, ["ed_visits"])
+
+
+def test_paired_difference_of_common_random_numbers_is_narrower_than_unpaired(fast):
+    other = load("tarlatamab_inpatient.toml", *FAST)
+    a = runner.run(fast, 6, executor="serial").kpis
+    b = runner.run(other, 6, seed=fast.run.seed, executor="serial").kpis
+    d = charts.paired_differences(a, b, ["crs_rate"]).iloc[0]
+    # the same patients and toxicity draws: CRS incidence barely moves between strategies
+    _, sd_a, *_ = stats.mean_ci(a["crs_rate"].to_numpy())
+    assert d["diff_ci_high"] - d["diff_ci_low"] < 2 * 2.571 * sd_a / math.sqrt(6)
+
+
+# --------------------------------------------------------------------------- capacity curve
+
+def test_capacity_curve_and_smallest_capacity_meeting_the_target():
+    runs = {3: pd.DataFrame({"p_dose_postponed": [0.10, 0.12, 0.11]}),
+            4: pd.DataFrame({"p_dose_postponed": [0.02, 0.04, 0.03]}),
+            5: pd.DataFrame({"p_dose_postponed": [0.004, 0.006, 0.005]})}
+    curve = charts.capacity_curve(runs, "p_dose_postponed")
+    assert list(curve["capacity"]) == [3, 4, 5]
+    assert curve.loc[1, "mean"] == pytest.approx(0.03)
+    assert charts.smallest_capacity(curve, 0.02) == 5      # 4's mean is above 0.02
+    assert charts.smallest_capacity(curve, 0.06) == 4      # 4's whole CI is below 0.06
+    assert charts.smallest_capacity(curve, 0.001) is None
+    assert charts.smallest_capacity(curve, 0.05, ">=") == 3
+    with pytest.raises(ValueError):
+        charts.smallest_capacity(curve, 0.05, "<")
+
+
+# --------------------------------------------------------------------------- dosing calendar
+
+def test_dosing_calendar_rows_follow_the_run_log(fast):
+    cal = charts.dosing_calendar(fast, replication=0, patients=5, weeks=6)
+    assert cal["patient"].nunique() == 5
+    doses = cal[cal["event"] == "dose"]
+    assert (doses["end_day"] > doses["start_day"]).all()
+    assert set(doses["place"]) <= set(PLACE_NAMES.values())
+    for _, rows in cal.groupby("patient", sort=False):
+        ref = rows[rows["event"] == "referral"]["start_day"].iloc[0]
+        d = rows[rows["event"] == "dose"]
+        assert list(d["dose"]) == list(range(1, len(d) + 1))
+        assert ref < d["start_day"].iloc[0] and d["start_day"].is_monotonic_increasing
+        assert d["start_day"].iloc[0] >= 0          # started after warm-up
+        assert d["start_day"].iloc[-1] - ref <= 6 * 7
+    first = doses[doses["dose"] == 1]
+    # the outpatient strategy sends every dose 1 to a bed for 22-24 h monitoring
+    assert set(first["place"]) <= {"observation", "ward"}
+    assert (first["hours"] >= fast.drug.schedule[0].monitor_hours.value).all()
+
+
+def test_dosing_calendar_matches_the_model_dose_times(fast, one_log):
+    cal = charts.dosing_calendar(fast, replication=0, patients=3, weeks=2)
+    w0 = one_log.window[0]
+    pre = fast.drug.chair.premedication_hours.value
+    starts = set(np.round((one_log.dose_time[np.isfinite(one_log.dose_time)] - pre - w0) / 24.0, 6))
+    for day in cal[cal["event"] == "dose"]["start_day"]:
+        assert round(day, 6) in starts
+
+
+# --------------------------------------------------------------------------- formatting and charts
+
+def test_formatting_reads_like_a_planner_would():
+    assert charts.format_value("p_dose_postponed", 0.0234) == "2.3%"
+    assert charts.format_value("cost_total", 1234567.8) == "1,234,568"
+    assert charts.format_value("patients_diverted", 0.0) == "0"
+    assert charts.format_value("days_referral_to_first_dose_mean", 7.861) == "7.86"
+    assert charts.format_value("ward_bed_days", math.nan) == "n/a"
+    assert charts.format_ci("ed_visits", -0.7, 5.4) == "0 to 5.40"
+    assert charts.kpi_info("cost_per_patient_started", "EUR").unit == "EUR per patient"
+    assert charts.kpi_info("toci_brand_new_kpi").label == "Toci brand new kpi"
+    assert charts.stamped("my scenario/1", "csv", pd.Timestamp("2026-01-02").date()) == "my_scenario_1_2026-01-02.csv"
+    table = charts.summary_table(pd.DataFrame([{"kpi": "p_stockout", "mean": 0.3, "sd": 0.5, "ci_low": 0.1,
+                                                "ci_high": 0.6, "n": 10}]))
+    assert table.iloc[0]["95% CI"] == "10.0% to 60.0%" and table.iloc[0]["KPI"] == "Chance of a stock-out"
+
+
+def test_every_kpi_has_a_catalogue_entry():
+    missing = [k for k in metrics.KPI_COLUMNS if k != "replication" and k not in charts.KPI_INFO]
+    assert not missing, f"add labels and units for {missing}"
+
+
+def _specs(view, fast):
+    cap = charts.capacity_of(fast)
+    diffs = charts.paired_differences(view.kpis, view.kpis, ["ed_visits", "ward_bed_days"])
+    runs = {c: view.kpis for c in (3, 4)}
+    yield charts.occupancy_heatmap(charts.hour_of_week_frame(view.hour_of_week, cap))
+    yield charts.daily_peak_chart(charts.daily_peak_frame(view.daily_peak, cap))
+    yield charts.hospital_use_chart(charts.hospital_use_frame(view.kpis))
+    yield charts.toxicity_grade_chart(charts.toxicity_grade_frame(view.grades))
+    yield charts.toci_weekly_chart(charts.toci_weekly_frame(view.toci_week))
+    yield charts.forest_plot(diffs)
+    yield charts.capacity_curve_chart(charts.capacity_curve(runs, "p_dose_postponed"), "p_dose_postponed",
+                                      "observation_beds", 0.02)
+    yield charts.stock_curve_chart(charts.stock_curve_frame({800.0: view.kpis, 1600.0: view.kpis}), 0.05)
+    yield charts.dosing_gantt(charts.dosing_calendar(fast, patients=4))
+    if view.on_hand is not None:
+        yield charts.stock_over_time_chart(charts.stock_over_time_frame(view.on_hand, view.stockouts), 2400)
+
+
+def test_every_chart_is_a_valid_padded_vega_lite_spec(view, fast):
+    n = 0
+    for chart in _specs(view, fast):
+        assert isinstance(chart, alt.TopLevelMixin)
+        spec = chart.to_dict()          # validates against the Vega-Lite schema
+        assert spec["autosize"] == {"type": "pad"}
+        assert spec["title"]["text"]
+        n += 1
+    assert n >= 9
+
+
+def test_forest_plot_has_a_row_per_kpi_and_a_zero_line(view):
+    diffs = charts.paired_differences(view.kpis, view.kpis.assign(ed_visits=view.kpis["ed_visits"] + 1),
+                                      ["ed_visits", "ward_bed_days"])
+    spec = charts.forest_plot(diffs).to_dict()
+    rows = spec["facet"]["row"]["sort"]
+    assert rows == ["ED visits (visits)", "Ward bed-days (bed-days)"]
+    layers = spec["spec"]["layer"]
+    assert any(layer["encoding"].get("x", {}).get("datum") == 0 for layer in layers)
+    data = next(iter(spec["datasets"].values()))
+    assert {r["verdict"] for r in data} == {"CI excludes 0", "CI includes 0"}
+
+
+def test_heatmap_data_covers_every_hour_of_the_week(view, fast):
+    spec = charts.occupancy_heatmap(charts.hour_of_week_frame(view.hour_of_week, charts.capacity_of(fast))).to_dict()
+    data = next(iter(spec["datasets"].values()))
+    assert len(data) == 168 * len(RESOURCES)
+    assert spec["spec"]["encoding"]["color"]["scale"]["domain"] == [0, 1]
+
+
+def test_the_package_never_imports_streamlit():
+    import subprocess
+    import sys
+
+    code = "import sys, sim.charts, sim.report; sys.exit('streamlit' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], cwd=charts.__file__.rsplit("/sim/", 1)[0]).returncode == 0

@@ -1,0 +1,115 @@
+"""The offline HTML report (sim/report.py): complete, self-contained, escaped, and honest about charts."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from sim import __version__, charts, report, runner
+from tests.conftest import load
+
+FAST = ("run.warmup_weeks=4", "run.horizon_weeks=8", "run.follow_up_weeks=2")
+
+
+@pytest.fixture(scope="module")
+def views():
+    a = load("tarlatamab_outpatient.toml", *FAST)
+    b = load("tarlatamab_inpatient.toml", *FAST)
+    va = charts.view_from_result(runner.run(a, 3, executor="serial", extract=charts.collect), 0.5)
+    vb = charts.view_from_result(runner.run(b, 3, seed=a.run.seed, executor="serial", extract=charts.collect), 0.5)
+    return va, vb
+
+
+@pytest.fixture(scope="module")
+def html(views):
+    va, _ = views
+    return report.run_report(va, charts.dosing_calendar(va.scenario, patients=4))
+
+
+def _no_network(doc: str) -> None:
+    # nothing may be loaded from elsewhere: no src/href to a URL, no CSS import, no fetch of a spec
+    assert not re.search(r"""<(script|link|img|iframe)[^>]+(src|href)\s*=\s*["']?(https?:)?//""", doc, re.I)
+    assert not re.search(r"@import|url\(\s*['\"]?(https?:)?//", doc, re.I)
+    assert doc.count("<script") == doc.count("</script>")
+
+
+def _specs(doc: str) -> list[dict]:
+    return [json.loads(m.replace("<\\/", "</")) for m in re.findall(r"vegaEmbed\('#chart\d+', (\{.*?\}), \{actions", doc)]
+
+
+def test_run_report_holds_inputs_results_version_and_seed(html, views):
+    va, _ = views
+    s = va.scenario
+    assert html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>")
+    assert f"btce-sim {__version__}" in html and f"seed {va.seed}" in html and f"{va.reps} replications" in html
+    assert s.name in html and s.description in html
+    for label in ("Doses postponed (no place)", "Ward bed-days", "Tocilizumab for BTCE patients"):
+        assert label in html
+    assert "Assumptions" in html and "How to cite" in html
+    assert f"python -m sim run scenario.toml --reps {va.reps} --seed {va.seed}" in html
+    # the scenario TOML is embedded (escaped) and is the one that was run
+    assert "[capacity]" in html and f"horizon_weeks = {s.run.horizon_weeks}" in html
+
+
+def test_run_report_flags_every_unverified_value(html, views):
+    s = views[0].scenario
+    table = report.sourced_table(s)
+    n = int(table["unverified"].sum())
+    assert n > 0
+    assert f"{n} unverified" in html
+    assert html.count('<tr class="unverified">') == n
+
+
+def test_run_report_loads_nothing_from_the_network(html):
+    _no_network(html)
+
+
+def test_charts_are_inlined_vega_lite_when_vl_convert_is_installed(html, views):
+    pytest.importorskip("vl_convert")
+    assert report.chart_mode() == "vega"
+    assert "window.vegaEmbed" in html   # the vega-embed bundle itself, not a link to it
+    specs = _specs(html)
+    assert len(specs) == len(report.run_figures(views[0], charts.dosing_calendar(views[0].scenario, patients=4)))
+    assert all("vega-lite" in s["$schema"] and s["autosize"] == {"type": "pad"} for s in specs)
+
+
+def test_without_vl_convert_charts_become_data_tables(views, monkeypatch):
+    monkeypatch.setattr(report, "chart_mode", lambda: "tables")
+    doc = report.run_report(views[0])
+    assert "<script" not in doc
+    assert doc.count("Chart not embedded") == len(report.run_figures(views[0]))
+    assert "charts: data tables" in doc
+    _no_network(doc)
+
+
+def test_user_text_is_escaped(views):
+    evil = '</script><script>alert("x")</script>'
+    va = views[0]
+    s = va.scenario.model_copy(update={"name": evil, "description": "<b>bold</b>"})
+    doc = report.run_report(charts.RunView(**{**va.__dict__, "scenario": s}))
+    assert evil not in doc and "<b>bold</b>" not in doc
+    assert "&lt;/script&gt;" in doc
+    _no_network(doc)
+
+
+def test_comparison_report_shows_the_paired_differences(views):
+    va, vb = views
+    diffs = charts.paired_differences(va.kpis, vb.kpis, charts.COMPARE_KPIS)
+    doc = report.comparison_report(va, vb, diffs)
+    assert f"{va.scenario.name} vs {vb.scenario.name}" in doc
+    assert "common random numbers" in doc and f"seed {va.seed}" in doc
+    for label in diffs["label"]:
+        assert label in doc
+    assert doc.count("CI excludes 0") >= 1
+    _no_network(doc)
+    if report.chart_mode() == "vega":
+        (spec,) = _specs(doc)
+        assert spec["facet"]["row"]["field"] == "row"
+
+
+def test_citation_names_version_scenario_seed_and_replications(views):
+    va = views[0]
+    text = report.citation(va.scenario, va.seed, va.reps)
+    assert __version__ in text and va.scenario.name in text and str(va.seed) in text and f"{va.reps} replications" in text
