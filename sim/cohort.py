@@ -15,7 +15,7 @@ import numpy as np
 
 from sim.drug import Toxicity
 from sim.pharmacy import background_demand
-from sim.scenario import Scenario
+from sim.scenario import Scenario, max_doses
 from sim.streams import replication_streams
 
 LEAD_TIME_DRAWS = 1024  # more orders than any run places; reused cyclically beyond
@@ -59,18 +59,6 @@ class Cohort:
     @property
     def max_doses(self) -> int:
         return int(self.crs_grade_u.shape[1])
-
-
-def max_doses(s: Scenario) -> int:
-    """Upper bound on doses any patient can receive within the simulated time."""
-    total_days = s.total_weeks * 7
-    n = 0
-    for block in s.drug.schedule:
-        if block.count:
-            n += block.count
-        else:
-            n += total_days // block.gap_days + 1
-    return max(1, min(n, total_days + 1))
 
 
 def referral_times(rate_per_week: float, growth_per_year: float, until_hours: float,

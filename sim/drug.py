@@ -7,7 +7,7 @@ that profile's ``crs`` and ``icans`` directly, so overrides read ``drug.crs.rate
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -15,6 +15,7 @@ from sim.params import (DoseShares, Frozen, GradeMix, NonNegHours, Positive, Pos
                         Probability, Spread, none_stated, sourced)
 
 RelativeRisk = sourced(0, 10, what="a relative risk in [0, 10]")
+Count = Annotated[int, Field(ge=0, le=10_000_000)]
 OddsRatio = sourced(0.01, 100, what="an odds ratio in [0.01, 100]")
 
 
@@ -76,7 +77,7 @@ class Toxicity(Frozen):
     duration_sigma: Spread
     patients: int | None = Field(default=None, ge=1, description="sample size behind rate, if published")
     events: int | None = Field(default=None, ge=0, description="patients with the event, if published")
-    grade_counts: tuple[int, int, int, int] | None = Field(
+    grade_counts: tuple[Count, Count, Count, Count] | None = Field(
         default=None, description="events of grade 1..4 behind grade_mix, if published (for parameter uncertainty)")
 
     @model_validator(mode="after")

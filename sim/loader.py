@@ -178,10 +178,37 @@ def resolve(raw: dict[str, Any], where: str, overrides: dict[str, Any] | None = 
 
 
 def validate(data: dict[str, Any], where: str) -> Scenario:
+    """Validate a resolved scenario dict; one error line per field the user got wrong."""
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioErrors([_translate(e, where) for e in exc.errors()]) from None
+        seen: set[tuple[str, ...]] = set()
+        errors = []
+        for e in exc.errors():
+            key = _field_key(tuple(str(p) for p in e["loc"]))
+            if key not in seen:  # a wrongly shaped value raises several errors inside one field
+                seen.add(key)
+                errors.append(_translate(e, where))
+        raise ScenarioErrors(errors) from None
+
+
+def _field_key(loc: tuple[str, ...]) -> tuple[str, ...]:
+    """The field a user wrote that an error location falls in: a scalar, a sourced number, a
+    sequence or one entry of a table of numbers, not the parts pydantic looked inside it."""
+    model: Any = Scenario
+    for j, part in enumerate(loc):
+        fields = getattr(model, "model_fields", None)
+        if not fields or part not in fields:
+            return loc[:j + 1]
+        annotation = fields[part].annotation
+        origin = typing.get_origin(annotation)
+        if origin is dict:
+            return loc[:j + 2]
+        inner = _model_in(annotation)
+        if inner is None or inner in (Sourced, SourcedVector) or origin in (tuple, list):
+            return loc[:j + 1]
+        model = inner
+    return loc
 
 
 def load(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:

@@ -101,9 +101,12 @@ def _check_shares(s: SourcedVector) -> SourcedVector:
     return s
 
 
+# Hours are bounded by a year: longer stays or waits describe no real pathway and would make the
+# appointment book scan absurd spans.
+MAX_HOURS = 8760.0
 Probability = sourced(0, 1, what="a probability in [0, 1]")
-PositiveHours = sourced(0, None, lo_open=True, what="hours > 0")
-NonNegHours = sourced(0, None, what="hours >= 0")
+PositiveHours = sourced(0, MAX_HOURS, lo_open=True, what="hours > 0 and at most 8760 (a year)")
+NonNegHours = sourced(0, MAX_HOURS, what="hours from 0 to 8760 (a year)")
 NonNeg = sourced(0, None, what="a number >= 0")
 Positive = sourced(0, None, lo_open=True, what="a number > 0")
 Spread = sourced(0, 5, what="a log-normal sigma in [0, 5]")

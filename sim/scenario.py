@@ -20,6 +20,9 @@ PLACE_RESOURCE = {"ward": "ward_beds", "observation": "observation_beds", "clini
 MAX_PATIENTS_PER_WEEK = 500
 MAX_WEEKS = 520
 MAX_CAPACITY = 100_000
+MAX_RISK_FACTORS = 12          # the risk calibration enumerates all 2**F factor combinations
+MAX_PATIENT_DOSES = 5_000_000  # expected patients x possible doses: bounds the per-dose arrays (~0.5 GB)
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"  # names a default output folder: no paths
 
 
 class RunSettings(Frozen):
@@ -91,7 +94,7 @@ class Population(Frozen):
     weight_kg_mean: Positive
     weight_kg_sd: NonNeg
     outpatient_eligible: Probability
-    risk_factors: dict[str, Probability] = Field(default_factory=dict,
+    risk_factors: dict[str, Probability] = Field(default_factory=dict, max_length=MAX_RISK_FACTORS,
                                                  description="prevalence of each patient risk factor")
     high_risk_if: tuple[str, ...] = Field(default=(), description="risk factors any one of which makes a patient high risk")
 
@@ -232,7 +235,8 @@ class Strategy(Frozen):
 
 
 class Scenario(Frozen):
-    name: str = Field(min_length=1)
+    name: str = Field(pattern=NAME_PATTERN, description="letters, digits, '_', '-', '.'; it names the "
+                                                         "default output folder, so it cannot be a path")
     description: str = ""
     run: RunSettings
     demand: Demand
@@ -270,10 +274,29 @@ def dose_requirements(drug: DrugProfile, n_doses: int) -> list[tuple[int, float,
     return out  # a schedule of finite blocks may define fewer than n doses
 
 
+def max_doses(s: "Scenario") -> int:
+    """Upper bound on doses any patient can receive within the simulated time."""
+    total_days = s.total_weeks * 7
+    n = 0
+    for block in s.drug.schedule:
+        n += block.count if block.count else total_days // block.gap_days + 1
+    return max(1, min(n, total_days + 1))
+
+
+def expected_patients(s: "Scenario") -> float:
+    """Expected referrals over warm-up and horizon (with growth, at the final rate: an upper bound)."""
+    weeks = s.run.warmup_weeks + s.run.horizon_weeks
+    return s.demand.patients_per_week * weeks * max(1.0, (1 + s.demand.growth_per_year) ** (weeks / 52))
+
+
 def feasibility_problems(s: Scenario) -> list[str]:
     """Cross-field checks a single field cannot make: every monitoring place the strategy can pick
-    must exist, and clinic monitoring must fit in the infusion centre's day."""
+    must exist, clinic monitoring must fit in the infusion centre's day, and the run must fit in memory."""
     problems = []
+    size = expected_patients(s) * max_doses(s)
+    if size > MAX_PATIENT_DOSES:
+        return [f"run: about {expected_patients(s):,.0f} patients x {max_doses(s)} possible doses each is "
+                f"{size:,.0f}; allowed: at most {MAX_PATIENT_DOSES:,} (shorten the run or lower the demand)"]
     drug, cal = s.drug, s.calendar
     after_tox_hours = max([r.next_dose_monitor_hours.value for r in drug.management.crs + drug.management.icans] + [0])
     n_check = sum(b.count for b in drug.schedule) + 1

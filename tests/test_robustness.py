@@ -2,8 +2,9 @@
 line naming the field, never a traceback; huge inputs are refused quickly; scenario files are data;
 an interrupted run leaves nothing behind.
 
-Where a test found a real bug in code outside the tests, it stays here marked xfail(strict=True) with
-the reason: it fails loudly (XPASS) once the bug is fixed, so the marker can be removed.
+The bugs these tests found (unbounded hours, negative counts, unlimited risk factors, no combined size
+limit, several lines for one bad field, a scenario name choosing the output folder) are fixed; each
+keeps its test.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import pytest
 import tomli_w
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
@@ -212,12 +213,6 @@ def one_line_expected(kind: str, path: tuple, doc_before: dict, doc_after: dict)
     return True
 
 
-def known_bug(kind: str, path: tuple, value) -> bool:
-    """Edits that hit a bug already pinned by its own xfail test below; skipped here so that this test
-    keeps guarding everything else."""
-    return kind == "number" and "grade_counts" in path and isinstance(value, (int, float)) and value < 0
-
-
 EXAMPLES = int(os.environ.get("ROBUSTNESS_EXAMPLES", "150"))  # raise it to search harder
 
 
@@ -230,7 +225,6 @@ def test_any_edited_scenario_runs_or_is_refused_in_one_line(data, capsys):
     broken TOML. Each file runs (one short replication) or exits 2 naming the field; never a traceback."""
     doc = copy.deepcopy(BASE)
     kind, path = edit(doc, data)
-    assume(not known_bug(kind, path, get(doc, path) if kind == "number" else None))
     before = copy.deepcopy(BASE)
     text = tomli_w.dumps(doc)
     if data.draw(st.integers(0, 9), label="break?") == 0:
@@ -261,11 +255,6 @@ def test_any_edited_scenario_runs_or_is_refused_in_one_line(data, capsys):
         check_names_field(kind, path, lines, str(scenario))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "A value of the wrong shape gives one error line per inner problem, not one line naming the field: "
-    "a sourced number replaced by a table with a wrong key gives 3 (value missing, source missing, 'a' "
-    "unknown); the grade mix given as ['a'] gives 2; the CRS rules given as [1, 2] give 4 (sim/loader.py "
-    "validate(): every pydantic error becomes its own line, even several for the same field)."))
 @pytest.mark.parametrize("field,value", [(("tocilizumab", "max_mg"), {"a": 1}),
                                          (("drug", "crs", "grade_mix"), ["a"]),
                                          (("drug", "management", "crs"), [1, 2])],
@@ -280,11 +269,6 @@ def test_one_bad_field_gives_one_line(tmp_path, capsys, field, value):
     assert len(stderr.strip().splitlines()) == 1, stderr
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "drug.crs.grade_counts (and icans) accepts negative counts (sim/drug.py: tuple[int, int, int, int] "
-    "without bounds). Validation passes; the run then fails in cohort.toxicity_parameters, which always "
-    "draws Dirichlet(1 + counts), with the bare numpy message 'error: alpha < 0' that names neither the "
-    "file nor the field. Needs counts >= 0 in the schema."))
 def test_negative_grade_counts_are_refused_naming_the_field(tmp_path, capsys):
     doc = copy.deepcopy(BASE)
     doc["drug"]["crs"]["grade_counts"][0] = -2
@@ -353,12 +337,6 @@ def _validate_doc(capsys, tmp_path, doc) -> tuple[int, str]:
     return status, stderr
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Each field is within its limit (500 patients a week, 520 weeks) but together they mean ~520,000 "
-    "patients x ~530 doses of per-dose arrays (cohort.draw: several (n, max_doses) float64 arrays and "
-    "(n, max_doses, 4) for tocilizumab), tens of GB: validate accepts it and run dies with a numpy "
-    "MemoryError traceback (seen under a 3 GB address-space limit) or exhausts memory. Needs a combined "
-    "limit in the schema, e.g. expected patients x max_doses."))
 def test_combined_size_is_refused(capsys, tmp_path):
     doc = resolved_reference(warmup_weeks=520, horizon_weeks=520, follow_up_weeks=104)
     doc["demand"]["patients_per_week"] = 500
@@ -366,10 +344,6 @@ def test_combined_size_is_refused(capsys, tmp_path):
     assert status == 2 and "Traceback" not in stderr, stderr
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Hours fields (PositiveHours/NonNegHours in sim/params.py) have no upper bound. A monitoring time of "
-    "1e20 h passes validation and then hangs the run: Ledger.first_fit iterates over every day a stay "
-    "could span (range up to ~4e18 days). Needs an upper bound on hours (e.g. a year)."))
 @pytest.mark.parametrize("where", ["schedule", "next_dose"])
 def test_unbounded_hours_are_refused(capsys, tmp_path, where):
     doc = copy.deepcopy(BASE)
@@ -381,10 +355,6 @@ def test_unbounded_hours_are_refused(capsys, tmp_path, where):
     assert status == 2, stderr
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "population.risk_factors has no size limit. The risk calibration enumerates all 2**F combinations of "
-    "the F factors (sim/toxicity.py factor_combinations) whenever any odds ratio is set, so 34 factors ask "
-    "for a 128 GiB array: validate accepts the file and run ends in a MemoryError traceback."))
 def test_many_risk_factors_are_refused(capsys, tmp_path):
     doc = copy.deepcopy(BASE)
     for j in range(30):
@@ -439,12 +409,6 @@ def test_loading_never_evaluates_code(monkeypatch):
         assert call not in source, call
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "The scenario's `name` chooses the default output folder (sim/cli.py cmd_run: Path('results') / "
-    "scenario.name) and is not checked (sim/scenario.py: any non-empty string). An absolute path or '../' "
-    "in the name of a downloaded scenario makes `python -m sim run FILE` move an existing folder aside and "
-    "delete it (sim/output.py write_run), replacing it with the run's files. Needs a name pattern such as "
-    "[A-Za-z0-9][A-Za-z0-9_.-]* or a check that the default output stays under results/."))
 def test_scenario_name_cannot_choose_where_output_goes(tmp_path, capsys, monkeypatch):
     victim = tmp_path / "victim"
     victim.mkdir()
