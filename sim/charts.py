@@ -134,6 +134,13 @@ for _r in RESOURCES:
     KPI_INFO[f"wait_{_r}_hours_mean"] = KpiInfo(f"Mean wait for {_RES_SHORT[_r]}", "hours", "hours",
                                                 "mean wait of a request for a place")
 
+# Hospital use split by the grade of the toxicity that caused it, for when the model records it
+# (ed_visits_grade1 ... icu_admissions_grade4); hospital_use_frame uses them as soon as they exist.
+for _col, _label in (("ed_visits", "ED visits"), ("unplanned_ward_admissions", "Unplanned ward admissions"),
+                     ("icu_admissions", "ICU admissions")):
+    for _g in range(1, 5):
+        KPI_INFO[f"{_col}_grade{_g}"] = KpiInfo(f"{_label} after grade {_g} toxicity", KPI_INFO[_col].unit, "count")
+
 # Default KPI cards and comparison rows per audience (KPIs missing from a run are skipped).
 CAPACITY_KPIS = ("p_dose_postponed", "days_referral_to_first_dose_mean", "patients_started", "patients_diverted",
                  "util_observation_beds", "util_chairs", "util_ward_beds", "util_icu_beds",
@@ -501,9 +508,10 @@ def hospital_use_chart(frame: pd.DataFrame) -> alt.Chart:
     """Mean ED visits and unplanned admissions over the window (stacked by grade when split), with 95% CIs."""
     split = set(frame["grade"]) != {"All grades"}
     bars = alt.Chart(frame).mark_bar().encode(
-        y=alt.Y("use:N", title=None, sort=[u for _, u in HOSPITAL_USE]),
+        y=alt.Y("use:N", title=None, sort=[u for _, u in HOSPITAL_USE], axis=alt.Axis(labelLimit=220)),
         x=alt.X("sum(mean):Q" if split else "mean:Q", title="Mean over the statistics window"),
-        color=alt.Color("grade:N", title="Toxicity grade",
+        # one colour and no legend while the run does not split the counts by grade
+        color=alt.Color("grade:N", title="Toxicity grade", legend=alt.Legend() if split else None,
                         scale=alt.Scale(range=GRADE_COLORS if split else ["#4c78a8"])),
         tooltip=[alt.Tooltip("use:N", title="Use"), alt.Tooltip("grade:N", title="Grade"),
                  alt.Tooltip("mean:Q", title="Mean", format=".1f"),
@@ -862,8 +870,9 @@ def dosing_calendar(scenario: Scenario, replication: int = 0, patients: int = 12
     Returns
     -------
     DataFrame
-        One row per event: patient, event ("referral" or "dose"), dose, place, start_day, end_day,
-        hours, crs_grade, icans_grade, postponed_days. Days count from the end of warm-up.
+        One row per event: patient, event ("referral" or "dose"), dose, place, start_day and end_day of
+        the stay, dose_day (infusion start), hours, crs_grade, icans_grade, postponed_days. Days count
+        from the end of warm-up.
     """
     cohort = _cohort.draw(scenario, replication)
     log = _model.simulate(scenario, cohort)
@@ -878,7 +887,7 @@ def dosing_calendar(scenario: Scenario, replication: int = 0, patients: int = 12
         label = f"Patient {rank}" + (" (high risk)" if cohort.high_risk[i] else "")
         ref = float(log.referral[i])
         rows.append({"patient": label, "event": "referral", "dose": 0, "place": "referral",
-                     "start_day": (ref - w0) / 24.0, "end_day": (ref - w0) / 24.0, "hours": 0.0,
+                     "start_day": (ref - w0) / 24.0, "end_day": (ref - w0) / 24.0, "dose_day": math.nan, "hours": 0.0,
                      "crs_grade": 0, "icans_grade": 0, "postponed_days": 0})
         until = ref + weeks * HOURS_PER_WEEK
         for k in range(min(log.max_doses, len(req))):
@@ -893,18 +902,28 @@ def dosing_calendar(scenario: Scenario, replication: int = 0, patients: int = 12
             _p, hours = strat.place_for(k + 1, after_hours if after else required, bool(cohort.high_risk[i]),
                                         bool(cohort.eligible[i]), after)
             pro = strat.gives_prophylaxis(k + 1, bool(cohort.high_risk[i]))
-            pre = drug.chair.premedication_hours.value + (strat.prophylaxis.chair_hours.value if pro else 0.0)
-            infusion = drug.chair.infusion_hours.value + (drug.chair.hydration_hours.value if req[k][2] else 0.0)
+            premed, infusion = _chair_times(drug, req[k])
+            pre = premed + (strat.prophylaxis.chair_hours.value if pro else 0.0)
             stay = infusion if place == "home" else max(hours, infusion)
             start = t - pre
             rows.append({"patient": label, "event": "dose", "dose": k + 1, "place": place,
                          "start_day": (start - w0) / 24.0, "end_day": (start + pre + stay - w0) / 24.0,
+                         "dose_day": (t - w0) / 24.0,
                          "hours": pre + stay, "crs_grade": int(log.crs_grade[i, k]),
                          "icans_grade": int(log.icans_grade[i, k]),
                          "postponed_days": int(log.dose_postponed[i, k])})
-    frame = pd.DataFrame(rows, columns=["patient", "event", "dose", "place", "start_day", "end_day", "hours",
-                                        "crs_grade", "icans_grade", "postponed_days"])
+    frame = pd.DataFrame(rows, columns=["patient", "event", "dose", "place", "start_day", "end_day", "dose_day",
+                                        "hours", "crs_grade", "icans_grade", "postponed_days"])
     return frame
+
+
+def _chair_times(drug, requirement: tuple) -> tuple[float, float]:
+    """(hours before the infusion starts, infusion and hydration hours) of one dose, as the model plans it."""
+    block = drug.schedule[requirement[0]]
+    if hasattr(drug, "chair_times"):
+        return drug.chair_times(block)
+    ch = drug.chair  # drug profiles without per-block chair times
+    return ch.premedication_hours.value, ch.infusion_hours.value + (ch.hydration_hours.value if requirement[2] else 0.0)
 
 
 @_padded

@@ -15,7 +15,7 @@ import numpy as np
 
 from sim.drug import Toxicity
 from sim.pharmacy import background_demand
-from sim.scenario import Scenario, max_doses
+from sim.scenario import Scenario, dose_offsets_hours, max_doses
 from sim.streams import replication_streams
 
 LEAD_TIME_DRAWS = 1024  # more orders than any run places; reused cyclically beyond
@@ -27,7 +27,8 @@ HOURS_PER_WEEK = 168.0
 class Cohort:
     """Columns of per-patient draws; arrays of shape (n,) or (n, max_doses)."""
 
-    referral: np.ndarray          # hours
+    referral: np.ndarray          # hours; negative for patients already on treatment at the start
+    prevalent: np.ndarray         # bool: on maintenance at t = 0 (warm start); referral = -(time on treatment)
     weight_kg: np.ndarray
     eligible: np.ndarray          # bool: caregiver and distance allow outpatient monitoring
     risk_factors: dict[str, np.ndarray]
@@ -86,8 +87,16 @@ def draw(s: Scenario, replication: int) -> Cohort:
     rng = replication_streams(s.run.seed, replication)
     until = (s.run.warmup_weeks + s.run.horizon_weeks) * HOURS_PER_WEEK
     referral = referral_times(s.demand.patients_per_week, s.demand.growth_per_year, until, rng["arrivals"])
-    n = referral.shape[0]
     d = max_doses(s)
+    median_h = s.drug.time_on_therapy_median_days.value * 24.0
+    mean_h = median_h / math.log(2.0)
+    # Warm start: patients already past their step-up doses at t = 0 are appended after the referrals,
+    # so every referred patient keeps the draws it has without a warm start.
+    age, remaining = prevalent_patients(s, mean_h, rng["prevalent"]) if s.run.warm_start else (np.empty(0),) * 2
+    n_new = referral.shape[0]
+    referral = np.concatenate([referral, -age])
+    prevalent = np.arange(referral.shape[0]) >= n_new
+    n = referral.shape[0]
     pop = s.population
     weight = np.clip(rng["weight"].normal(pop.weight_kg_mean.value, pop.weight_kg_sd.value, n), 30.0, 250.0)
     eligible = rng["eligibility"].random(n) < pop.outpatient_eligible.value
@@ -96,8 +105,8 @@ def draw(s: Scenario, replication: int) -> Cohort:
     high = np.zeros(n, dtype=bool)
     for name in pop.high_risk_if:
         high |= factors[name]
-    median_h = s.drug.time_on_therapy_median_days.value * 24.0
-    therapy = rng["therapy"].exponential(median_h / math.log(2.0), n)
+    therapy = rng["therapy"].exponential(mean_h, n)
+    therapy[prevalent] = age + remaining
     if s.pharmacy is not None:
         bg_weight = np.clip(rng["background_weight"].normal(pop.weight_kg_mean.value, pop.weight_kg_sd.value,
                                                             int(s.pharmacy.background_doses_per_week.value
@@ -111,7 +120,7 @@ def draw(s: Scenario, replication: int) -> Cohort:
     k_crs = len(s.drug.crs.by_dose.value) if s.drug.crs.by_dose else 1
     k_icans = len(s.drug.icans.by_dose.value) if s.drug.icans.by_dose else 1
     return Cohort(
-        referral=referral, weight_kg=weight, eligible=eligible, risk_factors=factors, high_risk=high,
+        referral=referral, prevalent=prevalent, weight_kg=weight, eligible=eligible, risk_factors=factors, high_risk=high,
         therapy_hours=therapy,
         crs_patient_u=rng["crs_patient"].random(n),
         crs_dose_u=rng["crs_dose"].random((n, k_crs)),
@@ -128,6 +137,22 @@ def draw(s: Scenario, replication: int) -> Cohort:
         background_times=bg_times, background_mg=bg_mg,
         crs_rate=crs_rate, crs_mix=crs_mix, icans_rate=icans_rate, icans_mix=icans_mix,
     )
+
+
+def prevalent_patients(s: Scenario, mean_hours: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Ages (hours since the first dose) and remaining times on therapy of the patients on maintenance
+    at t = 0 in steady state.
+
+    With referrals at rate lambda and exponential time on therapy of mean m, patients of age a are on
+    treatment at density lambda exp(-a / m). Those past the last step-up dose (age > a0) number
+    Poisson(lambda m exp(-a0 / m)); their ages are a0 + Exp(m) and, by memorylessness, their remaining
+    times Exp(m).
+    """
+    offsets = dose_offsets_hours(s.drug, s.drug.step_up_doses)
+    a0 = offsets[-1] if offsets else 0.0
+    lam = s.demand.patients_per_week / HOURS_PER_WEEK
+    n0 = int(rng.poisson(lam * mean_hours * math.exp(-a0 / mean_hours)))
+    return a0 + rng.exponential(mean_hours, n0), rng.exponential(mean_hours, n0)
 
 
 def toxicity_parameters(tox: Toxicity, uncertain: bool, rng: np.random.Generator) -> tuple[float, tuple[float, ...]]:

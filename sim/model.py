@@ -19,7 +19,7 @@ from sim.cohort import HOURS_PER_WEEK, Cohort
 from sim.pharmacy import Pharmacy
 from sim.resources import Ledger, Pool
 from sim.runlog import DIVERTED, LEFT, ON_TREATMENT, PLACE_CODES, RunLog
-from sim.scenario import PLACE_RESOURCE, RESOURCES, Scenario, dose_requirements
+from sim.scenario import PLACE_RESOURCE, RESOURCES, Scenario, dose_offsets_hours, dose_requirements
 from sim.toxicity import (combination_rates, dose_pattern, grades, grades_with_severe_share,
                           individual_rates, lognormal)
 
@@ -77,6 +77,10 @@ class Model:
         self.gap = [r[3] for r in req]
         self.window = [s.drug.schedule[r[0]].window_days for r in req]
         self.step_up = s.drug.step_up_doses
+        self.offset = dose_offsets_hours(s.drug, d)  # nominal hours from dose 1 to each dose
+        finite = [b.count for b in s.drug.schedule]
+        self.repeat_from = sum(finite[:-1]) if finite[-1] == 0 else None  # first dose of the repeating block
+        self.prevalent = cohort.prevalent.tolist()
         chair = [s.drug.chair_times(s.drug.schedule[r[0]]) for r in req]
         self.premed = [c[0] for c in chair]        # per dose: hours before the infusion starts
         self.infusion = [c[1] for c in chair]      # per dose: infusion plus hydration
@@ -107,7 +111,8 @@ class Model:
         open_hours = sum(self.cal.closes(day) - self.cal.opens(day)
                          for day in range(int(window[0] // 24), int(window[1] // 24)) if self.cal.is_open[day])
         self.log = RunLog(n=cohort.n, max_doses=d, window=window, end_time=self.end_time, open_hours=open_hours,
-                          capacity={k: getattr(cap, k) for k in RESOURCES}, referral=cohort.referral)
+                          capacity={k: getattr(cap, k) for k in RESOURCES}, referral=cohort.referral,
+                          prevalent=cohort.prevalent)
         self._draw_toxicity()
         self.pharmacy = (Pharmacy(self.env, s.pharmacy, cohort.pharmacy_lead_u,
                                   (cohort.background_times, cohort.background_mg))
@@ -244,18 +249,38 @@ class Model:
 
     def patient(self, i: int):
         env, c, log, cal = self.env, self.c, self.log, self.cal
-        yield env.timeout(self.referral[i])
         p = _Patient(i)
         high, eligible = self.high_risk[i], self.eligible[i]
         traced = i == self.trace_i
-        if traced:
-            self._note(f"referred ({'high' if high else 'standard'} risk, "
-                       f"{'eligible' if eligible else 'not eligible'} for outpatient care, "
-                       f"{self.c.weight_kg[i]:.0f} kg, time on therapy {self.therapy[i] / 24:.0f} days)")
-        due = int(env.now // 24) + self.lead_days
+        k = 0
+        if self.prevalent[i]:
+            # On maintenance since before t = 0: continue with the next scheduled dose.
+            p.start = self.first_dose[i] = self.referral[i]
+            self.status[i] = ON_TREATMENT
+            age = -p.start
+            rep = self.repeat_from
+            if rep is not None and age > self.offset[rep]:
+                # In the repeating block every dose is alike, so the patient takes its first slot;
+                # the timing keeps the patient's own phase.
+                k = rep
+                gap = self.gap[rep] * 24.0
+                next_at = self.offset[rep] + math.ceil((age - self.offset[rep]) / gap) * gap
+            else:
+                while k < self.n_defined and self.offset[k] < age:
+                    k += 1
+                next_at = self.offset[k] if k < self.n_defined else age
+            due = int((p.start + next_at) // 24)
+            if traced:
+                self._note(f"on treatment for {age / 24:.0f} days at the start; next is dose {k + 1}")
+        else:
+            yield env.timeout(self.referral[i])
+            if traced:
+                self._note(f"referred ({'high' if high else 'standard'} risk, "
+                           f"{'eligible' if eligible else 'not eligible'} for outpatient care, "
+                           f"{self.c.weight_kg[i]:.0f} kg, time on therapy {self.therapy[i] / 24:.0f} days)")
+            due = int(env.now // 24) + self.lead_days
         window_day = due
         not_before = 0
-        k = 0
         while k < self.n_defined and not p.discontinued:
             place, pre, res, length, bed, pro = self._plan(i, k, high, eligible, p.after_tox)
             hold_day = int(p.held_until // 24) + 1 if p.held_until > 0 else 0

@@ -30,6 +30,7 @@ class RunLog:
     open_hours: float                     # infusion-centre opening hours inside the window
     capacity: dict[str, int]
     referral: np.ndarray
+    prevalent: np.ndarray                 # bool: on treatment before t = 0 (warm start)
     first_dose: np.ndarray = field(init=False)
     left_at: np.ndarray = field(init=False)
     status: np.ndarray = field(init=False)

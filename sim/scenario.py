@@ -32,6 +32,9 @@ class RunSettings(Frozen):
                                  description="weeks after the horizon during which patients already started are "
                                              "followed (no new referrals), so late starters' toxicity is observed")
     seed: int = Field(ge=0, lt=2**63)
+    warm_start: bool = Field(
+        default=True, description="start with the patients a steady state would already have on maintenance "
+                                  "(Poisson count, exponential age and remaining time), so a short warm-up suffices")
     parameter_uncertainty: bool = Field(
         default=False, description="each replication first draws CRS/ICANS incidence (Beta) and grade mix "
                                    "(Dirichlet) from the published counts, then simulates")
@@ -281,6 +284,15 @@ def max_doses(s: "Scenario") -> int:
     for block in s.drug.schedule:
         n += block.count if block.count else total_days // block.gap_days + 1
     return max(1, min(n, total_days + 1))
+
+
+def dose_offsets_hours(drug: DrugProfile, n_doses: int) -> list[float]:
+    """Nominal hours from the first dose to each dose 1..n, by the schedule's gaps."""
+    out, t = [], 0.0
+    for _, _, _, gap in dose_requirements(drug, n_doses):
+        t += gap * 24.0
+        out.append(t)
+    return out
 
 
 def expected_patients(s: "Scenario") -> float:

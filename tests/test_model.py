@@ -41,7 +41,11 @@ def test_conservation_and_capacity(name):
     assert not started[status == WAITING].any() and started[status == ON_TREATMENT].all()
     # doses only between the first dose and leaving
     first, last = np.nanmin(log.dose_time, axis=1, initial=np.inf), np.nanmax(log.dose_time, axis=1, initial=-np.inf)
-    assert np.allclose(first[started], log.first_dose[started])
+    new = started & ~log.prevalent
+    assert np.allclose(first[new], log.first_dose[new])
+    # patients on maintenance at the start (warm start) began before t = 0 and dose only from t = 0 on
+    assert log.prevalent.any() and (log.first_dose[log.prevalent] < 0).all()
+    assert (first[log.prevalent & np.isfinite(first)] >= 0).all()
     assert (last[status == LEFT] <= log.left_at[status == LEFT]).all()
     # nobody holds a place after leaving: places in use at the end <= patients still in care
     in_care = int((status == ON_TREATMENT).sum())
@@ -180,3 +184,26 @@ def test_dose_after_grade2_crs_gets_the_follow_up_monitoring_even_when_it_needs_
     assert clinic_first.sum() > 20
     assert (log.dose_place[clinic_first, 1] == PLACE_CODES["observation"]).all()
     assert (log.dose_place[clinic_first, 2] == PLACE_CODES["clinic"]).all()  # C1D15: back to the chair
+
+
+def test_warm_start_seeds_the_steady_state_maintenance_population():
+    """Patients past their step-up doses at t = 0 number Poisson(lambda m exp(-a0 / m)) (exponential time
+    on therapy of mean m, a0 = time of the last step-up dose); without a warm start there are none."""
+    s = scenario("tarlatamab_outpatient")
+    m = s.drug.time_on_therapy_median_days.value * 24 / math.log(2)
+    a0 = 14 * 24  # tarlatamab: C1D15
+    expected = s.demand.patients_per_week / 168 * m * math.exp(-a0 / m)
+    counts = [int(cohort.draw(s, r).prevalent.sum()) for r in range(40)]
+    assert abs(np.mean(counts) - expected) < 3.3 * math.sqrt(expected / 40)
+    cold = scenario("tarlatamab_outpatient", "run.warm_start=false")
+    assert not cohort.draw(cold, 0).prevalent.any()
+    # the referred patients' draws do not depend on the warm start (they come first in every array)
+    warm_c, cold_c = cohort.draw(s, 5), cohort.draw(cold, 5)
+    n = cold_c.n
+    np.testing.assert_array_equal(warm_c.referral[:n], cold_c.referral)
+    np.testing.assert_array_equal(warm_c.crs_patient_u[:n], cold_c.crs_patient_u)
+    # prevalent patients keep dosing every two weeks from the start, in their own phase
+    _, log = simulate(s, 5)
+    times = log.dose_time[log.prevalent]
+    gaps = np.diff(np.sort(times[np.isfinite(times[:, 0])][:, :3], axis=1), axis=1) / 24
+    assert (np.round(gaps) >= 14).all()
