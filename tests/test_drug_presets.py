@@ -83,7 +83,8 @@ def test_simulated_incidence_matches_the_file(name, profile):
 
 # ----------------------------------------------------------------------------- event-log helpers
 def simulate(name: str, *extra: str, per_week: float = 8, weeks: int = 12):
-    s = load(name, *HUGE, f"demand.patients_per_week={per_week}", "run.warmup_weeks=0",
+    # no warm start: the label schedule is read from each patient's dose 1
+    s = load(name, *HUGE, f"demand.patients_per_week={per_week}", "run.warmup_weeks=0", "run.warm_start=false",
              f"run.horizon_weeks={weeks}", "run.follow_up_weeks=10", *extra)
     c = cohort_mod.draw(s, 0)
     return s, c, model.simulate(s, c)
