@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import fields, running, state
-from sim import __version__, charts, loader, report
+from sim import __version__, charts, loader, metrics, report
 from sim.errors import ScenarioError, ScenarioErrors
 from sim.params import iter_sourced
 from sim.scenario import RESOURCES, Scenario
@@ -315,7 +315,7 @@ def compare_page(scenario: Scenario | None) -> None:
     b_opt = c2.selectbox("Strategy B", options, index=_default_other(st.session_state["base_label"], options),
                          key="cmp_b")
     reps = int(c3.number_input("Replications", 5, 2000, 50, step=10, key="cmp_reps"))
-    all_kpis = [k for k in charts.KPI_INFO if k != "replication"]
+    all_kpis = [k for k in metrics.KPI_COLUMNS if k != "replication"]   # what a run reports
     chosen = st.multiselect("Measures", all_kpis, default=[k for k in charts.COMPARE_KPIS if k in all_kpis],
                             format_func=lambda k: charts.kpi_info(k).label, key="cmp_kpis")
     sa, err_a = _resolve(a_opt, scenario)

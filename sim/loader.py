@@ -229,13 +229,20 @@ def load(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scena
 
 def loads(text: str, where: str = "upload", base_dir: Path | None = None) -> Scenario:
     """Load a scenario from TOML text (an upload). ``extends`` and drug files resolve against ``base_dir``."""
-    base_dir = base_dir or SCENARIO_DIR
+    base_dir = (base_dir or SCENARIO_DIR).resolve()
     data = parse_toml(text, where)
     _absolutise_drug_file(data, base_dir, where)
+    drug_file = data.get("drug", {}).get("file") if isinstance(data.get("drug"), dict) else None
+    if drug_file is not None and not Path(drug_file).is_relative_to(base_dir):
+        raise ScenarioError(where, "drug.file", drug_file, f"allowed: a drug file inside {base_dir.name}/ "
+                            "(an upload cannot reach other files)")
     parent = data.pop("extends", None)
     if parent is not None:
         if not isinstance(parent, str):
             raise ScenarioError(where, "extends", parent, "allowed: a file name, e.g. \"base.toml\"")
+        if not (base_dir / parent).resolve().is_relative_to(base_dir):
+            raise ScenarioError(where, "extends", parent, f"allowed: a scenario inside {base_dir.name}/ "
+                                "(an upload cannot reach other files)")
         data = deep_merge(_read_with_extends(base_dir / parent), data)
     return validate(resolve(data, where), where)
 

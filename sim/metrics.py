@@ -23,7 +23,8 @@ KPI_COLUMNS = (
     "toci_vials_used_400", "toci_vials_expired", "toci_mg_wasted", "toci_stockout_events",
     "toci_doses_delayed", "toci_delay_hours_mean", "toci_on_hand_mean_mg", "toci_orders", "toci_cost",
     "p_stockout", "doses_held_for_stock", "cost_total", "cost_per_patient_started",
-) + tuple(f"util_{r}" for r in RESOURCES) + tuple(f"peak_{r}" for r in RESOURCES) \
+) + tuple(f"{what}_grade{g}" for what in ("ed_visits", "unplanned_ward_admissions", "icu_admissions")
+          for g in (1, 2, 3, 4)) + tuple(f"util_{r}" for r in RESOURCES) + tuple(f"peak_{r}" for r in RESOURCES) \
   + tuple(f"wait_{r}_hours_mean" for r in RESOURCES)
 
 
@@ -112,6 +113,14 @@ def summarise(log: RunLog, s: Scenario, replication: int = 0) -> dict[str, float
     row["observation_bed_days"] = area["observation_beds"] / 24.0
     row["chair_hours"] = area["chairs"]
     row.update(pharmacy_kpis(log, s, inside))
+    # by the grade of the toxicity (CRS or ICANS) that caused the visit or admission
+    setting_kpi = {"ed": "ed_visits", "ward": "unplanned_ward_admissions", "icu": "icu_admissions"}
+    for what in setting_kpi.values():
+        for g in (1, 2, 3, 4):
+            row[f"{what}_grade{g}"] = 0
+    for t, _, setting, _, grade in log.care:
+        if w0 <= t < w1:
+            row[f"{setting_kpi[setting]}_grade{grade}"] += 1
     row["doses_held_for_stock"] = int(inside(np.asarray(log.held_for_stock)).sum())
     c = s.costs
     cost = (row["ward_bed_days"] * c.ward_day.value + row["observation_bed_days"] * c.observation_day.value

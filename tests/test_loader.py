@@ -150,3 +150,17 @@ def test_scenario_files_are_data_only(tmp_path):
     with pytest.raises(ScenarioErrors) as exc:
         loader.load(write(tmp_path, '[capacity]\nchairs = "__import__(\'os\').system(\'false\')"\n'))
     assert "capacity.chairs" in message(exc)
+
+
+def test_an_upload_cannot_reach_files_outside_the_scenarios_folder(tmp_path):
+    secret = tmp_path / "secret.toml"
+    secret.write_text('name = "x"\n')
+    with pytest.raises(ScenarioError) as exc:
+        loader.loads(f'extends = "{secret.as_posix()}"\n')
+    assert "extends" in message(exc) and "cannot reach" in message(exc)
+    with pytest.raises(ScenarioError) as exc:
+        loader.loads('extends = "../pyproject.toml"\n')
+    assert "cannot reach" in message(exc)
+    with pytest.raises(ScenarioError) as exc:
+        loader.loads('extends = "base.toml"\n[drug]\nfile = "../../etc/passwd"\n')
+    assert "drug.file" in message(exc) and "cannot reach" in message(exc)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 import tomli_w
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
@@ -36,7 +36,7 @@ from sim.cli import main
 from sim.scenario import Scenario
 from tests.conftest import REFERENCE, ROOT, SCENARIOS
 
-TIME_LIMIT = 30  # seconds any single example may take; a hang is a failure, not a stuck suite
+TIME_LIMIT = 20  # seconds any single example may take; a hang is a failure, not a stuck suite
 
 
 def resolved_reference(**run) -> dict:
@@ -202,15 +202,27 @@ FREE_TABLES = {("population", "risk_factors"), ("drug", "risk_odds_ratios", "crs
                ("drug", "risk_odds_ratios", "crs_grade2plus"), ("drug", "risk_odds_ratios", "icans")}
 
 
-def one_line_expected(kind: str, path: tuple, doc_before: dict, doc_after: dict) -> bool:
-    """A table or array replaced by a value of the wrong shape (or a scalar replaced by a table or array)
-    is reported once per inner problem: each missing or unknown sub-field, each bad element (known, see
-    test_one_bad_field_gives_one_line). Every other single edit must give one line."""
-    if kind == "type":
-        return not any(isinstance(v, (dict, list)) for v in (get(doc_before, path), get(doc_after, path)))
-    if kind == "unknown_key" and path[:-1] in FREE_TABLES:
-        return not isinstance(get(doc_after, path), (dict, list))
-    return True
+def is_section(value) -> bool:
+    """A table of several settings (``[demand]``, a grade rule), as opposed to a sourced number."""
+    return isinstance(value, dict) and not {"value", "source"} <= set(value)
+
+
+def known_bug(kind: str, path: tuple, doc: dict) -> bool:
+    """Edits that hit a bug pinned by its own xfail test below; skipped here so that this test keeps
+    guarding everything else."""
+    if kind == "delete" and path[-1] == "patients":
+        return True                                         # test_events_without_patients_...
+    if kind != "number":
+        return False
+    value = get(doc, path)
+    if "time_on_therapy_median_days" in path and value == value and value > 36_500:
+        return True                                         # test_huge_time_on_therapy_is_refused
+    if "count" in path:                                     # test_valid_schedule_runs_with_a_short_horizon
+        counts = [block["count"] for block in doc["drug"]["schedule"]]
+        days = 7 * sum(doc["run"][k] for k in ("warmup_weeks", "horizon_weeks", "follow_up_weeks"))
+        return (all(isinstance(x, int) and x >= 0 for x in counts) and counts[-1] == 0
+                and sum(counts[:-1]) >= days + 1)
+    return False
 
 
 EXAMPLES = int(os.environ.get("ROBUSTNESS_EXAMPLES", "150"))  # raise it to search harder
@@ -225,9 +237,10 @@ def test_any_edited_scenario_runs_or_is_refused_in_one_line(data, capsys):
     broken TOML. Each file runs (one short replication) or exits 2 naming the field; never a traceback."""
     doc = copy.deepcopy(BASE)
     kind, path = edit(doc, data)
-    before = copy.deepcopy(BASE)
+    assume(not known_bug(kind, path, doc))
+    before = get(BASE, path) if kind == "type" else None
     text = tomli_w.dumps(doc)
-    if data.draw(st.integers(0, 9), label="break?") == 0:
+    if data.draw(st.integers(0, 9), label="break?") == 7:   # about one file in ten is broken TOML
         at = data.draw(st.integers(0, len(text)), label="at")
         broken = text[:at] + data.draw(TOML_BREAKS, label="fragment") + text[at:]
         try:
@@ -238,8 +251,12 @@ def test_any_edited_scenario_runs_or_is_refused_in_one_line(data, capsys):
         scenario = Path(tmp) / "edited.toml"
         scenario.write_text(text, encoding="utf-8")
         out = Path(tmp) / "out"
+        started = time.monotonic()
         status, stdout, stderr = cli_in_process(capsys, "run", str(scenario), "--reps", "1", "--executor",
                                                 "serial", "--quiet", "--out", str(out))
+        if os.environ.get("ROBUSTNESS_LOG"):
+            with open(os.environ["ROBUSTNESS_LOG"], "a") as fh:
+                fh.write(f"{time.monotonic() - started:.2f}s {status} {kind} {path}\n")
         assert "Traceback" not in stderr
         assert status in (0, 2), (status, stderr)
         if status == 0:
@@ -250,9 +267,14 @@ def test_any_edited_scenario_runs_or_is_refused_in_one_line(data, capsys):
         lines = [ln for ln in stderr.splitlines() if ln.strip()]
         assert lines and lines[0].startswith(f"error: {scenario}"), stderr
         assert all(ln.startswith((f"error: {scenario}", str(scenario))) for ln in lines), stderr
-        if kind == "break" or one_line_expected(kind, path, before, doc):
+        if kind == "type" and is_section(before) and isinstance(get(doc, path), dict):
+            # a whole section replaced by another table: one line per sub-field it lacks or adds
+            assert all(".".join(map(str, path)) + "." in ln for ln in lines), (path, stderr)
+        else:
             assert len(lines) == 1, (kind, path, stderr)
-        check_names_field(kind, path, lines, str(scenario))
+        new = get(doc, path) if kind == "type" else None
+        numeric = isinstance(new, (int, float)) and not isinstance(new, bool)   # a plain number is valid input
+        check_names_field("number" if numeric else kind, path, lines, str(scenario))
 
 
 @pytest.mark.parametrize("field,value", [(("tocilizumab", "max_mg"), {"a": 1}),
@@ -276,6 +298,54 @@ def test_negative_grade_counts_are_refused_naming_the_field(tmp_path, capsys):
     scenario.write_text(tomli_w.dumps(doc))
     status, _, stderr = cli_in_process(capsys, "validate", str(scenario))
     assert status == 2 and "drug.crs.grade_counts" in stderr, stderr
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "drug.time_on_therapy_median_days has no upper bound (sim/drug.py: Positive), and with run.warm_start "
+    "(default true) the number of patients already on maintenance at t = 0 is Poisson(rate x mean time on "
+    "therapy) (sim/cohort.py prevalent_patients), which the combined size limit (expected referrals x "
+    "doses, sim/scenario.py) does not count. A median of 1e9 days passes validation and the run ends with "
+    "numpy's 'error: array is too big ...' naming no field; a median of ~1e6 days would allocate per-dose "
+    "arrays for ~800,000 prevalent patients. Needs a bound on the median (e.g. 100 years) and the prevalent "
+    "patients in the size limit."))
+def test_huge_time_on_therapy_is_refused(tmp_path, capsys):
+    doc = copy.deepcopy(BASE)
+    doc["drug"]["time_on_therapy_median_days"]["value"] = 1e9
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(tomli_w.dumps(doc))
+    status, _, stderr = cli_in_process(capsys, "validate", str(scenario))
+    assert status == 2 and "time_on_therapy_median_days" in stderr, stderr
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "Warm start (run.warm_start, default true; sim/model.py patient(), uncommitted at the time of writing) "
+    "indexes self.offset[self.repeat_from], the first dose of the repeating block, but offsets exist only "
+    "for max_doses doses, which a short run caps at its number of days + 1. With cycle 2 given 8 doses "
+    "(a valid schedule) a 2-week run raises IndexError inside SimPy: a traceback, not a run or a message. "
+    "Needs a guard (or offsets for at least repeat_from + 1 doses)."))
+def test_valid_schedule_runs_with_a_short_horizon(tmp_path, capsys):
+    doc = copy.deepcopy(BASE)
+    doc["drug"]["schedule"][3]["count"] = 8
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(tomli_w.dumps(doc))
+    status, _, stderr = cli_in_process(capsys, "run", str(scenario), "--reps", "1", "--executor", "serial",
+                                       "--quiet", "--out", str(tmp_path / "o"))
+    assert status == 0, stderr
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "drug.crs.events is accepted without drug.crs.patients (sim/drug.py Toxicity checks events <= patients "
+    "only when both are given). Validation passes; every run then fails in cohort.toxicity_parameters, "
+    "which always draws Beta(1 + events, 1 + patients - events) with patients taken as 0 (even without "
+    "parameter uncertainty), with the bare numpy message 'error: b <= 0' naming neither the file nor the "
+    "field. Needs 'events requires patients' in the Toxicity validator."))
+def test_events_without_patients_are_refused_naming_the_field(tmp_path, capsys):
+    doc = copy.deepcopy(BASE)
+    del doc["drug"]["crs"]["patients"]
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(tomli_w.dumps(doc))
+    status, _, stderr = cli_in_process(capsys, "validate", str(scenario))
+    assert status == 2 and "drug.crs" in stderr, stderr
 
 
 @pytest.mark.parametrize("change,needle", [

@@ -176,6 +176,9 @@ def test_preset_run_shows_kpi_numbers_and_charts_on_every_page(page):
 
 def test_broken_upload_shows_the_error_and_keeps_the_scenario(page):
     page.get_by_text("Using tarlatamab_outpatient").wait_for()
+    # a new browser session on the same server: the run of the previous test is not visible here
+    assert page.get_by_text("No results yet", exact=False).first.is_visible()
+    assert page.locator('[data-testid="stMetric"]').count() == 0
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
         files=[{"name": "broken.toml", "mimeType": "application/toml", "buffer": b"[capacity\nchairs = "}])
     page.get_by_text("not valid TOML", exact=False).first.wait_for()
@@ -223,15 +226,32 @@ def test_html_report_downloads_and_renders_offline(page, browser):
         offline.close()
 
 
+def _idle_share(seconds: float = 1.0) -> float:
+    """Share of all CPU time that was idle over the next ``seconds`` (from /proc/stat; 1.0 if unknown)."""
+    def sample():
+        with open("/proc/stat") as f:
+            values = [int(v) for v in f.readline().split()[1:]]
+        return values[3] + values[4], sum(values)   # idle + iowait, total
+    try:
+        idle0, total0 = sample()
+        time.sleep(seconds)
+        idle1, total1 = sample()
+    except OSError:
+        return 1.0
+    return (idle1 - idle0) / max(total1 - total0, 1)
+
+
 def test_default_preset_100_replications_within_budget(page):
     # a fresh session: nothing cached; the reference preset at its default of 100 replications
     assert page.get_by_role("spinbutton", name="Replications").first.input_value() == "100"
-    load = os.getloadavg()[0]
+    idle = _idle_share()
     elapsed = run_and_wait(page, progress_shot="09_progress_bar")
     computed = page.get_by_text(re.compile(r"computed in [\d.]+ s")).first.inner_text()
-    (OUT / "timing.txt").write_text(f"100 replications, reference preset: {elapsed:.2f} s from click to KPI cards "
-                                    f"(load average before: {load:.2f}); dashboard caption: {computed}\n")
+    (OUT / "timing.txt").write_text(
+        f"100 replications, reference preset: {elapsed:.2f} s from click to KPI cards; CPU idle just before: "
+        f"{100 * idle:.0f}% (load average {os.getloadavg()[0]:.2f}); dashboard caption: {computed}\n")
     shot(page, "10_default_100_reps")
-    if load > 1.0:
-        pytest.skip(f"machine busy (load average {load:.1f}): {elapsed:.1f} s measured, not judged")
+    if idle < 0.85:
+        # other work on the machine takes the cores the replications need: the time says nothing of ours
+        pytest.skip(f"machine busy ({100 * idle:.0f}% idle): {elapsed:.1f} s measured, not judged")
     assert elapsed < BUDGET_100_REPS, f"{elapsed:.1f} s for 100 replications"
