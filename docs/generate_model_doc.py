@@ -14,6 +14,7 @@ from what this script writes now, i.e. when a data file changed and the page was
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 from typing import Any, Iterator
@@ -207,7 +208,7 @@ def mermaid(s: Scenario) -> str:
     premed = [b.label for b in d.schedule if b.premedication]
     lines = ["flowchart TD"]
     lines.append(f'    REF(["Referral: Poisson, {fmt(s.demand.patients_per_week)} a week"]) --> BOOK')
-    lines.append(f'    BOOK{{"Book dose k: earliest permitted day<br/>with a free place (appointment book)"}}')
+    lines.append('    BOOK{"Book dose k: earliest permitted day<br/>with a free place (appointment book)"}')
     lines.append(f'    BOOK -->|"dose 1 not bookable within {cal.max_start_delay_days} days"| DIV(["Referred elsewhere"])')
     chair = (f"premedication {hours(d.chair.premedication_hours.value)} ({', '.join(premed) or 'no dose'})"
              f"<br/>infusion {hours(d.chair.infusion_hours.value)}"
@@ -223,7 +224,7 @@ def mermaid(s: Scenario) -> str:
     lines.append('    HOME(("home between doses"))')
     for place in PLACES:
         lines.append(f'    {node[place]} -->|"monitoring over"| HOME')
-    lines.append(f'    HOME -->|"next dose due (schedule gap; held until toxicity resolves)"| BOOK')
+    lines.append('    HOME -->|"next dose due (schedule gap; held until toxicity resolves)"| BOOK')
     lines.append(f'    HOME -->|"time on therapy over (after >= {d.step_up_doses} doses)<br/>'
                  f'or discontinued: {discontinuation(d)}"| EXIT(["Leaves the service"])')
     lines.append(f'    ED["ED bay<br/>ed_bays, capacity {cap.ed_bays}, {hours(ops.ed_hours.value)}"]')
@@ -430,12 +431,7 @@ def assumptions(s: Scenario) -> str:
          f"A fixed share of patients ({fmt(pop.outpatient_eligible.value)}) has a caregiver and lives close enough "
          "for outpatient monitoring; it does not change during treatment.",
          pop.outpatient_eligible.source),
-        ("Start empty, warm up, follow up",
-         f"Each replication starts with no patients, simulates {s.run.warmup_weeks} weeks of warm-up that are "
-         f"discarded, keeps statistics for {s.run.horizon_weeks} weeks and follows started patients for "
-         f"{s.run.follow_up_weeks} more weeks without new referrals.",
-         "Maintenance patients accumulate; late starters' step-up toxicity must be seen. The warm-up length is a "
-         "scenario input: `python -m sim warmup` checks it (see docs/stress-des.md)."),
+        start_item(s),
         ("Only BTCE patients use the modelled places",
          "Chairs, observation beds, ward beds, ED bays and ICU beds are used only by the simulated patients "
          "(the tocilizumab stock alone has background demand from other services).",
@@ -453,6 +449,29 @@ def assumptions(s: Scenario) -> str:
                "bed cleaning and turnover time; transport and caregiver availability over time; REMS "
                "administration.")
     return "\n".join(out)
+
+
+def start_item(s: Scenario) -> tuple[str, str, str]:
+    """How a replication starts: empty, or with the steady state's maintenance patients (run.warm_start)."""
+    run = s.run
+    tail = (f"simulates {run.warmup_weeks} weeks of warm-up that are discarded, keeps statistics for "
+            f"{run.horizon_weeks} weeks and follows started patients for {run.follow_up_weeks} more weeks "
+            "without new referrals.")
+    mean_weeks = s.drug.time_on_therapy_median_days.value / math.log(2) / 7
+    if getattr(run, "warm_start", False):
+        return ("Warm start, warm-up, follow-up",
+                "Each replication starts with the patients a steady state would already have on maintenance: "
+                "their number is Poisson (referral rate x mean time on therapy, thinned to those past the "
+                "step-up doses), their time since the first dose and their remaining time on therapy are "
+                "exponential (memoryless), and each continues with its next scheduled dose; they bring no "
+                "toxicity history. It then " + tail,
+                f"Time on therapy is long (mean {mean_weeks:.0f} weeks for {s.drug.name}), so a run from empty "
+                "needs well over a year before the maintenance chair load is steady; the warm start removes most of that "
+                "transient. `python -m sim warmup` checks what remains (see docs/stress-des.md).")
+    return ("Start empty, warm up, follow up",
+            "Each replication starts with no patients, " + tail,
+            "Maintenance patients accumulate; late starters' step-up toxicity must be seen. The warm-up length "
+            "is a scenario input: `python -m sim warmup` checks it (see docs/stress-des.md).")
 
 
 def parameter_table(rows: list[list[Any]], with_profile: bool) -> str:
@@ -562,7 +581,7 @@ def generate(scenarios: Path = SCENARIOS) -> str:
         "",
         "## 2. Assumptions and simplifications",
         "",
-        f"Stated for the reference scenario; numbers are quoted from its data. Each applies to every drug unless "
+        "Stated for the reference scenario; numbers are quoted from its data. Each applies to every drug unless "
         "the drug's file says otherwise.",
         "",
         assumptions(ref),

@@ -147,6 +147,21 @@ def format_summary(summary) -> str:
     return "\n".join(lines)
 
 
+OCCUPANCY_BUDGET_BYTES = 2 * 1024**3
+
+
+def check_occupancy_budget(scenario, reps: int) -> None:
+    """Refuse, before any simulation, a run whose kept hourly occupancy (4 bytes x hours x resources
+    x replications) would not fit in memory."""
+    if not 1 <= reps <= runner.MAX_REPLICATIONS:
+        raise ValueError(f"reps = {reps}; allowed: 1 to {runner.MAX_REPLICATIONS}")
+    per_rep = scenario.run.horizon_weeks * 168 * 5 * 4
+    if reps * per_rep > OCCUPANCY_BUDGET_BYTES:
+        raise ValueError(f"--reps = {reps}: the hourly occupancy of {reps} replications of "
+                         f"{scenario.run.horizon_weeks} weeks needs {reps * per_rep / 1024**3:.1f} GB; allowed: "
+                         f"at most {OCCUPANCY_BUDGET_BYTES // per_rep} replications for this horizon")
+
+
 def cmd_run(args) -> int:
     from sim import runs
     from sim.output import save_result, write_run
@@ -161,6 +176,7 @@ def cmd_run(args) -> int:
         result, assessment = run_to_precision(scenario, args, executor)
     else:
         reps = args.reps or 100
+        check_occupancy_budget(scenario, reps)
         update, bar = progress_bar(args.quiet, reps)
         try:
             result = runner.run(scenario, reps, seed=args.seed, executor=executor, workers=args.workers,

@@ -17,6 +17,7 @@ from sim.params import (DoseShares, Frozen, GradeMix, NonNegHours, Positive, Pos
 RelativeRisk = sourced(0, 10, what="a relative risk in [0, 10]")
 Count = Annotated[int, Field(ge=0, le=10_000_000)]
 OddsRatio = sourced(0.01, 100, what="an odds ratio in [0.01, 100]")
+TherapyDays = sourced(0, 3650, lo_open=True, what="days > 0 and at most 3650 (ten years)")
 
 
 class ScheduleBlock(Frozen):
@@ -85,6 +86,9 @@ class Toxicity(Frozen):
         if self.onset_from == "treatment_start" and self.by_dose is not None:
             raise ValueError("by_dose is given but onset_from = 'treatment_start'; "
                              "allowed: by_dose only with onset_from = 'last_dose'")
+        if (self.patients is None) != (self.events is None):
+            raise ValueError(f"events = {self.events} and patients = {self.patients}; allowed: both counts "
+                             "(patients with the event out of patients treated) or neither")
         if self.patients is not None and self.events is not None and self.events > self.patients:
             raise ValueError(f"events = {self.events} exceeds patients = {self.patients}")
         return self
@@ -150,7 +154,7 @@ class DrugProfile(Frozen):
     step_up_doses: int = Field(ge=1, le=20, description="doses of the step-up phase: booked as one sequence, and "
                                                          "all given before time on therapy can end")
     chair: ChairTimes
-    time_on_therapy_median_days: Positive
+    time_on_therapy_median_days: TherapyDays
     crs: Toxicity
     icans: Toxicity
     management: Management

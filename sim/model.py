@@ -259,7 +259,7 @@ class Model:
             self.status[i] = ON_TREATMENT
             age = -p.start
             rep = self.repeat_from
-            if rep is not None and age > self.offset[rep]:
+            if rep is not None and rep < self.n_defined and age > self.offset[rep]:
                 # In the repeating block every dose is alike, so the patient takes its first slot;
                 # the timing keeps the patient's own phase.
                 k = rep

@@ -5,12 +5,13 @@ A scenario is loaded from TOML by :mod:`sim.loader`; this module only says what 
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import Field, model_validator
 
 from sim.drug import DrugProfile
-from sim.params import Frozen, NonNeg, NonNegHours, Positive, PositiveHours, Probability
+from sim.params import Frozen, NonNeg, NonNegHours, Positive, PositiveHours, Probability, sourced
 
 RESOURCES = ("chairs", "observation_beds", "ward_beds", "ed_bays", "icu_beds")
 PLACES = ("ward", "observation", "clinic", "home")
@@ -168,7 +169,7 @@ class Pharmacy(Frozen):
     emergency_lead_hours: NonNegHours
     emergency_surcharge: NonNeg
     shelf_life_months: Positive
-    background_doses_per_week: NonNeg
+    background_doses_per_week: sourced(0, 1000, what="doses a week from 0 to 1000")
     hold_step_up_without_stock: bool = Field(
         default=False, description="give a step-up dose only when a tocilizumab dose for the patient is on hand")
 
@@ -298,7 +299,11 @@ def dose_offsets_hours(drug: DrugProfile, n_doses: int) -> list[float]:
 def expected_patients(s: "Scenario") -> float:
     """Expected referrals over warm-up and horizon (with growth, at the final rate: an upper bound)."""
     weeks = s.run.warmup_weeks + s.run.horizon_weeks
-    return s.demand.patients_per_week * weeks * max(1.0, (1 + s.demand.growth_per_year) ** (weeks / 52))
+    referred = s.demand.patients_per_week * weeks * max(1.0, (1 + s.demand.growth_per_year) ** (weeks / 52))
+    # with a warm start, the patients already on treatment (about rate x mean time on therapy)
+    on_treatment = (s.demand.patients_per_week * s.drug.time_on_therapy_median_days.value / 7 / math.log(2)
+                    if s.run.warm_start else 0.0)
+    return referred + on_treatment
 
 
 def feasibility_problems(s: Scenario) -> list[str]:

@@ -115,7 +115,11 @@ def weekly_profile(log: RunLog, scenario: Scenario) -> np.ndarray:
 
 
 def from_empty(scenario: Scenario, weeks: int) -> Scenario:
-    """The scenario started from empty: no warm-up, ``weeks`` of statistics, no follow-up."""
+    """The scenario from its initial state: no warm-up, ``weeks`` of statistics, no follow-up.
+
+    The initial state is an empty centre, or with ``run.warm_start`` the steady-state maintenance
+    population, so the profile shows what the scenario's own warm-up has to cover.
+    """
     run = scenario.run.model_copy(update={"warmup_weeks": 0, "horizon_weeks": weeks, "follow_up_weeks": 0})
     return scenario.model_copy(update={"run": run})
 

@@ -59,7 +59,8 @@ def test_weekly_profile_of_a_run_from_empty(short):
     from sim import cohort, model
     from sim.scenario import RESOURCES
 
-    empty = warmup.from_empty(short, 30)
+    cold = short.model_copy(update={"run": short.run.model_copy(update={"warm_start": False})})
+    empty = warmup.from_empty(cold, 30)
     assert (empty.run.warmup_weeks, empty.run.horizon_weeks, empty.run.follow_up_weeks) == (0, 30, 0)
     log = model.simulate(empty, cohort.draw(empty, 0))
     prof = warmup.weekly_profile(log, empty)
@@ -81,3 +82,14 @@ def test_welch_table_and_suggestion():
     sugg = warmup.suggest(table).set_index("series")
     assert list(sugg.index) == list(warmup.SERIES)
     assert (sugg["warmup_weeks"].between(20, 40)).all()
+
+
+def test_warm_start_begins_near_the_steady_census(short):
+    """With the warm start the census of week 1 is already most of week 30's; from empty it is not."""
+    from sim import cohort, model
+
+    warm = warmup.from_empty(short, 30)
+    assert warm.run.warm_start
+    census = [warmup.weekly_profile(model.simulate(warm, cohort.draw(warm, r)), warm)[:, -1] for r in range(3)]
+    first, last = np.mean([c[0] for c in census]), np.mean([c[-4:].mean() for c in census])
+    assert first > 0.8 * last

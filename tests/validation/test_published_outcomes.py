@@ -123,8 +123,9 @@ def paired_difference(a: tuple[str, tuple[str, ...]], b: tuple[str, tuple[str, .
 # ----------------------------------------------------------------------------- DeLLphi-300 Part F
 OUTPATIENT_REASON = (
     "Model above the published interval. It sends every toxicity that starts at home to the ED, grade 1 "
-    "CRS included (model.py _toxicity -> _ed_visit; docs/model.md assumption 13), so after 8 h of clinic "
-    "monitoring most CRS (median onset 16 h) becomes an ED visit; Part F (Chiang et al., ESMO Open 2025) "
+    "CRS included (model.py _toxicity -> _ed_visit; docs/model.md, 'Where the patient is at onset decides "
+    "the route'), so after 8 h of clinic monitoring most CRS (median onset 16 h) becomes an ED visit; "
+    "Part F (Chiang et al., ESMO Open 2025) "
     "reports 27% of 30. Management of grade 1 CRS at home (phone triage, oral dexamethasone) is not modelled.")
 INPATIENT_REASON = (
     "Model below the published interval. Most CRS starts inside the planned 48 h ward stay and is managed "
@@ -217,7 +218,7 @@ def test_prophylaxis_reduces_crs_as_published():
 def test_trial_profile_severe_crs_share_of_patients():
     """Grade >= 3 CRS in the pooled safety population: 1.7% + 0.2% = 1.9% of 473, i.e. 9 patients
     (Imdelltra HCP site). The model draws a grade for every CRS event, so patients with CRS after
-    several doses have several chances (docs/model.md assumption 3): the simulated share is higher
+    several doses have several chances (docs/model.md, "Grade mix applied per event"): the simulated share is higher
     than the label's, but inside its interval."""
     sim, pub = rate(PART_F_INPATIENT, "crs_g3"), wilson(9, 473)
     msg = report("CRS grade >= 3 (trial profile)", sim, "1.9% of 473", pub)
