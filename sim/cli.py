@@ -64,6 +64,10 @@ def add_executor_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (default with --executor dask: a local cluster)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--uncertainty", action="store_true",
+                   help="draw CRS/ICANS incidence (Beta) and grade mix (Dirichlet) from the published counts in "
+                        "every replication; summary.csv then splits the variance into parameter uncertainty "
+                        "and run-to-run noise (runs the replications twice)")
 
 
 def executor_of(args) -> str:
@@ -170,6 +174,12 @@ def cmd_run(args) -> int:
     if (args.precision is None) != (args.kpis is None):
         raise ValueError("--precision and --kpis go together, e.g. --precision 0.05 --kpis crs_rate,util_observation_beds")
     scenario = loader.load(args.scenario, args.overrides)
+    fixed = None
+    if args.uncertainty:
+        if args.precision is not None:
+            raise ValueError("--uncertainty and --precision do not go together; allowed: one of them")
+        fixed = scenario
+        scenario = scenario.model_copy(update={"run": scenario.run.model_copy(update={"parameter_uncertainty": True})})
     started = runs.utc_now()
     assessment = None
     if args.precision is not None:
@@ -187,10 +197,23 @@ def cmd_run(args) -> int:
     finished = runs.utc_now()
     n = len(result.kpis)
     out = args.out or Path("results") / scenario.name
-    write_run(result, out)
+    uncertainty = None
+    if fixed is not None:
+        from sim.uncertainty import decompose
+
+        noise = runner.run(fixed, n, seed=result.seed, executor=executor, workers=args.workers,
+                           scheduler=args.scheduler).kpis
+        uncertainty = decompose(result.kpis, noise)
+    write_run(result, out, summary=uncertainty)
     print(f"{scenario.name}: {n} replications, seed {result.seed}, statistics over "
           f"{scenario.run.horizon_weeks} weeks after {scenario.run.warmup_weeks} weeks of warm-up")
     print(format_summary(stats.summary(result.kpis)))
+    if uncertainty is not None:
+        shown = uncertainty[uncertainty["kpi"].isin(["crs_rate", "icans_rate", "ed_visits", "icu_bed_days",
+                                                      "unplanned_ward_admissions", "cost_per_patient_started"])]
+        print("\nshare of the variance across replications due to parameter uncertainty:")
+        for r in shown.itertuples(index=False):
+            print(f"  {r.kpi:34s} {r.share_parameter:6.1%}")
     if assessment is not None:
         print()
         print(format_assessment(assessment, args.precision, args.k_limit))

@@ -30,8 +30,10 @@ def occupancy_frame(result: RunResult) -> pd.DataFrame:
     return frame
 
 
-def write_run(result: RunResult, out: Path) -> Path:
+def write_run(result: RunResult, out: Path, summary: pd.DataFrame | None = None) -> Path:
     """Write kpis.csv, summary.csv, occupancy.parquet (if kept) and the resolved scenario.toml into ``out``.
+
+    ``summary`` replaces the plain summary (e.g. one with the parameter-uncertainty variance split).
 
     Files are written into a temporary folder beside ``out`` and moved into place at the end, so an
     interrupted run leaves the previous contents of ``out`` (or nothing), never half a run.
@@ -41,7 +43,7 @@ def write_run(result: RunResult, out: Path) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         result.kpis.to_csv(tmp / "kpis.csv", index=False)
-        stats.summary(result.kpis).to_csv(tmp / "summary.csv", index=False)
+        (stats.summary(result.kpis) if summary is None else summary).to_csv(tmp / "summary.csv", index=False)
         if result.occupancy is not None:
             occupancy_frame(result).to_parquet(tmp / "occupancy.parquet", index=False)
         (tmp / "scenario.toml").write_text(resolved_toml(result), encoding="utf-8")

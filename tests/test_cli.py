@@ -78,3 +78,15 @@ def test_malformed_file_and_validate(tmp_path):
 def test_replication_limit_is_a_clear_error():
     r = sim("run", "--reps", "1000000000", "--quiet")
     assert r.returncode == 2 and "reps" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_uncertainty_flag_splits_the_variance(tmp_path):
+    r = sim("run", "--reps", "4", "--uncertainty", "--quiet", "--executor", "serial", "--out", str(tmp_path / "u"),
+            "--set", "drug.profile=real_world", *FAST)
+    assert r.returncode == 0, r.stderr
+    summary = pd.read_csv(tmp_path / "u" / "summary.csv").set_index("kpi")
+    assert {"var_total", "var_noise", "share_parameter"} <= set(summary.columns)
+    assert summary.loc["patients_referred", "share_parameter"] == 0  # the parameters do not touch referrals
+    assert "parameter uncertainty" in r.stdout
+    r = sim("run", "--uncertainty", "--precision", "0.05", "--kpis", "crs_rate", "--quiet")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
