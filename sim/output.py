@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from contextlib import contextmanager
 import tempfile
 from pathlib import Path
 
@@ -38,15 +39,34 @@ def write_run(result: RunResult, out: Path, summary: pd.DataFrame | None = None)
     Files are written into a temporary folder beside ``out`` and moved into place at the end, so an
     interrupted run leaves the previous contents of ``out`` (or nothing), never half a run.
     """
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_folder(out) as tmp:
         result.kpis.to_csv(tmp / "kpis.csv", index=False)
         (stats.summary(result.kpis) if summary is None else summary).to_csv(tmp / "summary.csv", index=False)
         if result.occupancy is not None:
             occupancy_frame(result).to_parquet(tmp / "occupancy.parquet", index=False)
         (tmp / "scenario.toml").write_text(resolved_toml(result), encoding="utf-8")
+    return Path(out)
+
+
+# What a run or comparison writes into its folder: only a folder holding nothing else is replaced.
+OUTPUT_FILES = frozenset({"kpis.csv", "summary.csv", "occupancy.parquet", "scenario.toml", "comparison.csv"})
+
+
+@contextmanager
+def atomic_folder(out: Path):
+    """Yield a temporary folder beside ``out``; on success it becomes ``out``, on any failure it vanishes.
+
+    An existing ``out`` is replaced only when it holds nothing but files a run writes, so a mistyped
+    ``--out`` can never delete a folder of the user's own.
+    """
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(p.name not in OUTPUT_FILES for p in out.iterdir())):
+        raise ValueError(f"--out {out}: exists and holds other files; allowed: a new folder, or one that only "
+                         "a previous run wrote")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        yield tmp
         if out.exists():
             old = out.with_name(f".{out.name}.old")
             shutil.rmtree(old, ignore_errors=True)
@@ -58,7 +78,6 @@ def write_run(result: RunResult, out: Path, summary: pd.DataFrame | None = None)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return out
 
 
 def run_tables(result: RunResult) -> dict[str, pd.DataFrame]:

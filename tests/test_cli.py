@@ -90,3 +90,16 @@ def test_uncertainty_flag_splits_the_variance(tmp_path):
     assert "parameter uncertainty" in r.stdout
     r = sim("run", "--uncertainty", "--precision", "0.05", "--kpis", "crs_rate", "--quiet")
     assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_out_never_replaces_a_folder_of_the_users_own(tmp_path):
+    precious = tmp_path / "mine"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep me")
+    r = sim("run", "--reps", "1", "--quiet", "--out", str(precious), *FAST)
+    assert r.returncode == 2 and "holds other files" in r.stderr
+    assert (precious / "notes.txt").read_text() == "keep me"
+    # a folder a previous run wrote is replaced as before
+    r = sim("run", "--reps", "1", "--quiet", "--out", str(tmp_path / "run"), *FAST)
+    r = sim("run", "--reps", "1", "--quiet", "--out", str(tmp_path / "run"), *FAST)
+    assert r.returncode == 0, r.stderr

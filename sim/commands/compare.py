@@ -8,8 +8,6 @@ from the base are in ``comparison.csv`` (see :mod:`sim.compare`).
 from __future__ import annotations
 
 import argparse
-import shutil
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -98,21 +96,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def _write(out: Path, table: pd.DataFrame, results: dict) -> None:
     """comparison.csv and kpis.csv (long, with a scenario column), both or neither."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    from sim.output import atomic_folder
+
+    with atomic_folder(out) as tmp:
         table.to_csv(tmp / "comparison.csv", index=False)
         pd.concat([r.kpis.assign(scenario=n) for n, r in results.items()],
                   ignore_index=True).to_csv(tmp / "kpis.csv", index=False)
-        if out.exists():
-            old = out.with_name(f".{out.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
