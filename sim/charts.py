@@ -373,7 +373,7 @@ BINARY_KPIS = ("p_stockout",)
 
 def run_summary(kpis: pd.DataFrame) -> pd.DataFrame:
     """:func:`sim.stats.summary` with Wilson intervals for the 0/1 KPIs of :data:`BINARY_KPIS`."""
-    from sim.stock import wilson
+    from sim.stats import wilson
 
     out = stats.summary(kpis)
     for kpi in BINARY_KPIS:
@@ -678,7 +678,7 @@ def stock_curve_frame(runs: Mapping[float, pd.DataFrame], level: float = 0.95) -
         stock_mg, p_stockout, ci_low, ci_high (Wilson), n, and the mean of each of
         :data:`STOCK_CURVE_KPIS` present in the runs.
     """
-    from sim.stock import wilson
+    from sim.stats import wilson
 
     rows = []
     for lvl in sorted(runs):

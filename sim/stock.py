@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Callable, Sequence
 
 import pandas as pd
-from scipy import stats as _st
 
 from sim import loader, runner
-from sim.stats import mean_ci
+from sim.stats import mean_ci, wilson
 
 CURVE_KPIS = ("toci_doses_delayed", "toci_delay_hours_mean", "toci_stockout_events", "toci_vials_expired",
               "toci_on_hand_mean_mg", "toci_orders", "toci_cost", "doses_held_for_stock")
-
-
-def wilson(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for a proportion; honest at 0 and n, unlike a t interval on 0/1 data."""
-    if n == 0:
-        return (math.nan, math.nan)
-    z = float(_st.norm.ppf(0.5 + level / 2))
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def stock_curve(scenario: str | Path, param: str, values: Sequence[float], reps: int,

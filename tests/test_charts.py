@@ -14,7 +14,7 @@ import pytest
 from sim import charts, cohort, metrics, model, runner, stats
 from sim.runlog import PLACE_NAMES
 from sim.scenario import RESOURCES
-from sim.stock import wilson
+from sim.stats import wilson
 from tests.conftest import load
 
 FAST = ("run.warmup_weeks=4", "run.horizon_weeks=8", "run.follow_up_weeks=2")

@@ -11,7 +11,8 @@ import pytest
 
 from sim import cohort, loader, model, runner
 from sim.pharmacy import VIALS, least_waste
-from sim.stock import smallest_meeting, stock_curve, wilson
+from sim.stats import wilson
+from sim.stock import smallest_meeting, stock_curve
 from tests.conftest import REFERENCE, ROOT, SCENARIOS, SHORT
 
 

@@ -56,3 +56,14 @@ def test_summary_has_one_row_per_kpi_without_replication():
     assert list(s["kpi"]) == ["a", "b"]
     b = s.set_index("kpi").loc["b"]
     assert b.ci_low == b.ci_high == 5.0
+
+
+def test_stockout_probability_gets_a_wilson_interval_not_zero_width():
+    import pandas as pd
+
+    from sim.stats import summary, wilson
+
+    table = summary(pd.DataFrame({"replication": range(20), "p_stockout": [1.0] * 20})).set_index("kpi")
+    row = table.loc["p_stockout"]
+    assert row["mean"] == 1.0 and row["ci_high"] == 1.0
+    assert row["ci_low"] == pytest.approx(wilson(20, 20)[0]) and row["ci_low"] < 0.9
