@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from sim.params import (DoseShares, Frozen, GradeMix, NonNegHours, Positive, PositiveHours,
+from sim.params import (DoseShares, Frozen, GradeMix, NonNegHours, PositiveHours,
                         Probability, Spread, none_stated, sourced)
 
 RelativeRisk = sourced(0, 10, what="a relative risk in [0, 10]")

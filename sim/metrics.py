@@ -182,7 +182,7 @@ def pharmacy_kpis(log: RunLog, s: Scenario, inside) -> dict[str, float]:
     }
 
 
-def care_by_grade(log: RunLog) -> "pd.DataFrame":
+def care_by_grade(log: RunLog):
     """ED visits and toxicity admissions in the window by setting, toxicity and grade.
 
     Returns

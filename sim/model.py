@@ -248,7 +248,7 @@ class Model:
             p.hold = None
 
     def patient(self, i: int):
-        env, c, log, cal = self.env, self.c, self.log, self.cal
+        env, cal = self.env, self.cal
         p = _Patient(i)
         high, eligible = self.high_risk[i], self.eligible[i]
         traced = i == self.trace_i
@@ -414,7 +414,7 @@ class Model:
     def _toxicity(self, p: _Patient, event: tuple[float, int, int, float, int]):
         """Apply the label's management of one onset: dose hold, drugs, and the bed it needs."""
         _, kind, grade, duration, toci = event
-        env, log = self.env, self.log
+        env = self.env
         rule = self.rules[kind][grade - 1]
         now = env.now
         if p.i == self.trace_i:

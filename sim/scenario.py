@@ -134,6 +134,9 @@ class Costs(Frozen):
     tocilizumab_per_mg: NonNeg
 
 
+WeeklyDoses = sourced(0, 1000, what="doses a week from 0 to 1000")
+
+
 class VialSplit(Frozen):
     """Share of the stock's mg held in each vial size."""
 
@@ -169,7 +172,7 @@ class Pharmacy(Frozen):
     emergency_lead_hours: NonNegHours
     emergency_surcharge: NonNeg
     shelf_life_months: Positive
-    background_doses_per_week: sourced(0, 1000, what="doses a week from 0 to 1000")
+    background_doses_per_week: WeeklyDoses
     hold_step_up_without_stock: bool = Field(
         default=False, description="give a step-up dose only when a tocilizumab dose for the patient is on hand")
 
