@@ -12,61 +12,13 @@ from hypothesis import strategies as st
 
 from sim.resources import Ledger, Pool
 from sim.stats import mean_ci
-
-
-def erlang_b(c: int, a: float) -> float:
-    b = 1.0
-    for k in range(1, c + 1):
-        b = a * b / (k + a * b)
-    return b
-
-
-def erlang_c_wait(c: int, lam: float, mu: float) -> float:
-    """Mean wait in queue of M/M/c."""
-    a = lam / mu
-    b = erlang_b(c, a)
-    p_wait = c * b / (c - a * (1 - b))
-    return p_wait / (c * mu - lam)
-
-
-def mm_c(c: int, lam: float, mu: float, n: int, seed: int, loss: bool):
-    """Poisson arrivals to a Pool of c places with exponential service; (mean wait, fraction blocked)."""
-    rng = np.random.default_rng(seed)
-    gaps = rng.exponential(1 / lam, n)
-    service = rng.exponential(1 / mu, n)
-    env = simpy.Environment()
-    pool = Pool(env, "p", c)
-    waits, blocked = [], [0]
-
-    def customer(j):
-        asked = env.now
-        ev = pool.request()
-        if ev is not None:
-            if loss:
-                pool.cancel(ev)
-                blocked[0] += 1
-                return
-            yield ev
-        waits.append(env.now - asked)
-        yield env.timeout(service[j])
-        pool.release()
-
-    def source():
-        for j in range(n):
-            yield env.timeout(gaps[j])
-            env.process(customer(j))
-
-    env.process(source())
-    env.run()
-    assert max(pool.levels) <= c and min(pool.levels) >= 0
-    warm = n // 10  # drop the first tenth (starts empty)
-    return float(np.mean(waits[warm:])), blocked[0] / n
+from tests.queueing import erlang_b, erlang_c_wait, mm_c
 
 
 @pytest.mark.slow
 def test_pool_matches_erlang_c():
     c, lam, mu = 4, 3.0, 1.0
-    waits = [mm_c(c, lam, mu, 20_000, seed, loss=False)[0] for seed in range(12)]
+    waits = [mm_c(c, lam, mu, 20_000, np.random.default_rng(seed), loss=False)[0] for seed in range(12)]
     mean, _, lo, hi, _ = mean_ci(np.array(waits))
     assert lo <= erlang_c_wait(c, lam, mu) <= hi, (mean, lo, hi, erlang_c_wait(c, lam, mu))
 
@@ -74,7 +26,7 @@ def test_pool_matches_erlang_c():
 @pytest.mark.slow
 def test_pool_matches_erlang_b():
     c, lam, mu = 5, 4.0, 1.0
-    blocked = [mm_c(c, lam, mu, 20_000, seed, loss=True)[1] for seed in range(12)]
+    blocked = [mm_c(c, lam, mu, 20_000, np.random.default_rng(seed), loss=True)[1] for seed in range(12)]
     mean, _, lo, hi, _ = mean_ci(np.array(blocked))
     assert lo <= erlang_b(c, lam / mu) <= hi, (mean, lo, hi, erlang_b(c, lam / mu))
 

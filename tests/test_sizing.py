@@ -11,24 +11,15 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim import loader, runner, sizing
 from sim.cli import main
-from sim.resources import Pool
 from sim.sizing import Target, bracket_and_bisect, parse_target, size_one, size_pair
 from sim.stats import mean_ci
 from tests.conftest import REFERENCE, ROOT, SHORT
-
-
-def erlang_b(c: int, a: float) -> float:
-    """Blocking probability of an M/M/c/c loss system with offered load a (Erlang B recursion)."""
-    b = 1.0
-    for k in range(1, c + 1):
-        b = a * b / (k + a * b)
-    return b
+from tests.queueing import erlang_b, mm_c
 
 
 def smallest_c(a: float, target: float, lo: int, hi: int) -> int | None:
@@ -55,41 +46,12 @@ def bound(lo: int, hi: int) -> int:
 
 # --------------------------------------------------------------------------- a loss system on sim.resources.Pool
 
-def loss_system(c: int, lam: float, mu: float, n: int, rng: np.random.Generator) -> float:
-    """Poisson arrivals to a Pool of c places; an arrival finding every place taken is lost.
-    Returns the share of arrivals lost after the first tenth (the system starts empty)."""
-    gaps = rng.exponential(1 / lam, n)
-    service = rng.exponential(1 / mu, n)
-    env = simpy.Environment()
-    pool = Pool(env, "servers", c)
-    lost = [0]
-    warm = n // 10
-
-    def customer(j):
-        ev = pool.request()
-        if ev is not None:          # no free place: a loss system does not queue
-            pool.cancel(ev)
-            lost[0] += j >= warm
-            return
-        yield env.timeout(service[j])
-        pool.release()
-
-    def source():
-        for j in range(n):
-            yield env.timeout(gaps[j])
-            env.process(customer(j))
-
-    env.process(source())
-    env.run()
-    return lost[0] / (n - warm)
-
-
 def loss_evaluator(lam: float, mu: float, n: int, reps: int, seed: int = 7):
     """Replication r draws its arrivals and services from its own seed whatever the capacity:
     common random numbers, as the real runner does."""
     def evaluate(point):
         c = point["servers"]
-        rows = [{"replication": r, "blocking": loss_system(c, lam, mu, n, np.random.default_rng([seed, r]))}
+        rows = [{"replication": r, "blocking": mm_c(c, lam, mu, n, np.random.default_rng([seed, r]), loss=True)[1]}
                 for r in range(reps)]
         return pd.DataFrame(rows)
 
