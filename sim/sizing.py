@@ -160,6 +160,20 @@ def _int_value(text: str, what: str) -> int:
         raise ValueError(f"{what} = {text.strip()!r}; allowed: a whole number") from None
 
 
+def _resource_items(text: str, resources: Sequence[str], what: str, expected: str):
+    """Yield (resource, raw value) from ``"chairs=4,observation_beds=1"``, refusing malformed items and
+    resources not being sized."""
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        if "=" not in item:
+            raise ValueError(f"{what} {text!r}: expected {expected}")
+        name, raw = (part.strip() for part in item.split("=", 1))
+        if name not in resources:
+            raise ValueError(f"{what} {text!r}: {name!r} is not a resource being sized; allowed: {', '.join(resources)}")
+        yield name, raw
+
+
 def parse_bounds(text: str | None, resources: Sequence[str], default: int, what: str) -> dict[str, int]:
     """``"4"`` (every resource) or ``"chairs=4,observation_beds=1"`` -> ``{resource: bound}``.
 
@@ -172,14 +186,8 @@ def parse_bounds(text: str | None, resources: Sequence[str], default: int, what:
     if "=" not in text:
         value = _int_value(text, what)
         return dict.fromkeys(resources, value)
-    for item in text.split(","):
-        if not item.strip():
-            continue
-        if "=" not in item:
-            raise ValueError(f"{what} {text!r}: expected NUMBER or RESOURCE=NUMBER,..., e.g. chairs=4,observation_beds=1")
-        name, raw = (s.strip() for s in item.split("=", 1))
-        if name not in resources:
-            raise ValueError(f"{what} {text!r}: {name!r} is not a resource being sized; allowed: {', '.join(resources)}")
+    for name, raw in _resource_items(text, resources, what,
+                                     "NUMBER or RESOURCE=NUMBER,..., e.g. chairs=4,observation_beds=1"):
         out[name] = _int_value(raw, f"{what} {name}")
     return out
 
@@ -241,14 +249,8 @@ def parse_unit_costs(text: str | None, resources: Sequence[str], defaults: Mappi
     out = {r: float(defaults[r]) for r in resources}
     if text is None or not str(text).strip():
         return out
-    for item in str(text).split(","):
-        if not item.strip():
-            continue
-        if "=" not in item:
-            raise ValueError(f"--unit-cost {text!r}: expected RESOURCE=COST,..., e.g. chairs=2000000,observation_beds=500000")
-        name, raw = (s.strip() for s in item.split("=", 1))
-        if name not in resources:
-            raise ValueError(f"--unit-cost {text!r}: {name!r} is not a resource being sized; allowed: {', '.join(resources)}")
+    for name, raw in _resource_items(str(text), resources, "--unit-cost",
+                                     "RESOURCE=COST,..., e.g. chairs=2000000,observation_beds=500000"):
         if not re.fullmatch(_NUMBER, raw):
             raise ValueError(f"--unit-cost {name} = {raw!r}; allowed: a number >= 0")
         value = float(raw)
