@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from contextlib import contextmanager
 import importlib
 import pkgutil
 import sys
@@ -129,10 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextmanager
 def progress_bar(quiet: bool, total: int):
-    """A (callback, bar) pair for :func:`sim.runner.run`; (None, None) when quiet."""
+    """Yield a progress callback for :func:`sim.runner.run` (None when quiet); the bar closes on exit."""
     if quiet:
-        return None, None
+        yield None
+        return
     from tqdm import tqdm
 
     bar = tqdm(total=total, unit="rep", file=sys.stderr, disable=None, dynamic_ncols=True)
@@ -140,7 +143,10 @@ def progress_bar(quiet: bool, total: int):
     def update(done: int, _total: int) -> None:
         bar.update(done - bar.n)
 
-    return update, bar
+    try:
+        yield update
+    finally:
+        bar.close()
 
 
 def format_summary(summary) -> str:
@@ -187,13 +193,9 @@ def cmd_run(args) -> int:
     else:
         reps = args.reps or 100
         check_occupancy_budget(scenario, reps)
-        update, bar = progress_bar(args.quiet, reps)
-        try:
+        with progress_bar(args.quiet, reps) as update:
             result = runner.run(scenario, reps, seed=args.seed, executor=executor, workers=args.workers,
                                 progress=update, keep_occupancy=True, scheduler=args.scheduler)
-        finally:
-            if bar is not None:
-                bar.close()
     finished = runs.utc_now()
     n = len(result.kpis)
     out = args.out or Path("results") / scenario.name

@@ -61,17 +61,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
     seed = scenarios[0].run.seed if args.seed is None else args.seed
     started = runs.utc_now()
     results = {}
-    update, bar = progress_bar(args.quiet, args.reps * len(scenarios))
-    try:
+    with progress_bar(args.quiet, args.reps * len(scenarios)) as update:
         # one Dask LocalCluster for all scenarios, not one per scenario
         with runner.shared_scheduler(executor, args.scheduler, args.workers) as scheduler:
             for i, (name, scen) in enumerate(zip(names, scenarios)):
                 cb = (lambda d, _t, off=i * args.reps: update(off + d, 0)) if update else None
                 results[name] = runner.run(scen, args.reps, seed=seed, executor=executor, workers=args.workers,
                                            progress=cb, scheduler=scheduler)
-    finally:
-        if bar is not None:
-            bar.close()
     finished = runs.utc_now()
     table = compare.compare({n: r.kpis for n, r in results.items()}, base=names[0], kpis=kpis)
 

@@ -63,14 +63,10 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     n_points = _m.prod(len(p.values) for p in params) if args.grid else 1 + 2 * len(params)
     if args.grid:
         sensitivity.grid_points(params)          # refuses an oversized grid before anything runs
-    update, bar = progress_bar(args.quiet, args.reps * n_points)
     run = sensitivity.full_grid if args.grid else sensitivity.one_way
-    try:
+    with progress_bar(args.quiet, args.reps * n_points) as update:
         table = run(args.scenario, params, args.reps, kpis, args.overrides, args.seed, executor, args.workers,
                     args.scheduler, update)
-    finally:
-        if bar is not None:
-            bar.close()
     out = args.out or Path("results") / f"{scenario.name}-sensitivity"
     out.mkdir(parents=True, exist_ok=True)
     name = "grid.csv" if args.grid else "tornado.csv"

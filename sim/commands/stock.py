@@ -45,13 +45,9 @@ def run(args) -> int:
                          "that models tocilizumab stock (see scenarios/base.toml)")
     if not 1 <= args.reps <= 100_000:
         raise ValueError(f"--reps = {args.reps}; allowed: 1 to 100000")
-    update, bar = progress_bar(args.quiet, args.reps * len(args.values))
-    try:
+    with progress_bar(args.quiet, args.reps * len(args.values)) as update:
         curve = stock_curve(args.scenario, args.param, args.values, args.reps, args.overrides, args.seed,
                             args.executor, update)
-    finally:
-        if bar is not None:
-            bar.close()
     out = args.out or Path("results") / f"{scenario.name}-stock"
     out.mkdir(parents=True, exist_ok=True)
     curve.to_csv(out / "stock.csv", index=False)

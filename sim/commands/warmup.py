@@ -41,13 +41,9 @@ def cmd_warmup(args: argparse.Namespace) -> int:
         raise ValueError(f"--weeks {args.weeks}; allowed: up to {MAX_WEEKS}")
     scenario = loader.load(args.scenario, args.overrides)
     empty = warmup.from_empty(scenario, args.weeks)
-    update, bar = progress_bar(args.quiet, args.reps)
-    try:
+    with progress_bar(args.quiet, args.reps) as update:
         result = runner.run(empty, args.reps, seed=args.seed, executor=executor, workers=args.workers,
                             progress=update, scheduler=args.scheduler, extract=warmup.weekly_profile)
-    finally:
-        if bar is not None:
-            bar.close()
     table = warmup.welch_table(result.extras)
     suggestion = warmup.suggest(table)
     out = args.out or Path("results") / scenario.name
