@@ -27,6 +27,7 @@ from sim import model as _model
 from sim import stats
 from sim.runlog import PLACE_NAMES, RunLog
 from sim.scenario import RESOURCES, Scenario, dose_requirements
+from sim.sizing import Target  # the one place that says when an interval meets a target
 
 HOURS_PER_WEEK = 168
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -817,9 +818,9 @@ def smallest_capacity(curve: pd.DataFrame, target: float, sense: str = "<=") -> 
     """
     if sense not in ("<=", ">="):
         raise ValueError(f"sense = {sense!r}; allowed: '<=' or '>='")
-    ok = curve["ci_high"] <= target if sense == "<=" else curve["ci_low"] >= target
-    meeting = curve.loc[ok, "capacity"]
-    return int(meeting.min()) if len(meeting) else None
+    rule = Target("", sense, target)
+    meeting = [int(r.capacity) for r in curve.itertuples(index=False) if rule.met(r.ci_low, r.ci_high)]
+    return min(meeting) if meeting else None
 
 
 @_padded
