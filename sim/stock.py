@@ -8,6 +8,7 @@ from typing import Callable, Sequence
 import pandas as pd
 
 from sim import loader, runner
+from sim.sizing import Target
 from sim.stats import mean_ci, wilson
 
 CURVE_KPIS = ("toci_doses_delayed", "toci_delay_hours_mean", "toci_stockout_events", "toci_vials_expired",
@@ -46,5 +47,7 @@ def stock_curve(scenario: str | Path, param: str, values: Sequence[float], reps:
 
 def smallest_meeting(curve: pd.DataFrame, param: str, target: float) -> float | None:
     """Smallest value whose stock-out probability's upper Wilson bound is at or below ``target``."""
-    ok = curve[curve["p_stockout_ci_high"] <= target]
-    return None if ok.empty else float(ok[param].min())
+    rule = Target("p_stockout", "<=", target)
+    meeting = [float(r[param]) for r in curve.to_dict("records")
+               if rule.met(r["p_stockout_ci_low"], r["p_stockout_ci_high"])]
+    return min(meeting) if meeting else None
