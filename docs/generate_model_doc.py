@@ -460,14 +460,17 @@ def start_item(s: Scenario) -> tuple[str, str, str]:
     mean_weeks = s.drug.time_on_therapy_median_days.value / math.log(2) / 7
     if getattr(run, "warm_start", False):
         return ("Warm start, warm-up, follow-up",
-                "Each replication starts with the patients a steady state would already have on maintenance: "
-                "their number is Poisson (referral rate x mean time on therapy, thinned to those past the "
-                "step-up doses), their time since the first dose and their remaining time on therapy are "
-                "exponential (memoryless), and each continues with its next scheduled dose; they bring no "
+                "Each replication starts with the patients a steady state would have in the system: those on "
+                "maintenance (Poisson, referral rate x mean time on therapy, thinned to those past the step-up "
+                "doses; time since the first dose and remaining time on therapy exponential, memoryless), those "
+                "part-way through the step-up (Poisson, referral rate x step-up period, uniform ages) and those "
+                "referred within the lead time and not yet dosed. Each continues with its next scheduled dose; "
+                "they bring no "
                 "toxicity history. It then " + tail,
                 f"Time on therapy is long (mean {mean_weeks:.0f} weeks for {s.drug.name}), so a run from empty "
-                "needs well over a year before the maintenance chair load is steady; the warm start removes most of that "
-                "transient. `python -m sim warmup` checks what remains (see docs/stress-des.md).")
+                "needs well over a year before the maintenance chair load is steady, and a start without the step-up "
+                "and waiting patients leaves a gap that closes only as slowly. The warm start leaves a transient of "
+                "a few weeks in the beds; `python -m sim warmup` checks it (see docs/stress-des.md).")
     return ("Start empty, warm up, follow up",
             "Each replication starts with no patients, " + tail,
             "Maintenance patients accumulate; late starters' step-up toxicity must be seen. The warm-up length "

@@ -32,10 +32,8 @@ class Calendar:
     @staticmethod
     def _next_true(flags: np.ndarray) -> list[int]:
         """nxt[d] = smallest d' >= d with flags[d'], or -1 when there is none in the table."""
-        nxt = np.full(len(flags) + 1, -1, dtype=np.int64)
-        for d in range(len(flags) - 1, -1, -1):
-            nxt[d] = d if flags[d] else nxt[d + 1]
-        return nxt[:-1].tolist()
+        days = np.append(np.flatnonzero(flags), -1)        # the flagged days, then "none"
+        return days[np.searchsorted(days[:-1], np.arange(len(flags)))].tolist()
 
     def next_open_day(self, day: int) -> int:
         """First day >= ``day`` on which the centre is open (-1 if none within the table)."""

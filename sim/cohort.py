@@ -27,8 +27,8 @@ HOURS_PER_WEEK = 168.0
 class Cohort:
     """Columns of per-patient draws; arrays of shape (n,) or (n, max_doses)."""
 
-    referral: np.ndarray          # hours; negative for patients already on treatment at the start
-    prevalent: np.ndarray         # bool: on maintenance at t = 0 (warm start); referral = -(time on treatment)
+    referral: np.ndarray          # hours; negative for patients in the system at t = 0 (warm start)
+    prevalent: np.ndarray         # bool: on treatment at t = 0 (warm start); referral = -(time since first dose)
     weight_kg: np.ndarray
     eligible: np.ndarray          # bool: caregiver and distance allow outpatient monitoring
     risk_factors: dict[str, np.ndarray]
@@ -90,13 +90,13 @@ def draw(s: Scenario, replication: int) -> Cohort:
     d = max_doses(s)
     median_h = s.drug.time_on_therapy_median_days.value * 24.0
     mean_h = median_h / math.log(2.0)
-    # Warm start: patients already past their step-up doses at t = 0 are appended after the referrals,
-    # so every referred patient keeps the draws it has without a warm start.
-    age, remaining = prevalent_patients(s, mean_h, rng["prevalent"]) if s.run.warm_start else (np.empty(0),) * 2
+    # Warm start: the patients a steady state has in the system at t = 0 are appended after the
+    # referrals, so every referred patient keeps the draws it has without a warm start.
+    start = warm_start(s, mean_h, rng["prevalent"]) if s.run.warm_start else WarmStart.empty()
     n_new = referral.shape[0]
-    referral = np.concatenate([referral, -age])
-    prevalent = np.arange(referral.shape[0]) >= n_new
+    referral = np.concatenate([referral, -start.maintenance_age, -start.step_up_age, -start.waiting])
     n = referral.shape[0]
+    prevalent = (np.arange(n) >= n_new) & (np.arange(n) < n - start.waiting.shape[0])
     pop = s.population
     weight = np.clip(rng["weight"].normal(pop.weight_kg_mean.value, pop.weight_kg_sd.value, n), 30.0, 250.0)
     eligible = rng["eligibility"].random(n) < pop.outpatient_eligible.value
@@ -106,7 +106,8 @@ def draw(s: Scenario, replication: int) -> Cohort:
     for name in pop.high_risk_if:
         high |= factors[name]
     therapy = rng["therapy"].exponential(mean_h, n)
-    therapy[prevalent] = age + remaining
+    maintenance = slice(n_new, n_new + start.maintenance_age.shape[0])
+    therapy[maintenance] = start.maintenance_age + start.maintenance_remaining
     if s.pharmacy is not None:
         bg_weight = np.clip(rng["background_weight"].normal(pop.weight_kg_mean.value, pop.weight_kg_sd.value,
                                                             int(s.pharmacy.background_doses_per_week.value
@@ -139,20 +140,46 @@ def draw(s: Scenario, replication: int) -> Cohort:
     )
 
 
-def prevalent_patients(s: Scenario, mean_hours: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Ages (hours since the first dose) and remaining times on therapy of the patients on maintenance
-    at t = 0 in steady state.
+@dataclass(frozen=True)
+class WarmStart:
+    """Who is in the system at t = 0 in steady state, in three groups (hours)."""
 
-    With referrals at rate lambda and exponential time on therapy of mean m, patients of age a are on
-    treatment at density lambda exp(-a / m). Those past the last step-up dose (age > a0) number
-    Poisson(lambda m exp(-a0 / m)); their ages are a0 + Exp(m) and, by memorylessness, their remaining
-    times Exp(m).
+    maintenance_age: np.ndarray        # time since the first dose, past the last step-up dose
+    maintenance_remaining: np.ndarray  # time on therapy still to come
+    step_up_age: np.ndarray            # time since the first dose, before the last step-up dose
+    waiting: np.ndarray                # time since referral, first dose not yet given
+
+    @staticmethod
+    def empty() -> "WarmStart":
+        return WarmStart(*(np.empty(0),) * 4)
+
+
+def warm_start(s: Scenario, mean_hours: float, rng: np.random.Generator) -> WarmStart:
+    """The patients referred before t = 0 who are still in the system at t = 0, in steady state.
+
+    With referrals at rate lambda and exponential time on therapy of mean m:
+
+    * past the last step-up dose (age > a0), patients of age a are on treatment at density
+      lambda exp(-a / m): Poisson(lambda m exp(-a0 / m)) of them, ages a0 + Exp(m) and, by
+      memorylessness, remaining times Exp(m);
+    * within the step-up (age < a0) everyone still is (time on therapy is checked only from the
+      first maintenance dose): Poisson(lambda a0), ages uniform on (0, a0);
+    * referred within the lead time and not yet dosed: Poisson(lambda L), times since referral
+      uniform on (0, L).
+
+    Leaving out the last two groups leaves a gap of about (a0 + L) lambda patients that closes only as
+    the cohort that should have filled it would have finished therapy: a transient with the time
+    scale of m (months), which the warm-up would otherwise have to cover.
     """
     offsets = dose_offsets_hours(s.drug, s.drug.step_up_doses)
     a0 = offsets[-1] if offsets else 0.0
     lam = s.demand.patients_per_week / HOURS_PER_WEEK
+    lead = s.calendar.lead_time_days * 24.0
     n0 = int(rng.poisson(lam * mean_hours * math.exp(-a0 / mean_hours)))
-    return a0 + rng.exponential(mean_hours, n0), rng.exponential(mean_hours, n0)
+    age, remaining = a0 + rng.exponential(mean_hours, n0), rng.exponential(mean_hours, n0)
+    step_up = rng.uniform(0.0, a0, int(rng.poisson(lam * a0)))
+    waiting = rng.uniform(0.0, lead, int(rng.poisson(lam * lead)))
+    return WarmStart(age, remaining, step_up, waiting)
 
 
 def toxicity_parameters(tox: Toxicity, uncertain: bool, rng: np.random.Generator) -> tuple[float, tuple[float, ...]]:

@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 import simpy
+from simpy.core import URGENT
 
 from sim.calendar import Calendar
 from sim.cohort import HOURS_PER_WEEK, Cohort
@@ -28,6 +29,26 @@ LEVEL = (0, 0, 0, 1, 2, 0)           # care level each location provides
 CRS, ICANS = 0, 1
 PLACE_LOC = {"ward": WARD, "observation": OBS, "clinic": CHAIR, "home": CHAIR}
 INF = math.inf
+
+
+class _Discharge(simpy.Event):
+    """A timeout that fires before every other event due at the same time.
+
+    A stay ending at 12:00 frees its place before a patient booked into it at 12:00 asks for it,
+    as on a real ward; with plain timeouts the older booking would come first, find the place
+    taken and wait for a same-instant handover (a wasted condition event per back-to-back stay).
+    Built like ``Event.succeed`` (SimPy 4), with a delay and urgent priority.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, env: simpy.Environment, delay: float):
+        # Event.__init__'s fields, set here to save a call per stay (this is the hot loop).
+        self.env = env
+        self.callbacks: list = []
+        self._ok = True
+        self._value = None
+        env.schedule(self, URGENT, delay)
 
 
 class _Patient:
@@ -70,6 +91,7 @@ class Model:
         self.end_time = total_days * 24.0
         self.referrals_end = (s.run.warmup_weeks + s.run.horizon_weeks) * HOURS_PER_WEEK
         self.cal = Calendar(s.calendar, total_days)
+        self.open_hour, self.close_hour = self.cal.open_hour, self.cal.close_hour
         d = self.D = cohort.max_doses
         req = dose_requirements(s.drug, d)
         self.n_defined = len(req)
@@ -183,14 +205,17 @@ class Model:
         The earliest day with room wins; within the day, :meth:`Ledger.first_fit` packs stays back
         to back on individual places so short chair visits do not fragment the day long ones need.
         """
-        cal, ledger, now = self.cal, self.ledgers[res], self.env.now
-        nxt = cal.next_start_day if first else cal.next_open_day
+        ledger, now = self.ledgers[res], self.env.now
+        nxt = self.cal.next_start_day if first else self.cal.next_open_day
+        open_hour, close_hour, window = self.open_hour, self.close_hour, self.admission_window
         while True:
             day = nxt(day)
             if day < 0 or day > last_day:
                 return None
-            lo = max(cal.opens(day), now)
-            hi = cal.opens(day) + self.admission_window if bed else cal.closes(day) - length
+            opens = day * 24.0 + open_hour
+            lo = opens if opens > now else now
+            # a bed must be taken within the admission window; a chair stay must end by closing time
+            hi = opens + window if bed else (day * 24.0 + close_hour) - length
             if lo <= hi:
                 fit = ledger.first_fit(lo, hi, length)
                 if fit is not None:
@@ -254,7 +279,7 @@ class Model:
         traced = i == self.trace_i
         k = 0
         if self.prevalent[i]:
-            # On maintenance since before t = 0: continue with the next scheduled dose.
+            # On treatment since before t = 0 (warm start): continue with the next scheduled dose.
             p.start = self.first_dose[i] = self.referral[i]
             self.status[i] = ON_TREATMENT
             age = -p.start
@@ -273,32 +298,44 @@ class Model:
             if traced:
                 self._note(f"on treatment for {age / 24:.0f} days at the start; next is dose {k + 1}")
         else:
-            yield env.timeout(self.referral[i])
+            if self.referral[i] > 0:  # a warm start's waiting patients were referred before t = 0
+                yield env.timeout(self.referral[i])
             if traced:
                 self._note(f"referred ({'high' if high else 'standard'} risk, "
                            f"{'eligible' if eligible else 'not eligible'} for outpatient care, "
                            f"{self.c.weight_kg[i]:.0f} kg, time on therapy {self.therapy[i] / 24:.0f} days)")
-            due = int(env.now // 24) + self.lead_days
+            due = int(self.referral[i] // 24) + self.lead_days
         window_day = due
         not_before = 0
-        while k < self.n_defined and not p.discontinued:
-            place, pre, res, length, bed, pro = self._plan(i, k, high, eligible, p.after_tox)
+        # Bound once: the loop below runs for every dose of every patient.
+        ledgers, pools, events, plan_cache = self.ledgers, self.pools, self.events, self._plan_cache
+        dose_time, dose_place, dose_postponed = self.dose_time, self.dose_place, self.dose_postponed
+        n_defined, step_up, hold_upto = self.n_defined, self.step_up, min(self.step_up, self.n_defined)
+        open_hour, therapy, gap, window = self.open_hour, self.therapy[i], self.gap, self.window
+        pro_patient, row = self.gets_pro_list[i], i * self.D
+        while k < n_defined and not p.discontinued:
+            plan = plan_cache.get((k, high, eligible, p.after_tox, pro_patient))
+            if plan is None:
+                plan = self._plan(i, k, high, eligible, p.after_tox)
+            place, pre, res, length, bed, pro = plan
+            now = env.now
             hold_day = int(p.held_until // 24) + 1 if p.held_until > 0 else 0
-            today = int(env.now // 24)
-            bookable_day = today if env.now <= cal.opens(today) else today + 1  # no same-day booking once open
+            today = int(now // 24)
+            bookable_day = today if now <= today * 24.0 + open_hour else today + 1  # no same-day booking once open
             first_day = max(due, hold_day, bookable_day)
             first_ok = (cal.next_start_day if k == 0 else cal.next_open_day)(first_day)
-            if first_ok >= 0 and self._therapy_over(i, k, p.start, first_ok):
+            if first_ok >= 0 and k >= step_up and first_ok * 24.0 + open_hour > p.start + therapy:
                 if traced:
                     self._note(f"time on therapy over after {k} doses")
                 break
             last_day = first_ok + self.max_start_delay if k == 0 else cal.n_days
-            self._drop_hold(p)
+            if p.hold is not None:
+                self._drop_hold(p)
             booked = self._book(res, length, max(first_day, not_before), last_day, k == 0, bed)
             if booked is None:
                 if k == 0:
                     self.status[i] = DIVERTED
-                    self.left_at[i] = env.now
+                    self.left_at[i] = now
                     if traced:
                         self._note(f"no {res} free within {self.max_start_delay} days: referred elsewhere")
                     return
@@ -308,23 +345,24 @@ class Model:
                 self._note(f"dose {k + 1} booked: {place} ({res}) day {day} at {start % 24:05.2f} h for {length:g} h"
                            + (f", {day - max(first_ok, window_day)} day(s) after the first permitted day"
                               if day > max(first_ok, window_day) else ""))
-            self._hold_next(p, k, day, high, eligible)
+            if k + 1 < hold_upto:
+                self._hold_next(p, k, day, high, eligible)
             if p.pending and p.pending[0][0] < start:
                 # a toxicity at home comes first: give the slots back, manage it, then plan again
-                self.ledgers[res].cancel(iv)
+                ledgers[res].cancel(iv)
                 self._drop_hold(p)
                 yield from self._home_event(p)
                 continue
-            yield env.timeout(start - env.now)
-            if self.hold_for_stock and k < self.step_up and not self.pharmacy.covers(self.toci_mg[i]):
+            yield env.timeout(start - now)
+            if self.hold_for_stock and k < step_up and not self.pharmacy.covers(self.toci_mg[i]):
                 # no tocilizumab dose on hand for this patient: the step-up dose waits a day
-                self.ledgers[res].cancel(iv)
+                ledgers[res].cancel(iv)
                 self.held_for_stock_times.append(env.now)
                 not_before = day + 1
                 if traced:
                     self._note(f"dose {k + 1} held: no tocilizumab dose on hand")
                 continue
-            pool = self.pools[res]
+            pool = pools[res]
             ev = pool.request()
             if ev is not None:
                 asked = env.now
@@ -333,39 +371,47 @@ class Model:
                 if not ev.triggered:
                     # booked, but the place is still taken (an overrun or an emergency): next day
                     pool.cancel(ev)
-                    self.ledgers[res].cancel(iv)
+                    ledgers[res].cancel(iv)
                     not_before = day + 1
                     if traced:
                         self._note(f"dose {k + 1}: booked {res} still taken; rebooking from the next day")
                     continue
-            else:
-                pool.record_wait(env.now, 0.0)
-            t0 = env.now + pre  # infusion starts after premedication (and prophylaxis)
-            j = i * self.D + k
-            self.dose_time[j] = t0
-            self.dose_place[j] = PLACE_CODES[place]
-            self.dose_postponed[j] = max(0, day - max(first_ok, window_day))
+            now = env.now
+            t0 = now + pre  # infusion starts after premedication (and prophylaxis)
+            j = row + k
+            dose_time[j] = t0
+            dose_place[j] = PLACE_CODES[place]
+            dose_postponed[j] = max(0, day - max(first_ok, window_day))
             if k == 0:
                 p.start = t0
                 self.first_dose[i] = t0
                 self.status[i] = ON_TREATMENT
-            for onset, kind, g, duration, toci in self.events.get(j, ()):
+            for onset, kind, g, duration, toci in events.get(j, ()):
                 heapq.heappush(p.pending, (t0 + onset, kind, g, duration, toci))
             if traced:
                 self._note(f"dose {k + 1} given in {place}: infusion starts at {t0:.1f} h, stay until "
-                           f"{env.now + length:.1f} h" + (", after prophylactic tocilizumab" if pro else ""))
+                           f"{now + length:.1f} h" + (", after prophylactic tocilizumab" if pro else ""))
             if pro:
                 self._give_toci(i, 0.0)
             p.after_tox = 0.0
             p.loc, p.pool = PLACE_LOC[place], pool
-            p.planned_until = env.now + length
-            yield from self._dwell(p)
+            p.planned_until = until = now + length
+            if p.loc != WARD and (not p.pending or p.pending[0][0] >= until):
+                # Nothing can happen before discharge (the common case): what _dwell would do, inline.
+                if until > now:
+                    yield _Discharge(env, until - now)
+                pool.release()
+                p.loc, p.pool = HOME, None
+                if traced:
+                    self._note("home")
+            else:
+                yield from self._dwell(p)
             k += 1
             not_before = 0
-            if k < self.n_defined:
+            if k < n_defined:
                 given_day = int(t0 // 24)
-                due = given_day + self.gap[k]
-                window_day = given_day + self.window[k]
+                due = given_day + gap[k]
+                window_day = given_day + window[k]
         self._drop_hold(p)
         while p.pending:
             yield from self._home_event(p)
@@ -402,7 +448,7 @@ class Model:
                 yield from self._toxicity(p, heapq.heappop(p.pending))
                 continue
             if until > env.now:
-                yield env.timeout(until - env.now)
+                yield _Discharge(env, until - env.now)
             if p.loc == ICU and max(p.ward_until, p.planned_until) > env.now:
                 yield from self._move(p, WARD, unplanned=False)
             else:
@@ -475,11 +521,11 @@ class Model:
         ev = ed.request()
         if ev is not None:
             yield ev
-        ed.record_wait(asked, env.now - asked)
+            ed.record_wait(asked, env.now - asked)
         p.loc, p.pool = ED, ed
         if p.i == self.trace_i:
             self._note(f"in the ED (waited {env.now - asked:.1f} h for a bay)")
-        yield env.timeout(self.ed_hours)
+        yield _Discharge(env, self.ed_hours)
         if need == HOME:
             ed.release()
             p.loc, p.pool = HOME, None
@@ -494,8 +540,8 @@ class Model:
         ev = pool.request()
         if ev is not None:
             yield ev
+            pool.record_wait(asked, env.now - asked)
         waited = env.now - asked
-        pool.record_wait(asked, waited)
         if target == ICU:
             log.icu_admissions.append(env.now)
             log.icu_boarding.append((asked, waited))

@@ -8,6 +8,7 @@ a place will be free, and slips to a later day when none is.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import deque
 
@@ -32,11 +33,15 @@ class Pool:
         self.wait_hours: list[float] = []   # how long it waited (0 when granted at once)
 
     def request(self) -> simpy.Event | None:
-        """Take a place now (returns None) or join the queue (returns the event to wait for)."""
+        """Take a place now (returns None; a wait of 0 is recorded) or join the queue (returns the event
+        to wait for; the caller records the wait with :meth:`record_wait` once it is over)."""
         if self.in_use < self.capacity and not self.queue:
+            now = self.env.now
             self.in_use += 1
-            self.times.append(self.env.now)
+            self.times.append(now)
             self.levels.append(self.in_use)
+            self.wait_times.append(now)
+            self.wait_hours.append(0.0)
             return None
         ev = self.env.event()
         self.queue.append(ev)
@@ -94,22 +99,27 @@ class Ledger:
         """
         if self.capacity <= 0 or hi < lo:
             return None
-        end = hi + length
-        by_place: dict[int, list[list[float]]] = {}
-        last_end = self.last_end
-        for day in range(int((lo - self.longest) // 24), int(end // 24) + 1):
-            bucket = self.by_day.get(day)
-            if bucket and last_end.get(day, 0.0) > lo:  # skip days whose stays all ended before lo
+        by_day, last_end = self.by_day, self.last_end
+        # Stays of the days that can reach into [lo, hi + length], per place. Each day's lists are
+        # kept sorted by start (see book) and days are visited in order, so the lists joined over
+        # days are sorted too. The common case is a single day: its dict is read, never copied.
+        by_place: dict[int, list[list[float]]] | None = None
+        shared = False
+        for day in range(int((lo - self.longest) // 24), int((hi + length) // 24) + 1):
+            bucket = by_day.get(day)
+            if bucket and last_end[day] > lo:  # skip days whose stays all ended before lo
+                if by_place is None:
+                    by_place, shared = bucket, True
+                    continue
+                if shared:
+                    by_place, shared = dict(by_place), False
                 for place, ivs in bucket.items():
                     have = by_place.get(place)
-                    if have is None:
-                        by_place[place] = ivs          # sorted in place below: order is not meaningful
-                    else:
-                        by_place[place] = have + ivs
+                    by_place[place] = ivs if have is None else have + ivs
+        if by_place is None:
+            by_place = {}
         best_gap, best_t, best_place = math.inf, math.inf, -1
         for place, ivs in by_place.items():
-            if len(ivs) > 1:
-                ivs.sort()
             t = prev = lo
             for iv in ivs:
                 if iv[1] <= t:          # ends before the candidate start: idle time counts from it
@@ -132,16 +142,21 @@ class Ledger:
         return None if best_place < 0 else (best_t, best_place)
 
     def book(self, start: float, end: float, place: int) -> list[float]:
+        """Enter a stay of ``place`` from ``start`` to ``end``; returns the booking (to cancel it by)."""
         iv = [start, end, place]
-        bucket = self.by_day.setdefault(int(start // 24), {})
+        day = int(start // 24)
+        bucket = self.by_day.get(day)
+        if bucket is None:
+            bucket = self.by_day[day] = {}
         ivs = bucket.get(place)
         if ivs is None:
             bucket[place] = [iv]
-        else:
+        elif not ivs or ivs[-1][0] <= start:
             ivs.append(iv)
+        else:
+            bisect.insort(ivs, iv)    # kept sorted by start, so first_fit never sorts
         if end - start > self.longest:
             self.longest = end - start
-        day = int(start // 24)
         if end > self.last_end.get(day, 0.0):
             self.last_end[day] = end
         return iv

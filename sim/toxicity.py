@@ -26,6 +26,8 @@ def conditional_dose_probabilities(shares: tuple[float, ...] | list[float]) -> n
         return np.minimum(s, 1.0)
     for _ in range(200):
         mid = 0.5 * (lo + hi)
+        if mid == lo or mid == hi:
+            break  # lo and hi are adjacent floats: further halving changes nothing
         if f(mid) > 0:
             lo = mid
         else:
@@ -103,18 +105,37 @@ def _expit(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
+# Every replication of a scenario solves the same calibrations (unless its rates are drawn under
+# parameter uncertainty): solutions are kept by their exact inputs, a few hundred at most.
+_INTERCEPTS: dict[tuple[float, bytes, bytes], float] = {}
+_INTERCEPTS_MAX = 512
+
+
 def solve_intercept(target: float, linear: np.ndarray, weight: np.ndarray) -> float:
     """Intercept a with sum(weight * expit(a + linear)) / sum(weight) = target (bisection; monotone in a)."""
     if target <= 0:
         return -np.inf
     if target >= 1:
         return np.inf
+    key = (float(target), np.ascontiguousarray(linear, dtype=float).tobytes(),
+           np.ascontiguousarray(weight, dtype=float).tobytes())
+    a = _INTERCEPTS.get(key)
+    if a is None:
+        if len(_INTERCEPTS) >= _INTERCEPTS_MAX:
+            _INTERCEPTS.clear()
+        a = _INTERCEPTS[key] = _bisect_intercept(target, linear, weight)
+    return a
+
+
+def _bisect_intercept(target: float, linear: np.ndarray, weight: np.ndarray) -> float:
     total = float(weight.sum())
     # All-zero weight: nobody is in the population the target applies to, so any intercept is right.
     w = weight / total if total > 0 else np.full(weight.shape, 1.0 / weight.size)
     lo, hi = -50.0, 50.0
     for _ in range(200):
         mid = 0.5 * (lo + hi)
+        if mid == lo or mid == hi:
+            break  # lo and hi are adjacent floats: further halving changes nothing
         if float(np.sum(w * _expit(mid + linear))) < target:
             lo = mid
         else:

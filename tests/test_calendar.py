@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import numpy as np
+import pytest
+
 from sim.calendar import Calendar
 from sim.scenario import CalendarConfig
 
@@ -26,3 +29,11 @@ def test_holidays_close_the_centre():
 def test_hours():
     c = cal()
     assert c.opens(2) == 2 * 24 + 8 and c.closes(2) == 2 * 24 + 18
+
+
+@pytest.mark.parametrize("flags", [[], [False] * 5, [True] * 3, [False, True, False, False, True, False]])
+def test_next_flagged_day_table_matches_its_definition(flags):
+    """nxt[d] is the first flagged day >= d, or -1 when none is left in the table."""
+    f = np.array(flags, dtype=bool)
+    expected = [next((e for e in range(d, len(f)) if f[e]), -1) for d in range(len(f))]
+    assert Calendar._next_true(f) == expected

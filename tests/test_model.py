@@ -186,17 +186,30 @@ def test_dose_after_grade2_crs_gets_the_follow_up_monitoring_even_when_it_needs_
     assert (log.dose_place[clinic_first, 2] == PLACE_CODES["clinic"]).all()  # C1D15: back to the chair
 
 
-def test_warm_start_seeds_the_steady_state_maintenance_population():
-    """Patients past their step-up doses at t = 0 number Poisson(lambda m exp(-a0 / m)) (exponential time
-    on therapy of mean m, a0 = time of the last step-up dose); without a warm start there are none."""
+def test_warm_start_seeds_the_steady_state_population():
+    """At t = 0 a steady state has, with referral rate lambda, exponential time on therapy of mean m and
+    the last step-up dose at a0: Poisson(lambda m exp(-a0 / m)) patients on maintenance, Poisson(lambda a0)
+    part-way through the step-up and Poisson(lambda L) referred within the lead time L and not yet
+    dosed. Without a warm start there are none."""
     s = scenario("tarlatamab_outpatient")
+    lam = s.demand.patients_per_week / 168
     m = s.drug.time_on_therapy_median_days.value * 24 / math.log(2)
     a0 = 14 * 24  # tarlatamab: C1D15
-    expected = s.demand.patients_per_week / 168 * m * math.exp(-a0 / m)
-    counts = [int(cohort.draw(s, r).prevalent.sum()) for r in range(40)]
-    assert abs(np.mean(counts) - expected) < 3.3 * math.sqrt(expected / 40)
+    lead = s.calendar.lead_time_days * 24
+    reps = 40
+    maintenance, step_up, waiting = [], [], []
+    for r in range(reps):
+        c = cohort.draw(s, r)
+        age = -c.referral
+        maintenance.append(int((c.prevalent & (age > a0)).sum()))
+        step_up.append(int((c.prevalent & (age <= a0)).sum()))
+        waiting.append(int((~c.prevalent & (c.referral < 0)).sum()))
+        assert (age[c.prevalent] > 0).all() and (age[~c.prevalent & (c.referral < 0)] <= lead).all()
+    for counts, expected in ((maintenance, lam * m * math.exp(-a0 / m)), (step_up, lam * a0), (waiting, lam * lead)):
+        assert abs(np.mean(counts) - expected) < 3.3 * math.sqrt(expected / reps), (np.mean(counts), expected)
     cold = scenario("tarlatamab_outpatient", "run.warm_start=false")
-    assert not cohort.draw(cold, 0).prevalent.any()
+    c = cohort.draw(cold, 0)
+    assert not c.prevalent.any() and (c.referral >= 0).all()
     # the referred patients' draws do not depend on the warm start (they come first in every array)
     warm_c, cold_c = cohort.draw(s, 5), cohort.draw(cold, 5)
     n = cold_c.n

@@ -50,6 +50,8 @@ def test_pool_is_fifo_and_logs_every_change():
     env.run()
     assert order == [("a", 0), ("b", 5), ("c", 10)]
     assert pool.levels[-1] == 0 and max(pool.levels) == 1
+    # a place granted at once records its wait of 0 itself; queued waits are the caller's to record
+    assert pool.wait_times == [0.0] and pool.wait_hours == [0.0]
 
 
 ops = st.lists(st.tuples(st.integers(0, 40), st.floats(0.5, 30), st.floats(0, 6), st.booleans()),
