@@ -26,8 +26,9 @@ class Calendar:
         start_day = open_day & np.isin(weekday, cfg.start_weekdays)
         self.is_open = open_day.tolist()
         self.is_start = start_day.tolist()
-        self._next_open = self._next_true(open_day)
-        self._next_start = self._next_true(start_day)
+        # next_open[d] / next_start[d]: the first open / start day >= d (-1: none in the table)
+        self.next_open = self._next_true(open_day)
+        self.next_start = self._next_true(start_day)
 
     @staticmethod
     def _next_true(flags: np.ndarray) -> list[int]:
@@ -37,11 +38,11 @@ class Calendar:
 
     def next_open_day(self, day: int) -> int:
         """First day >= ``day`` on which the centre is open (-1 if none within the table)."""
-        return self._next_open[day] if day < self.n_days else -1
+        return self.next_open[day] if day < self.n_days else -1
 
     def next_start_day(self, day: int) -> int:
         """First day >= ``day`` on which a first dose may be given (-1 if none within the table)."""
-        return self._next_start[day] if day < self.n_days else -1
+        return self.next_start[day] if day < self.n_days else -1
 
     def opens(self, day: int) -> float:
         return day * 24.0 + self.open_hour

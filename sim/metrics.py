@@ -134,8 +134,8 @@ def summarise(log: RunLog, s: Scenario, replication: int = 0) -> dict[str, float
         available = log.open_hours if r == "chairs" else span
         row[f"util_{r}"] = _ratio(area[r], log.capacity[r] * available)
         row[f"peak_{r}"] = peak(times, levels, w0, w1)
-        wt = np.asarray(wait_t)
-        row[f"wait_{r}_hours_mean"] = float(np.mean(np.asarray(wait_h)[inside(wt)])) if inside(wt).any() else 0.0
+        waits = np.asarray(wait_h)[inside(np.asarray(wait_t))]
+        row[f"wait_{r}_hours_mean"] = float(np.mean(waits)) if waits.size else 0.0
     return {k: row[k] for k in KPI_COLUMNS}
 
 

@@ -68,7 +68,7 @@ class _Patient:
         self.discontinued = False
         self.had_g3 = [False, False]
         self.start = INF
-        self.hold: tuple[str, list[float]] | None = None  # slot held for the next dose
+        self.hold: tuple[Ledger, list[float]] | None = None  # slot held for the next dose (ledger, booking)
 
 
 class Model:
@@ -181,35 +181,39 @@ class Model:
             else:
                 drawn = grades(c.icans_mix, gu[:, :k])
             g[:, :k] = np.where(pattern[:, :k], drawn, 0)
-            onset = lognormal(tox.onset_median_hours.value, tox.onset_sigma.value, oz)
-            dur = lognormal(tox.duration_median_hours.value, tox.duration_sigma.value, dz)
+            self.grade.append(g)
+            # Only the few (patient, dose) pairs with an event are kept for the hot loop, and only
+            # their onsets, durations and tocilizumab doses are computed.
+            rows, cols = np.nonzero(g)
+            onset = lognormal(tox.onset_median_hours.value, tox.onset_sigma.value, oz[rows, cols])
+            dur = lognormal(tox.duration_median_hours.value, tox.duration_sigma.value, dz[rows, cols])
             p_toci = np.array([0.0] + [r.tocilizumab_probability.value for r in self.rules[kind]])
-            given = c.toci_u[:, :, tcol] < p_toci[g]
+            grade = g[rows, cols]
+            given = c.toci_u[rows, cols, tcol] < p_toci[grade]
             r = s.tocilizumab.repeat_probability.value
-            extra = np.zeros((n, d), dtype=np.int64)
+            extra = np.zeros(rows.size, dtype=np.int64)
             if r > 0:
                 with np.errstate(divide="ignore"):
-                    extra = np.floor(np.log(c.toci_u[:, :, tcol + 1]) / math.log(r)) if r < 1 else np.full((n, d), 99.0)
+                    extra = (np.floor(np.log(c.toci_u[rows, cols, tcol + 1]) / math.log(r)) if r < 1
+                             else np.full(rows.size, 99.0))
                 extra = np.minimum(extra, s.tocilizumab.max_doses - 1).astype(np.int64)
-            self.grade.append(g)
-            # Only the few (patient, dose) pairs with an event are kept for the hot loop.
             toci_n = np.where(given, 1 + extra, 0)
-            for i, k in zip(*np.nonzero(g)):
-                self.events.setdefault(int(i) * d + int(k), []).append(
-                    (float(onset[i, k]), kind, int(g[i, k]), float(dur[i, k]), int(toci_n[i, k])))
+            for key, on, gr, du, tn in zip((rows * d + cols).tolist(), onset.tolist(), grade.tolist(),
+                                           dur.tolist(), toci_n.tolist()):
+                self.events.setdefault(key, []).append((on, kind, gr, du, tn))
 
     # ----------------------------------------------------------------- booking
-    def _book(self, res: str, length: float, day: int, last_day: int, first: bool, bed: bool):
+    def _book(self, ledger: Ledger, length: float, day: int, last_day: int, first: bool, bed: bool, now: float):
         """Earliest free slot from ``day`` on, as (day, start, latest start, booking); None past ``last_day``.
 
         The earliest day with room wins; within the day, :meth:`Ledger.first_fit` packs stays back
         to back on individual places so short chair visits do not fragment the day long ones need.
         """
-        ledger, now = self.ledgers[res], self.env.now
-        nxt = self.cal.next_start_day if first else self.cal.next_open_day
+        cal = self.cal
+        table, n_days = (cal.next_start if first else cal.next_open), cal.n_days
         open_hour, close_hour, window = self.open_hour, self.close_hour, self.admission_window
         while True:
-            day = nxt(day)
+            day = table[day] if day < n_days else -1
             if day < 0 or day > last_day:
                 return None
             opens = day * 24.0 + open_hour
@@ -228,7 +232,11 @@ class Model:
         self.trace.append((self.env.now, text))
 
     def _plan(self, i: int, k: int, high: bool, eligible: bool, after_tox: float):
-        """Where dose k goes and for how long: (place, hours before infusion, resource, stay, is a bed, prophylaxis)."""
+        """Where dose k goes and for how long.
+
+        Returns (place, hours before the infusion, resource, stay in hours, is a bed, prophylaxis,
+        the resource's ledger and pool, the place's code in the run log, the patient's location).
+        """
         pro_patient = self.gets_pro_list[i]
         key = (k, high, eligible, after_tox, pro_patient)
         plan = self._plan_cache.get(key)
@@ -242,12 +250,10 @@ class Model:
             pre = self.premed[k] + (self.pro_hours if pro else 0.0)
             infusion = self.infusion[k]
             length = pre + (max(hours, infusion) if place != "home" else infusion)
-            plan = self._plan_cache[key] = (place, pre, PLACE_RESOURCE[place], length,
-                                            place in ("ward", "observation"), pro)
+            res = PLACE_RESOURCE[place]
+            plan = self._plan_cache[key] = (place, pre, res, length, place in ("ward", "observation"), pro,
+                                            self.ledgers[res], self.pools[res], PLACE_CODES[place], PLACE_LOC[place])
         return plan
-
-    def _therapy_over(self, i: int, k: int, start: float, day: int) -> bool:
-        return k >= self.step_up and self.cal.opens(day) > start + self.therapy[i]
 
     def _hold_next(self, p: _Patient, k: int, day: int, high: bool, eligible: bool) -> None:
         """Hold a slot for step-up dose k + 1 as soon as dose k is booked on ``day``.
@@ -260,16 +266,17 @@ class Model:
         k1 = k + 1
         if k1 >= min(self.step_up, self.n_defined):
             return  # maintenance doses are booked a full dose interval ahead anyway
-        _, _, res, length, bed, _ = self._plan(p.i, k1, high, eligible, 0.0)
+        plan = self._plan(p.i, k1, high, eligible, 0.0)
+        ledger = plan[6]
         due = day + self.gap[k1]
         last = max(day + self.window[k1], self.cal.next_open_day(due))
-        booked = self._book(res, length, due, last, False, bed)
+        booked = self._book(ledger, plan[3], due, last, False, plan[4], self.env.now)
         if booked is not None:
-            p.hold = (res, booked[3])
+            p.hold = (ledger, booked[3])
 
     def _drop_hold(self, p: _Patient) -> None:
         if p.hold is not None:
-            self.ledgers[p.hold[0]].cancel(p.hold[1])
+            p.hold[0].cancel(p.hold[1])
             p.hold = None
 
     def patient(self, i: int):
@@ -308,22 +315,23 @@ class Model:
         window_day = due
         not_before = 0
         # Bound once: the loop below runs for every dose of every patient.
-        ledgers, pools, events, plan_cache = self.ledgers, self.pools, self.events, self._plan_cache
+        events, plan_cache = self.events, self._plan_cache
         dose_time, dose_place, dose_postponed = self.dose_time, self.dose_place, self.dose_postponed
         n_defined, step_up, hold_upto = self.n_defined, self.step_up, min(self.step_up, self.n_defined)
         open_hour, therapy, gap, window = self.open_hour, self.therapy[i], self.gap, self.window
         pro_patient, row = self.gets_pro_list[i], i * self.D
+        next_open, next_start, n_days = cal.next_open, cal.next_start, cal.n_days
         while k < n_defined and not p.discontinued:
             plan = plan_cache.get((k, high, eligible, p.after_tox, pro_patient))
             if plan is None:
                 plan = self._plan(i, k, high, eligible, p.after_tox)
-            place, pre, res, length, bed, pro = plan
+            place, pre, res, length, bed, pro, ledger, pool, code, loc = plan
             now = env.now
             hold_day = int(p.held_until // 24) + 1 if p.held_until > 0 else 0
             today = int(now // 24)
             bookable_day = today if now <= today * 24.0 + open_hour else today + 1  # no same-day booking once open
             first_day = max(due, hold_day, bookable_day)
-            first_ok = (cal.next_start_day if k == 0 else cal.next_open_day)(first_day)
+            first_ok = (next_start if k == 0 else next_open)[first_day] if first_day < n_days else -1
             if first_ok >= 0 and k >= step_up and first_ok * 24.0 + open_hour > p.start + therapy:
                 if traced:
                     self._note(f"time on therapy over after {k} doses")
@@ -331,7 +339,7 @@ class Model:
             last_day = first_ok + self.max_start_delay if k == 0 else cal.n_days
             if p.hold is not None:
                 self._drop_hold(p)
-            booked = self._book(res, length, max(first_day, not_before), last_day, k == 0, bed)
+            booked = self._book(ledger, length, max(first_day, not_before), last_day, k == 0, bed, now)
             if booked is None:
                 if k == 0:
                     self.status[i] = DIVERTED
@@ -349,20 +357,19 @@ class Model:
                 self._hold_next(p, k, day, high, eligible)
             if p.pending and p.pending[0][0] < start:
                 # a toxicity at home comes first: give the slots back, manage it, then plan again
-                ledgers[res].cancel(iv)
+                ledger.cancel(iv)
                 self._drop_hold(p)
                 yield from self._home_event(p)
                 continue
             yield env.timeout(start - now)
             if self.hold_for_stock and k < step_up and not self.pharmacy.covers(self.toci_mg[i]):
                 # no tocilizumab dose on hand for this patient: the step-up dose waits a day
-                ledgers[res].cancel(iv)
+                ledger.cancel(iv)
                 self.held_for_stock_times.append(env.now)
                 not_before = day + 1
                 if traced:
                     self._note(f"dose {k + 1} held: no tocilizumab dose on hand")
                 continue
-            pool = pools[res]
             ev = pool.request()
             if ev is not None:
                 asked = env.now
@@ -371,7 +378,7 @@ class Model:
                 if not ev.triggered:
                     # booked, but the place is still taken (an overrun or an emergency): next day
                     pool.cancel(ev)
-                    ledgers[res].cancel(iv)
+                    ledger.cancel(iv)
                     not_before = day + 1
                     if traced:
                         self._note(f"dose {k + 1}: booked {res} still taken; rebooking from the next day")
@@ -380,7 +387,7 @@ class Model:
             t0 = now + pre  # infusion starts after premedication (and prophylaxis)
             j = row + k
             dose_time[j] = t0
-            dose_place[j] = PLACE_CODES[place]
+            dose_place[j] = code
             dose_postponed[j] = max(0, day - max(first_ok, window_day))
             if k == 0:
                 p.start = t0
@@ -394,9 +401,9 @@ class Model:
             if pro:
                 self._give_toci(i, 0.0)
             p.after_tox = 0.0
-            p.loc, p.pool = PLACE_LOC[place], pool
+            p.loc, p.pool = loc, pool
             p.planned_until = until = now + length
-            if p.loc != WARD and (not p.pending or p.pending[0][0] >= until):
+            if loc != WARD and (not p.pending or p.pending[0][0] >= until):
                 # Nothing can happen before discharge (the common case): what _dwell would do, inline.
                 if until > now:
                     yield _Discharge(env, until - now)
@@ -573,7 +580,8 @@ class Model:
         log.left_at = np.array(self.left_at)
         log.status = np.array(self.status, dtype=np.int8)
         log.discontinued = np.array(self.discontinued, dtype=bool)
-        log.pools = {name: (pool.times, pool.levels, pool.wait_times, pool.wait_hours)
+        log.pools = {name: (np.array(pool.times, dtype=float), np.array(pool.levels, dtype=np.int64),
+                            np.array(pool.wait_times, dtype=float), np.array(pool.wait_hours, dtype=float))
                      for name, pool in self.pools.items()}
         log.pharmacy = self.pharmacy.close() if self.pharmacy is not None else None
         log.held_for_stock = self.held_for_stock_times

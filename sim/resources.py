@@ -138,7 +138,9 @@ class Ledger:
         if best_gap > 0 and len(by_place) < self.capacity:
             # a free place at lo; taken only when no place in use does as well (keeps free places free)
             best_t = lo
-            best_place = next(j for j in range(self.capacity) if j not in by_place)
+            for best_place in range(self.capacity):
+                if best_place not in by_place:
+                    break
         return None if best_place < 0 else (best_t, best_place)
 
     def book(self, start: float, end: float, place: int) -> list[float]:

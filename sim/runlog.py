@@ -48,7 +48,8 @@ class RunLog:
     care: list[tuple[float, int, str, int, int]] = field(default_factory=list)
     icu_boarding: list[tuple[float, float]] = field(default_factory=list)  # (requested at, hours)
     toci: list[tuple[float, int, float]] = field(default_factory=list)     # (time, doses, mg per dose)
-    pools: dict[str, tuple[list[float], list[int], list[float], list[float]]] = field(default_factory=dict)
+    # per resource: (times, levels) of every change of occupancy, and (requested at, hours waited) per request
+    pools: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
     pharmacy: "PharmacyLog | None" = None                                  # None: stock not modelled
     held_for_stock: list[float] = field(default_factory=list)              # step-up doses held for want of stock
 
