@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 import simpy
+from simpy import Timeout
 from simpy.core import URGENT
 
 from sim.calendar import Calendar
@@ -115,6 +116,7 @@ class Model:
         self.rules = (s.drug.management.crs, s.drug.management.icans)
         self.rule_setting = [[r.setting for r in rules] for rules in self.rules]
         self._plan_cache: dict[tuple, tuple] = {}
+        self._plain_plans: dict[tuple[bool, bool, bool], list] = {}
         # The hot loop reads and writes plain lists; numpy arrays are built once at the end.
         n = cohort.n
         self.referral = cohort.referral.tolist()
@@ -315,22 +317,32 @@ class Model:
         window_day = due
         not_before = 0
         # Bound once: the loop below runs for every dose of every patient.
-        events, plan_cache = self.events, self._plan_cache
+        events = self.events
         dose_time, dose_place, dose_postponed = self.dose_time, self.dose_place, self.dose_postponed
         n_defined, step_up, hold_upto = self.n_defined, self.step_up, min(self.step_up, self.n_defined)
         open_hour, therapy, gap, window = self.open_hour, self.therapy[i], self.gap, self.window
         pro_patient, row = self.gets_pro_list[i], i * self.D
+        # Plans of doses with no follow-up requirement, by dose: shared by every patient of this
+        # kind, and read without building a cache key (the common case, once per dose).
+        plain = self._plain_plans.get((high, eligible, pro_patient))
+        if plain is None:
+            plain = self._plain_plans[(high, eligible, pro_patient)] = [None] * self.D
         next_open, next_start, n_days = cal.next_open, cal.next_start, cal.n_days
         while k < n_defined and not p.discontinued:
-            plan = plan_cache.get((k, high, eligible, p.after_tox, pro_patient))
+            plan = plain[k] if p.after_tox == 0.0 else None
             if plan is None:
                 plan = self._plan(i, k, high, eligible, p.after_tox)
+                if p.after_tox == 0.0:
+                    plain[k] = plan
             place, pre, res, length, bed, pro, ledger, pool, code, loc = plan
             now = env.now
             hold_day = int(p.held_until // 24) + 1 if p.held_until > 0 else 0
             today = int(now // 24)
             bookable_day = today if now <= today * 24.0 + open_hour else today + 1  # no same-day booking once open
-            first_day = max(due, hold_day, bookable_day)
+            # max() of three ints, written out: this runs for every dose
+            first_day = due if due >= hold_day else hold_day
+            if bookable_day > first_day:
+                first_day = bookable_day
             first_ok = (next_start if k == 0 else next_open)[first_day] if first_day < n_days else -1
             if first_ok >= 0 and k >= step_up and first_ok * 24.0 + open_hour > p.start + therapy:
                 if traced:
@@ -339,7 +351,8 @@ class Model:
             last_day = first_ok + self.max_start_delay if k == 0 else cal.n_days
             if p.hold is not None:
                 self._drop_hold(p)
-            booked = self._book(ledger, length, max(first_day, not_before), last_day, k == 0, bed, now)
+            booked = self._book(ledger, length, first_day if first_day >= not_before else not_before,
+                                last_day, k == 0, bed, now)
             if booked is None:
                 if k == 0:
                     self.status[i] = DIVERTED
@@ -361,7 +374,7 @@ class Model:
                 self._drop_hold(p)
                 yield from self._home_event(p)
                 continue
-            yield env.timeout(start - now)
+            yield Timeout(env, start - now)   # the class itself: env.timeout adds a layer per dose
             if self.hold_for_stock and k < step_up and not self.pharmacy.covers(self.toci_mg[i]):
                 # no tocilizumab dose on hand for this patient: the step-up dose waits a day
                 ledger.cancel(iv)
@@ -388,7 +401,8 @@ class Model:
             j = row + k
             dose_time[j] = t0
             dose_place[j] = code
-            dose_postponed[j] = max(0, day - max(first_ok, window_day))
+            lost = day - (first_ok if first_ok >= window_day else window_day)
+            dose_postponed[j] = lost if lost > 0 else 0
             if k == 0:
                 p.start = t0
                 self.first_dose[i] = t0
