@@ -101,8 +101,10 @@ def main() -> int:
 
     runner.run(s, 2, executor="serial")                       # warm imports and caches
     out["load_average_before"] = os.getloadavg()
+    busy = out["load_average_before"][0] > 0.5
     print("load average (1, 5, 15 min) before: " + ", ".join(f"{x:.1f}" for x in out["load_average_before"])
-          + " (well above 0, other work is sharing these cores and every figure below suffers)")
+          + (" (above 0.5: other work, or a run just before this one, shares these cores and every figure "
+             "below may suffer)" if busy else " (idle)"))
     # Best of --repeat rounds, modes interleaved: on a shared machine other work only ever adds
     # time, so the fastest round is the closest to the machine's own speed.
     best = {"serial": float("inf"), "processes": float("inf"), "dask": float("inf")}
