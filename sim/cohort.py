@@ -96,7 +96,9 @@ def draw(s: Scenario, replication: int) -> Cohort:
     n_new = referral.shape[0]
     referral = np.concatenate([referral, -start.maintenance_age, -start.step_up_age, -start.waiting])
     n = referral.shape[0]
-    prevalent = (np.arange(n) >= n_new) & (np.arange(n) < n - start.waiting.shape[0])
+    n_maintenance, n_step_up = start.maintenance_age.shape[0], start.step_up_age.shape[0]
+    prevalent = np.zeros(n, dtype=bool)
+    prevalent[n_new:n_new + n_maintenance + n_step_up] = True   # the waiting are referred, not yet dosed
     pop = s.population
     weight = np.clip(rng["weight"].normal(pop.weight_kg_mean.value, pop.weight_kg_sd.value, n), 30.0, 250.0)
     eligible = rng["eligibility"].random(n) < pop.outpatient_eligible.value
@@ -106,8 +108,7 @@ def draw(s: Scenario, replication: int) -> Cohort:
     for name in pop.high_risk_if:
         high |= factors[name]
     therapy = rng["therapy"].exponential(mean_h, n)
-    maintenance = slice(n_new, n_new + start.maintenance_age.shape[0])
-    therapy[maintenance] = start.maintenance_age + start.maintenance_remaining
+    therapy[n_new:n_new + n_maintenance] = start.maintenance_age + start.maintenance_remaining
     if s.pharmacy is not None:
         bg_weight = np.clip(rng["background_weight"].normal(pop.weight_kg_mean.value, pop.weight_kg_sd.value,
                                                             int(s.pharmacy.background_doses_per_week.value
