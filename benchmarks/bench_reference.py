@@ -29,7 +29,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sim import cohort, loader, model, runner  # noqa: E402
+from sim import cohort, model
+
+from sim.config import loader
+
+from sim.analysis import runner  # noqa: E402
 
 HOURS_PER_YEAR = 8766.0
 

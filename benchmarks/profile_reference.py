@@ -17,7 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sim import loader, runner  # noqa: E402
+from sim.config import loader
+
+from sim.analysis import runner  # noqa: E402
 
 
 def main() -> int:

@@ -17,10 +17,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from sim import loader
-from sim.errors import ScenarioError, ScenarioErrors
-from sim.params import Sourced, SourcedVector
-from sim.scenario import Scenario
+from sim.config import loader
+from sim.config.errors import ScenarioError, ScenarioErrors
+from sim.config.params import Sourced, SourcedVector
+from sim.config.scenario import Scenario
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 

@@ -13,8 +13,9 @@ import math
 import streamlit as st
 
 from dashboard import fields, running, state
-from sim import charts, loader
-from sim.errors import ScenarioError
+from sim import charts
+from sim.config import loader
+from sim.config.errors import ScenarioError
 
 MAX_UPLOAD_MB = 1
 

@@ -6,10 +6,12 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import fields, running, state
-from sim import __version__, charts, loader, metrics, report
-from sim.errors import ScenarioError, ScenarioErrors
-from sim.params import iter_sourced
-from sim.scenario import RESOURCES, Scenario
+from sim import __version__, charts, metrics
+from sim.config import loader
+from sim.charts import report
+from sim.config.errors import ScenarioError, ScenarioErrors
+from sim.config.params import iter_sourced
+from sim.config.scenario import RESOURCES, Scenario
 
 PAGES = ("Capacity", "Tocilizumab stock", "Compare strategies", "Drug library", "About the model")
 CURRENT = "Current scenario (sidebar)"

@@ -10,8 +10,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state
-from sim import charts, runner
-from sim.scenario import Scenario
+from sim import charts
+from sim.analysis import runner
+from sim.config.scenario import Scenario
 
 EXECUTORS = {"All cores (processes)": "processes", "One core (serial)": "serial"}
 

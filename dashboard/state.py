@@ -16,9 +16,10 @@ from typing import Any
 import streamlit as st
 
 from dashboard import fields
-from sim import __version__, loader
-from sim.errors import ScenarioError, ScenarioErrors
-from sim.scenario import Scenario
+from sim import __version__
+from sim.config import loader
+from sim.config.errors import ScenarioError, ScenarioErrors
+from sim.config.scenario import Scenario
 
 # How many finished runs of each kind a session keeps (a run of 100 replications is ~1 MB).
 CACHE_LIMIT = 6

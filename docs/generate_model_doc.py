@@ -25,10 +25,10 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere, without installi
 
 from pydantic import BaseModel  # noqa: E402
 
-from sim import loader  # noqa: E402
-from sim.drug import DrugProfile, GradeRule  # noqa: E402
-from sim.params import Sourced, SourcedVector  # noqa: E402
-from sim.scenario import PLACE_RESOURCE, PLACES, Scenario  # noqa: E402
+from sim.config import loader  # noqa: E402
+from sim.config.drug import DrugProfile, GradeRule  # noqa: E402
+from sim.config.params import Sourced, SourcedVector  # noqa: E402
+from sim.config.scenario import PLACE_RESOURCE, PLACES, Scenario  # noqa: E402
 
 SCENARIOS = ROOT / "scenarios"
 OUTPUT = ROOT / "docs" / "model.md"
@@ -108,7 +108,7 @@ def drug_profiles(path: Path) -> list[tuple[str, bool, DrugProfile]]:
 def loader_validate_drug(data: dict, where: str) -> DrugProfile:
     from pydantic import ValidationError
 
-    from sim.errors import ScenarioError
+    from sim.config.errors import ScenarioError
 
     try:
         return DrugProfile.model_validate(data)
@@ -513,7 +513,7 @@ def drug_rows(profiles: list[tuple[str, bool, DrugProfile]]) -> list[list[Any]]:
 
 
 def count_flags(profiles: list[tuple[str, bool, DrugProfile]]) -> tuple[int, int]:
-    from sim.params import iter_sourced
+    from sim.config.params import iter_sourced
 
     seen: dict[str, bool] = {}
     for profile, _, d in profiles:
@@ -625,7 +625,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if docs/model.md is out of date")
     args = parser.parse_args(argv)
-    from sim.errors import ScenarioError, ScenarioErrors
+    from sim.config.errors import ScenarioError, ScenarioErrors
 
     try:
         text = generate()

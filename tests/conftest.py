@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sim import loader
+from sim.config import loader
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import simpy
 
-from sim.resources import Pool
+from sim.model.pools import Pool
 
 
 def erlang_b(c: int, a: float) -> float:

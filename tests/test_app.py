@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import fields, pages
-from sim import loader
+from sim.config import loader
 from tests.conftest import ROOT
 
 APP = str(ROOT / "app.py")

@@ -11,10 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import charts, cohort, metrics, model, runner, stats
-from sim.runlog import PLACE_NAMES
-from sim.scenario import RESOURCES
-from sim.stats import wilson
+from sim import charts, cohort, metrics, model
+
+from sim.analysis import runner, stats
+from sim.model.runlog import PLACE_NAMES
+from sim.config.scenario import RESOURCES
+from sim.analysis.stats import wilson
 from tests.conftest import load
 
 FAST = ("run.warmup_weeks=4", "run.horizon_weeks=8", "run.follow_up_weeks=2")
@@ -371,5 +373,5 @@ def test_the_package_never_imports_streamlit():
     import subprocess
     import sys
 
-    code = "import sys, sim.charts, sim.report; sys.exit('streamlit' in sys.modules)"
+    code = "import sys, sim.charts, sim.charts.report; sys.exit('streamlit' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=charts.__file__.rsplit("/sim/", 1)[0]).returncode == 0

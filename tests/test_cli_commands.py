@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim import runs
+from sim.storage import runs
 from sim.cli import main
 from tests.conftest import ROOT, SCENARIOS
 

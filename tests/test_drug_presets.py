@@ -16,8 +16,10 @@ import numpy as np
 import pytest
 
 from sim import cohort as cohort_mod
-from sim import loader, model, runner
-from sim.runlog import PLACE_CODES
+from sim.config import loader
+from sim import model
+from sim.analysis import runner
+from sim.model.runlog import PLACE_CODES
 from tests.conftest import HUGE, SCENARIOS
 
 DRUG_KEYS = sorted(p.stem for p in (SCENARIOS / "drugs").glob("*.toml") if p.stem != "tarlatamab")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from sim import library, loader
+from sim.config import library, loader
 from sim.cli import main
-from sim.errors import ScenarioError, ScenarioErrors
-from sim.params import iter_sourced
+from sim.config.errors import ScenarioError, ScenarioErrors
+from sim.config.params import iter_sourced
 from tests.conftest import SCENARIOS
 
 DRUG_FILES = sorted(p.stem for p in (SCENARIOS / "drugs").glob("*.toml"))

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sim import loader
-from sim.errors import ScenarioError, ScenarioErrors
+from sim.config import loader
+from sim.config.errors import ScenarioError, ScenarioErrors
 from tests.conftest import REFERENCE, SCENARIOS
 
 PRESETS = sorted(p for p in SCENARIOS.glob("*.toml"))

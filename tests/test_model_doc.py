@@ -17,9 +17,9 @@ import sys
 
 import pytest
 
-from sim import loader
-from sim.params import iter_sourced
-from sim.scenario import PLACE_RESOURCE, PLACES
+from sim.config import loader
+from sim.config.params import iter_sourced
+from sim.config.scenario import PLACE_RESOURCE, PLACES
 from tests.conftest import ROOT, SCENARIOS
 
 PAGE = ROOT / "docs" / "model.md"

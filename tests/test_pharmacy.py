@@ -9,10 +9,14 @@ import sys
 import numpy as np
 import pytest
 
-from sim import cohort, loader, model, runner
-from sim.pharmacy import VIALS, least_waste
-from sim.stats import wilson
-from sim.stock import smallest_meeting, stock_curve
+from sim import cohort, model
+
+from sim.config import loader
+
+from sim.analysis import runner
+from sim.model.pharmacy import VIALS, least_waste
+from sim.analysis.stats import wilson
+from sim.analysis.stock import smallest_meeting, stock_curve
 from tests.conftest import REFERENCE, ROOT, SCENARIOS, SHORT
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats as st
 
-from sim import replications as rp
+from sim.analysis import precision as rp
 
 
 def _brute_precision(x, n, alpha=0.05):

@@ -7,7 +7,11 @@ import re
 
 import pytest
 
-from sim import __version__, charts, report, runner
+from sim import __version__, charts
+
+from sim.charts import report
+
+from sim.analysis import runner
 from tests.conftest import load
 
 FAST = ("run.warmup_weeks=4", "run.horizon_weeks=8", "run.follow_up_weeks=2")

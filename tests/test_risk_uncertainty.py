@@ -7,10 +7,14 @@ import math
 import numpy as np
 import pytest
 
-from sim import cohort, loader, model, runner
-from sim.model import CRS, ICANS
-from sim.toxicity import factor_combinations, individual_rates
-from sim.uncertainty import decompose
+from sim import cohort, model
+
+from sim.config import loader
+
+from sim.analysis import runner
+from sim.model.pathway import CRS, ICANS
+from sim.cohort.toxicity import factor_combinations, individual_rates
+from sim.analysis.uncertainty import decompose
 from tests.conftest import HUGE, SCENARIOS, SHORT
 
 
@@ -37,7 +41,7 @@ def test_high_risk_patients_have_more_crs_and_the_population_stays_on_target():
 
 
 def test_odds_ratios_must_name_known_risk_factors():
-    from sim.errors import ScenarioErrors
+    from sim.config.errors import ScenarioErrors
 
     with pytest.raises(ScenarioErrors) as exc:
         loader.load(SCENARIOS / "tarlatamab_outpatient.toml", ["drug.risk_odds_ratios.crs.smoking=2"])

@@ -32,9 +32,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from sim import loader
+from sim.config import loader
 from sim.cli import main
-from sim.scenario import Scenario
+from sim.config.scenario import Scenario
 from tests.conftest import REFERENCE, ROOT, SCENARIOS
 
 TIME_LIMIT = 20  # seconds any single example may take; a hang is a failure, not a stuck suite
@@ -441,7 +441,7 @@ def test_loading_never_evaluates_code(monkeypatch):
     for path in sorted(SCENARIOS.glob("*.toml")):
         loader.load(path)
     loader.loads(REFERENCE.read_text(), "upload", base_dir=SCENARIOS)
-    source = (ROOT / "sim" / "loader.py").read_text()
+    source = (ROOT / "sim" / "config" / "loader.py").read_text()
     for call in ("eval(", "exec(", "pickle", "yaml", "import_module", "__import__", "subprocess", "os.system"):
         assert call not in source, call
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import runs
+from sim.storage import runs
 
 
 def _manifest(**kw):

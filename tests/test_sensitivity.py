@@ -9,10 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import loader, runner, sensitivity
+from sim.config import loader
+
+from sim.analysis import runner, sensitivity
 from sim.cli import main
-from sim.errors import ScenarioError, ScenarioErrors
-from sim.sensitivity import Param, base_value, grid_points, parse_param, tornado_table
+from sim.config.errors import ScenarioError, ScenarioErrors
+from sim.analysis.sensitivity import Param, base_value, grid_points, parse_param, tornado_table
 from tests.conftest import REFERENCE, SHORT
 
 SET_SHORT = [x for o in SHORT for x in ("--set", o)]

@@ -14,10 +14,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim import loader, runner, sizing
+from sim.config import loader
+
+from sim.analysis import runner, sizing
 from sim.cli import main
-from sim.sizing import Target, bracket_and_bisect, parse_target, size_one, size_pair
-from sim.stats import mean_ci
+from sim.analysis.sizing import Target, bracket_and_bisect, parse_target, size_one, size_pair
+from sim.analysis.stats import mean_ci
 from tests.conftest import REFERENCE, ROOT, SHORT
 from tests.queueing import erlang_b, mm_c
 

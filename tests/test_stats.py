@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats as st
 
-from sim.stats import mean_ci, summary
+from sim.analysis.stats import mean_ci, summary
 
 
 def test_constant_kpi_has_zero_width_interval():
@@ -61,7 +61,7 @@ def test_summary_has_one_row_per_kpi_without_replication():
 def test_stockout_probability_gets_a_wilson_interval_not_zero_width():
     import pandas as pd
 
-    from sim.stats import summary, wilson
+    from sim.analysis.stats import summary, wilson
 
     table = summary(pd.DataFrame({"replication": range(20), "p_stockout": [1.0] * 20})).set_index("kpi")
     row = table.loc["p_stockout"]

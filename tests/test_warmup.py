@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim import warmup
+from sim.analysis import warmup
 
 
 def _series(transient: int, n: int, level: float, noise: float, key: int) -> np.ndarray:
@@ -57,7 +57,7 @@ def test_a_run_too_short_for_its_transient_is_flagged():
 
 def test_weekly_profile_of_a_run_from_empty(short):
     from sim import cohort, model
-    from sim.scenario import RESOURCES
+    from sim.config.scenario import RESOURCES
 
     cold = short.model_copy(update={"run": short.run.model_copy(update={"warm_start": False})})
     empty = warmup.from_empty(cold, 30)

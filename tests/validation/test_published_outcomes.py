@@ -28,8 +28,10 @@ import math
 import numpy as np
 import pytest
 
-from sim import cohort, loader, model
-from sim.stats import mean_ci
+from sim import cohort, model
+
+from sim.config import loader
+from sim.analysis.stats import mean_ci
 from tests.conftest import SCENARIOS
 
 pytestmark = [pytest.mark.validation, pytest.mark.slow]

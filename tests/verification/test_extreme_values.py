@@ -13,9 +13,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim import cohort, loader, model, runner
+from sim import cohort, model
+
+from sim.config import loader
+
+from sim.analysis import runner
 from sim.metrics import summarise
-from sim.scenario import RESOURCES
+from sim.config.scenario import RESOURCES
 from tests.conftest import HUGE, SCENARIOS
 
 # short runs: the extremes show at once, and every preset must stay cheap to check

@@ -20,9 +20,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim import cohort, loader, model
+from sim import cohort, model
+
+from sim.config import loader
 from sim.metrics import step_area
-from sim.runlog import PLACE_CODES
+from sim.model.runlog import PLACE_CODES
 from tests.conftest import HUGE, SCENARIOS, SHORT
 
 NO_TOXICITY = ["drug.crs.rate=0", "drug.icans.rate=0"]

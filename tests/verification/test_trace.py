@@ -15,9 +15,11 @@ import sys
 import numpy as np
 import pytest
 
-from sim import cohort, loader, model
+from sim import cohort, model
+
+from sim.config import loader
 from sim.cli import main
-from sim.runlog import LEFT, PLACE_NAMES
+from sim.model.runlog import LEFT, PLACE_NAMES
 from tests.conftest import ROOT, SCENARIOS, SHORT
 
 SCENARIO = SCENARIOS / "tarlatamab_outpatient_short.toml"

@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim import loader, runner, warmup
+from sim.config import loader
+
+from sim.analysis import runner, warmup
 from tests.conftest import SCENARIOS
 
 REPS = 60

@@ -1,0 +1,1 @@
+"""Replications and what is done with them: runner, statistics, comparison, sizing, stock, sensitivity."""

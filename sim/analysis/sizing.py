@@ -1,0 +1,695 @@
+"""Capacity sizing to a service level: the smallest capacity (or cheapest pair) meeting every target.
+
+A target is ``KPI<=NUMBER`` or ``KPI>=NUMBER``. It holds at a capacity when the confidence
+interval of the KPI's mean across replications lies on the right side of it: the upper bound for
+``<=``, the lower bound for ``>=``. With the default two-sided 95% interval that bound is a
+one-sided 97.5% bound, so "holds" means "holds with at least 95% confidence"; it is the rule
+:func:`sim.charts.smallest_capacity` and the stock command use, so every part of the project gives
+the same answer for the same runs.
+
+The search assumes that meeting the targets never stops as capacity grows (monotonicity), which is
+what makes a few evaluations enough:
+
+* one resource: from a starting capacity (the scenario's own) step by 1, 2, 4, ... until the targets
+  flip, then bisect the bracket. The search ends on two neighbours, ``answer - 1`` failing and
+  ``answer`` meeting the targets, evaluated on the same seeds; at most about ``2 log2(max - min) + 2``
+  capacities are run, so an unreachable target ends at ``--max`` instead of running forever.
+* two resources (A, B): the smallest A that works with the most B, then for each A upward the
+  smallest B by the same search, capped by the B found for A - 1 (more A never needs more B). The
+  walk stops once A's cost alone (plus the least B) exceeds the cheapest feasible pair found.
+
+Every capacity is evaluated by a pluggable ``evaluate(point) -> DataFrame`` (one row per
+replication, a column per KPI), so the search can size any monotone KPI: :func:`model_evaluator`
+runs the simulation through :func:`sim.runner.run` with the same seed at every point (common random
+numbers); the tests plug in an Erlang-B loss system whose answer is known.
+
+After the search the evaluated points are checked for what monotonicity forbids: a point meeting the
+targets below one that fails, or a target KPI getting significantly worse with more capacity (a
+paired 95% CI of the difference, same replications, excluding zero). Both are reported, not hidden.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Mapping, Sequence
+
+import pandas as pd
+
+from sim import metrics
+from sim.config.scenario import MAX_CAPACITY, RESOURCES, Scenario
+from sim.analysis.stats import mean_ci
+
+KPI_NAMES = tuple(k for k in metrics.KPI_COLUMNS if k != "replication")
+OPERATORS = ("<=", ">=")
+LEVEL = 0.95
+DEFAULT_MIN = 1
+DEFAULT_MAX = 40
+
+Point = Mapping[str, int]
+Evaluate = Callable[[Point], pd.DataFrame]
+OnCandidate = Callable[["Candidate"], None]
+
+# KPI name, operator, number. Nothing else is accepted, and nothing is ever evaluated as code.
+_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_TARGET = re.compile(rf"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=)\s*({_NUMBER})\s*$")
+_ANY_OPERATOR = re.compile(r"(<=|>=|==|!=|=<|=>|<|>|=)")
+
+
+# --------------------------------------------------------------------------- targets
+
+@dataclass(frozen=True)
+class Target:
+    """A service level: ``kpi op value`` with ``op`` one of ``<=`` and ``>=``."""
+
+    kpi: str
+    op: str
+    value: float
+
+    def __str__(self) -> str:
+        return f"{self.kpi}{self.op}{self.value:g}"
+
+    @property
+    def bound(self) -> str:
+        """Which end of the confidence interval must meet the target: ``ci_high`` or ``ci_low``."""
+        return "ci_high" if self.op == "<=" else "ci_low"
+
+    def met(self, ci_low: float, ci_high: float) -> bool:
+        """Whether the interval ``[ci_low, ci_high]`` meets the target (an undefined bound does not)."""
+        b = ci_high if self.op == "<=" else ci_low
+        if b is None or not math.isfinite(b):
+            return False
+        return b <= self.value if self.op == "<=" else b >= self.value
+
+
+def parse_target(text: str, allowed: Sequence[str] = KPI_NAMES) -> Target:
+    """Parse ``"KPI<=NUMBER"`` or ``"KPI>=NUMBER"`` (spaces allowed) with a tiny grammar, never eval.
+
+    Parameters
+    ----------
+    text : str
+        The target as typed, e.g. ``"p_dose_postponed<=0.02"``.
+    allowed : sequence of str
+        KPI names the target may use (default: every KPI column of :mod:`sim.metrics`).
+
+    Returns
+    -------
+    Target
+
+    Raises
+    ------
+    ValueError
+        For a malformed target, an operator other than ``<=``/``>=``, a non-finite number or an
+        unknown KPI; the message names the target and lists what is allowed.
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"target {text!r}: expected text such as \"p_dose_postponed<=0.02\"")
+    m = _TARGET.match(text)
+    if m is None:
+        op = _ANY_OPERATOR.search(text)
+        if op is not None and op.group(1) not in OPERATORS:
+            why = f"operator {op.group(1)!r} is not allowed; allowed operators: <= and >="
+        else:
+            why = "expected KPI<=NUMBER or KPI>=NUMBER"
+        raise ValueError(f"target {text!r}: {why}, e.g. \"p_dose_postponed<=0.02\"")
+    kpi, op, number = m.group(1), m.group(2), float(m.group(3))
+    if not math.isfinite(number):
+        raise ValueError(f"target {text!r}: {m.group(3)} is not a finite number")
+    if kpi not in allowed:
+        raise ValueError(f"target {text!r}: unknown KPI {kpi!r}; allowed KPIs: {', '.join(allowed)}")
+    return Target(kpi, op, number)
+
+
+def parse_targets(texts: Iterable[str], allowed: Sequence[str] = KPI_NAMES) -> list[Target]:
+    """Parse several targets (see :func:`parse_target`); at least one is required."""
+    targets = [parse_target(t, allowed) for t in texts]
+    if not targets:
+        raise ValueError("at least one --target is required, e.g. --target \"p_dose_postponed<=0.02\"")
+    return targets
+
+
+# --------------------------------------------------------------------------- resources, bounds, costs
+
+def parse_resources(text: str) -> tuple[str, ...]:
+    """``"observation_beds"`` or ``"chairs,observation_beds"`` -> a tuple of one or two resource names.
+
+    Raises
+    ------
+    ValueError
+        For an unknown or repeated resource, or more than two.
+    """
+    names = tuple(n.strip() for n in str(text).split(",") if n.strip())
+    if not names:
+        raise ValueError(f"--resource {text!r}: allowed: one of {', '.join(RESOURCES)}, or two separated by a comma")
+    unknown = [n for n in names if n not in RESOURCES]
+    if unknown:
+        raise ValueError(f"--resource {text!r}: unknown resource {unknown[0]!r}; allowed: {', '.join(RESOURCES)}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"--resource {text!r}: a resource is named twice; allowed: two different resources")
+    if len(names) > 2:
+        raise ValueError(f"--resource {text!r}: allowed: one resource, or a pair (cheapest feasible pair)")
+    return names
+
+
+def _int_value(text: str, what: str) -> int:
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise ValueError(f"{what} = {text.strip()!r}; allowed: a whole number") from None
+
+
+def _resource_items(text: str, resources: Sequence[str], what: str, expected: str):
+    """Yield (resource, raw value) from ``"chairs=4,observation_beds=1"``, refusing malformed items and
+    resources not being sized."""
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        if "=" not in item:
+            raise ValueError(f"{what} {text!r}: expected {expected}")
+        name, raw = (part.strip() for part in item.split("=", 1))
+        if name not in resources:
+            raise ValueError(f"{what} {text!r}: {name!r} is not a resource being sized; allowed: {', '.join(resources)}")
+        yield name, raw
+
+
+def parse_bounds(text: str | None, resources: Sequence[str], default: int, what: str) -> dict[str, int]:
+    """``"4"`` (every resource) or ``"chairs=4,observation_beds=1"`` -> ``{resource: bound}``.
+
+    Resources not named keep ``default``. ``what`` names the option in messages (``--min``).
+    """
+    out = dict.fromkeys(resources, default)
+    if text is None or not str(text).strip():
+        return out
+    text = str(text)
+    if "=" not in text:
+        value = _int_value(text, what)
+        return dict.fromkeys(resources, value)
+    for name, raw in _resource_items(text, resources, what,
+                                     "NUMBER or RESOURCE=NUMBER,..., e.g. chairs=4,observation_beds=1"):
+        out[name] = _int_value(raw, f"{what} {name}")
+    return out
+
+
+def check_bounds(lo: Mapping[str, int], hi: Mapping[str, int]) -> None:
+    """Raise ValueError unless ``0 <= lo <= hi <= MAX_CAPACITY`` for every resource."""
+    for r in lo:
+        if lo[r] < 0:
+            raise ValueError(f"--min {r} = {lo[r]}; allowed: 0 or more")
+        if hi[r] > MAX_CAPACITY:
+            raise ValueError(f"--max {r} = {hi[r]}; allowed: up to {MAX_CAPACITY}")
+        if lo[r] > hi[r]:
+            raise ValueError(f"--min {r} = {lo[r]} is above --max {r} = {hi[r]}")
+
+
+def open_hours_in_window(s: Scenario) -> float:
+    """Hours the infusion centre is open in the statistics window (after warm-up, before follow-up)."""
+    cal = s.calendar
+    first = s.run.warmup_weeks * 7
+    days = range(first, first + s.run.horizon_weeks * 7)
+    holidays = set(cal.holidays)
+    open_days = sum(1 for d in days if d % 7 in cal.open_weekdays and d not in holidays)
+    return open_days * cal.open_length
+
+
+def default_unit_costs(s: Scenario) -> dict[str, float]:
+    """Capacity cost of one unit of each resource over the statistics window, from per-use prices.
+
+    The scenario prices use (a bed-day, a chair-hour, an ED visit), not capacity, so a unit's cost
+    is taken as its use price times the hours it is available in the horizon: chairs
+    ``chair_hour`` x opening hours (holidays excluded); observation, ward and ICU beds their
+    ``*_day`` price x days in the horizon; an ED bay ``ed_visit / operations.ed_hours`` per hour x
+    every hour. Only the ratios matter when choosing the cheapest pair.
+
+    Returns
+    -------
+    dict
+        ``{resource: cost per unit}`` in the scenario's currency.
+    """
+    c = s.costs
+    days = s.run.horizon_weeks * 7
+    return {
+        "chairs": c.chair_hour.value * open_hours_in_window(s),
+        "observation_beds": c.observation_day.value * days,
+        "ward_beds": c.ward_day.value * days,
+        "ed_bays": c.ed_visit.value / s.operations.ed_hours.value * 24 * days,
+        "icu_beds": c.icu_day.value * days,
+    }
+
+
+def parse_unit_costs(text: str | None, resources: Sequence[str], defaults: Mapping[str, float]) -> dict[str, float]:
+    """``"chairs=2e6,observation_beds=5e5"`` over ``defaults``; only the sized resources are kept.
+
+    Raises
+    ------
+    ValueError
+        For a malformed item, a resource not being sized, or a negative or non-finite cost.
+    """
+    out = {r: float(defaults[r]) for r in resources}
+    if text is None or not str(text).strip():
+        return out
+    for name, raw in _resource_items(str(text), resources, "--unit-cost",
+                                     "RESOURCE=COST,..., e.g. chairs=2000000,observation_beds=500000"):
+        if not re.fullmatch(_NUMBER, raw):
+            raise ValueError(f"--unit-cost {name} = {raw!r}; allowed: a number >= 0")
+        value = float(raw)
+        if value < 0:
+            raise ValueError(f"--unit-cost {name} = {raw}; allowed: a number >= 0")
+        out[name] = value
+    return out
+
+
+# --------------------------------------------------------------------------- candidates and results
+
+@dataclass(frozen=True)
+class Candidate:
+    """One capacity point evaluated: its KPI means and intervals and which targets it meets."""
+
+    order: int                                   # 1 for the first point evaluated
+    point: dict[str, int]
+    stats: dict[str, tuple[float, float, float, int]]   # kpi -> (mean, ci_low, ci_high, n)
+    meets: tuple[bool, ...]                     # one per target, in target order
+    feasible: bool                               # meets every target
+
+
+@dataclass
+class SizingResult:
+    """What a sizing search found, and everything it evaluated to find it."""
+
+    resources: tuple[str, ...]
+    targets: list[Target]
+    level: float
+    candidates: list[Candidate]
+    answer: dict[str, int] | None
+    status: str                                  # "found", "at_min" (the lower bound meets it), "unreachable"
+    message: str
+    bounds: dict[str, tuple[int, int]]
+    notes: list[str] = field(default_factory=list)
+    unit_costs: dict[str, float] | None = None
+    frontier: list[dict[str, float]] = field(default_factory=list)   # pairs: (A, smallest B, cost) per A
+
+    @property
+    def found(self) -> bool:
+        return self.answer is not None
+
+    def candidate(self, **point: int) -> Candidate | None:
+        """The evaluated candidate at ``point`` (e.g. ``observation_beds=4``), or None."""
+        for c in self.candidates:
+            if c.point == point:
+                return c
+        return None
+
+    def cost(self, point: Mapping[str, int]) -> float:
+        """Capacity cost of a point under :attr:`unit_costs` (NaN without unit costs)."""
+        if not self.unit_costs:
+            return math.nan
+        return float(sum(self.unit_costs[r] * point[r] for r in self.resources))
+
+    def table(self) -> pd.DataFrame:
+        """The candidates, in evaluation order: capacities, (cost), whether each target is met, the
+        answer flag, and mean with CI of each KPI reported."""
+        kpis: list[str] = []
+        for c in self.candidates:
+            for k in c.stats:
+                if k not in kpis:
+                    kpis.append(k)
+        rows = []
+        for c in self.candidates:
+            row: dict[str, object] = {"evaluation": c.order, **c.point}
+            if self.unit_costs:
+                row["capacity_cost"] = self.cost(c.point)
+            row["feasible"] = c.feasible
+            row["answer"] = self.answer is not None and c.point == self.answer
+            for t, ok in zip(self.targets, c.meets):
+                row[f"meets {t}"] = ok
+            n = 0
+            for k in kpis:
+                mean, lo, hi, n_k = c.stats.get(k, (math.nan, math.nan, math.nan, 0))
+                row.update({f"{k}_mean": mean, f"{k}_ci_low": lo, f"{k}_ci_high": hi})
+                n = max(n, n_k)
+            row["replications"] = n
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- the search
+
+def bracket_and_bisect(feasible: Callable[[int], bool], lo: int, hi: int, start: int | None = None
+                       ) -> tuple[int | None, int | None]:
+    """Smallest integer ``c`` in ``[lo, hi]`` with ``feasible(c)``, assuming feasibility never turns
+    off as ``c`` grows.
+
+    From ``start`` (clamped to the bounds; default ``lo``) steps of 1, 2, 4, ... go down while
+    feasible or up while not, until the answer is bracketed; the bracket is then bisected. Calls
+    ``feasible`` at most about ``2 log2(hi - lo + 1) + 2`` times.
+
+    Parameters
+    ----------
+    feasible : callable
+        ``feasible(c) -> bool``; cache it if evaluations are expensive (the search may not repeat
+        points, but callers running several searches do).
+    lo, hi : int
+        Search bounds, inclusive.
+    start : int, optional
+        First capacity evaluated: a good guess (the current capacity) saves evaluations.
+
+    Returns
+    -------
+    (answer, below)
+        ``answer`` is the smallest feasible capacity, or None when ``hi`` is infeasible; ``below`` is
+        the largest infeasible capacity evaluated (``answer - 1`` when both exist), or None when
+        ``lo`` is feasible.
+    """
+    if lo > hi:
+        raise ValueError(f"search bounds [{lo}, {hi}] are empty")
+    c = lo if start is None else min(max(int(start), lo), hi)
+    if feasible(c):
+        good, bad, step = c, None, 1
+        while good > lo:
+            c = max(lo, good - step)
+            if feasible(c):
+                good, step = c, step * 2
+            else:
+                bad = c
+                break
+        if bad is None:
+            return good, None
+    else:
+        bad, good, step = c, None, 1
+        while bad < hi:
+            c = min(hi, bad + step)
+            if feasible(c):
+                good = c
+                break
+            bad, step = c, step * 2
+        if good is None:
+            return None, bad
+    while good - bad > 1:
+        mid = (good + bad) // 2
+        if feasible(mid):
+            good = mid
+        else:
+            bad = mid
+    return good, bad
+
+
+class _Judge:
+    """Evaluates points once each (cache), summarises them and judges the targets."""
+
+    def __init__(self, evaluate: Evaluate, resources: Sequence[str], targets: Sequence[Target],
+                 report_kpis: Sequence[str], level: float, on_candidate: OnCandidate | None):
+        self.evaluate = evaluate
+        self.resources = tuple(resources)
+        self.targets = list(targets)
+        kpis = [t.kpi for t in targets]
+        self.kpis = list(dict.fromkeys([*kpis, *report_kpis]))
+        self.level = level
+        self.on_candidate = on_candidate
+        self.candidates: list[Candidate] = []
+        self.by_key: dict[tuple[int, ...], Candidate] = {}
+        self.values: dict[tuple[int, ...], pd.DataFrame] = {}   # per-replication target KPIs, for paired checks
+
+    def __call__(self, point: Mapping[str, int]) -> Candidate:
+        key = tuple(int(point[r]) for r in self.resources)
+        got = self.by_key.get(key)
+        if got is not None:
+            return got
+        pt = dict(zip(self.resources, key))
+        frame = self.evaluate(pt)
+        missing = [t.kpi for t in self.targets if t.kpi not in frame.columns]
+        if missing:
+            raise ValueError(f"the evaluation at {pt} has no KPI {missing[0]!r}")
+        stats = {}
+        for k in self.kpis:
+            if k in frame.columns:
+                mean, _sd, lo, hi, n = mean_ci(frame[k].to_numpy(dtype=float), self.level)
+                stats[k] = (mean, lo, hi, n)
+        meets = tuple(t.met(stats[t.kpi][1], stats[t.kpi][2]) for t in self.targets)
+        cand = Candidate(order=len(self.candidates) + 1, point=pt, stats=stats, meets=meets, feasible=all(meets))
+        self.candidates.append(cand)
+        self.by_key[key] = cand
+        cols = list(dict.fromkeys(t.kpi for t in self.targets))
+        if "replication" in frame.columns:
+            cols = ["replication", *cols]
+        self.values[key] = frame[cols].reset_index(drop=True)
+        if self.on_candidate is not None:
+            self.on_candidate(cand)
+        return cand
+
+    def feasible(self, point: Mapping[str, int]) -> bool:
+        return self(point).feasible
+
+
+def _describe_failure(c: Candidate, targets: Sequence[Target], level: float = LEVEL) -> str:
+    parts = []
+    for t, ok in zip(targets, c.meets):
+        if not ok:
+            mean, lo, hi, _ = c.stats[t.kpi]
+            parts.append(f"{t.kpi} mean {mean:.4g}, {level:.0%} CI [{lo:.4g}, {hi:.4g}] (target {t.op} {t.value:g})")
+    return "; ".join(parts)
+
+
+def _point_text(point: Mapping[str, int]) -> str:
+    return ", ".join(f"{r} = {v}" for r, v in point.items())
+
+
+def monotonicity_notes(judge: "_Judge") -> list[str]:
+    """What the evaluated points say against monotonicity, along each resource with the others fixed.
+
+    Reports (1) a point meeting the targets while a larger capacity (others equal) fails, and (2) a
+    target KPI significantly worse at the larger of two neighbouring evaluated capacities (paired
+    CI of the per-replication difference excluding zero; the same seeds make the pairing valid).
+    """
+    notes: list[str] = []
+    res = judge.resources
+    for i, r in enumerate(res):
+        lines: dict[tuple[int, ...], list[tuple[int, ...]]] = {}
+        for key in judge.by_key:
+            lines.setdefault(key[:i] + key[i + 1:], []).append(key)
+        for keys in lines.values():
+            keys.sort(key=lambda k: k[i])
+            for a_pos, a in enumerate(keys):
+                if judge.by_key[a].feasible:
+                    fails = [b for b in keys[a_pos + 1:] if not judge.by_key[b].feasible]
+                    if fails:
+                        b = fails[0]
+                        notes.append(f"monotonicity violated: {_point_text(judge.by_key[a].point)} meets every "
+                                     f"target but {_point_text(judge.by_key[b].point)} does not (same seeds); "
+                                     "the answer may not be the smallest")
+                        break
+            for a, b in zip(keys, keys[1:]):
+                for t in judge.targets:
+                    diff = _paired_diff(judge.values[a], judge.values[b], t.kpi)
+                    if diff is None:
+                        continue
+                    mean, lo, hi = diff
+                    if (t.op == "<=" and lo > 0) or (t.op == ">=" and hi < 0):
+                        notes.append(f"{t.kpi} is worse at {r} = {b[i]} than at {r} = {a[i]}"
+                                     + (f" (others: {_point_text({q: v for q, v in zip(res, a) if q != r})})"
+                                        if len(res) > 1 else "")
+                                     + f": paired difference {mean:+.4g}, 95% CI [{lo:.4g}, {hi:.4g}] on the "
+                                     "same seeds; the KPI is not monotone in this resource")
+    return notes
+
+
+def _paired_diff(a: pd.DataFrame, b: pd.DataFrame, kpi: str) -> tuple[float, float, float] | None:
+    if "replication" in a.columns and "replication" in b.columns:
+        m = a[["replication", kpi]].merge(b[["replication", kpi]], on="replication", suffixes=("_a", "_b"))
+        x, y = m[f"{kpi}_a"].to_numpy(dtype=float), m[f"{kpi}_b"].to_numpy(dtype=float)
+    elif len(a) == len(b):
+        x, y = a[kpi].to_numpy(dtype=float), b[kpi].to_numpy(dtype=float)
+    else:
+        return None
+    mean, _sd, lo, hi, n = mean_ci(y - x)
+    if n < 2 or not (math.isfinite(lo) and math.isfinite(hi)):
+        return None
+    return mean, lo, hi
+
+
+def size_one(evaluate: Evaluate, resource: str, targets: Sequence[Target], lo: int = DEFAULT_MIN,
+             hi: int = DEFAULT_MAX, start: int | None = None, *, report_kpis: Sequence[str] = (),
+             level: float = LEVEL, on_candidate: OnCandidate | None = None) -> SizingResult:
+    """Smallest capacity of one resource in ``[lo, hi]`` at which every target holds.
+
+    Parameters
+    ----------
+    evaluate : callable
+        ``evaluate({resource: capacity}) -> DataFrame`` with one row per replication and a column per
+        KPI (a ``replication`` column, when present, pairs replications across capacities). Use the
+        same seeds at every capacity (common random numbers), as :func:`model_evaluator` does.
+    resource : str
+        Name of the capacity being sized (any name for a custom evaluator).
+    targets : sequence of Target
+        Every one must hold (CI bound on the right side, see :class:`Target`).
+    lo, hi : int
+        Search bounds, inclusive.
+    start : int, optional
+        First capacity evaluated (default ``lo``); the scenario's current capacity is a good guess.
+    report_kpis : sequence of str
+        Further KPIs to summarise at every candidate (reported, not judged).
+    level : float
+        Two-sided confidence level of the intervals.
+    on_candidate : callable, optional
+        Called with each :class:`Candidate` as soon as it is evaluated (progress).
+
+    Returns
+    -------
+    SizingResult
+        ``status`` "found" (``answer - 1`` evaluated and failing), "at_min" (``lo`` already meets the
+        targets) or "unreachable" (``hi`` fails; ``answer`` is None); ``notes`` carries any sign of
+        non-monotonicity.
+    """
+    if lo > hi:
+        raise ValueError(f"--min {lo} is above --max {hi}")
+    judge = _Judge(evaluate, (resource,), targets, report_kpis, level, on_candidate)
+    answer, below = bracket_and_bisect(lambda c: judge.feasible({resource: c}), lo, hi, start)
+    tt = ", ".join(str(t) for t in targets)
+    notes: list[str] = []
+    if answer is None:
+        worst = judge({resource: hi})
+        status = "unreachable"
+        message = (f"no {resource} in [{lo}, {hi}] meets {tt} with {level:.0%} confidence: at {resource} = {hi} "
+                   f"{_describe_failure(worst, targets, level)}. Raise --max or relax the target.")
+    else:
+        if below is None:
+            status = "at_min"
+            message = (f"{resource} = {answer} meets {tt} with {level:.0%} confidence; it is the lower bound "
+                       f"(--min {lo}), so a smaller value was not tried")
+        else:
+            status = "found"
+            # the search always ends on answer - 1; asked again here only to read its result (cached)
+            neighbour = judge({resource: answer - 1})
+            message = (f"smallest {resource} meeting {tt} with {level:.0%} confidence: {answer} "
+                       f"({resource} = {answer - 1} fails: {_describe_failure(neighbour, targets, level)})")
+            if neighbour.feasible:  # pragma: no cover - impossible by construction of the search
+                notes.append(f"{resource} = {answer - 1} also meets the targets")
+    notes.extend(monotonicity_notes(judge))
+    return SizingResult(resources=(resource,), targets=list(targets), level=level, candidates=judge.candidates,
+                        answer=None if answer is None else {resource: answer}, status=status, message=message,
+                        bounds={resource: (lo, hi)}, notes=notes)
+
+
+def size_pair(evaluate: Evaluate, resources: Sequence[str], targets: Sequence[Target],
+              bounds: Mapping[str, tuple[int, int]], unit_costs: Mapping[str, float],
+              start: Mapping[str, int] | None = None, *, report_kpis: Sequence[str] = (), level: float = LEVEL,
+              on_candidate: OnCandidate | None = None) -> SizingResult:
+    """Cheapest pair of capacities (A, B) within bounds at which every target holds.
+
+    For each A from the smallest that works with the most B, the smallest feasible B is found by
+    :func:`bracket_and_bisect`, searching below the B found for A - 1 (more A never needs more B,
+    under monotonicity). The walk stops when ``cost(A) + cost(least B)`` can no longer beat the best
+    pair, when B reaches its lower bound, or at A's upper bound. Ties in cost go to the smaller A.
+
+    Parameters
+    ----------
+    evaluate : callable
+        ``evaluate({A: a, B: b}) -> DataFrame`` (see :func:`size_one`).
+    resources : (str, str)
+        A (walked) and B (bisected for each A).
+    targets : sequence of Target
+    bounds : mapping
+        ``{resource: (lo, hi)}``, inclusive.
+    unit_costs : mapping
+        ``{resource: cost of one unit}``; the pair minimising ``sum(cost * units)`` wins.
+    start : mapping, optional
+        Starting guesses (the scenario's current capacities).
+    report_kpis, level, on_candidate
+        As in :func:`size_one`.
+
+    Returns
+    -------
+    SizingResult
+        With ``unit_costs`` and ``frontier`` (for each A walked: the smallest B and the pair's cost).
+    """
+    if len(resources) != 2:
+        raise ValueError(f"size_pair needs two resources, got {list(resources)}")
+    ra, rb = resources
+    (lo_a, hi_a), (lo_b, hi_b) = bounds[ra], bounds[rb]
+    ca, cb = float(unit_costs[ra]), float(unit_costs[rb])
+    start = dict(start or {})
+    judge = _Judge(evaluate, (ra, rb), targets, report_kpis, level, on_candidate)
+    tt = ", ".join(str(t) for t in targets)
+    notes: list[str] = []
+    # The smallest A that can work at all is the one that works with the most B.
+    a_min, _ = bracket_and_bisect(lambda a: judge.feasible({ra: a, rb: hi_b}), lo_a, hi_a, start.get(ra))
+    if a_min is None:
+        worst = judge({ra: hi_a, rb: hi_b})
+        message = (f"no pair in {ra} [{lo_a}, {hi_a}] x {rb} [{lo_b}, {hi_b}] meets {tt} with {level:.0%} "
+                   f"confidence: at {ra} = {hi_a}, {rb} = {hi_b} {_describe_failure(worst, targets, level)}. "
+                   "Raise --max or relax the target.")
+        notes.extend(monotonicity_notes(judge))
+        return SizingResult(resources=(ra, rb), targets=list(targets), level=level, candidates=judge.candidates,
+                            answer=None, status="unreachable", message=message,
+                            bounds={ra: (lo_a, hi_a), rb: (lo_b, hi_b)}, notes=notes,
+                            unit_costs={ra: ca, rb: cb})
+    frontier: list[dict[str, float]] = []
+    best: tuple[float, int, int] | None = None
+    cap_b, first_start = hi_b, start.get(rb)
+    for a in range(a_min, hi_a + 1):
+        if best is not None and ca * a + cb * lo_b >= best[0]:
+            break       # even the least B cannot make a larger A cheaper
+        b_start = first_start if not frontier else cap_b
+        b, _ = bracket_and_bisect(lambda b: judge.feasible({ra: a, rb: b}), lo_b, cap_b, b_start)
+        if b is None:
+            # only on a later line: (previous A, cap_b) met every target, yet (A, cap_b) does not
+            prev_a = int(frontier[-1][ra])
+            notes.append(f"monotonicity violated: {ra} = {prev_a}, {rb} = {cap_b} meets every target but "
+                         f"{ra} = {a}, {rb} = {cap_b} does not (same seeds)")
+            if cap_b < hi_b:
+                b, _ = bracket_and_bisect(lambda b: judge.feasible({ra: a, rb: b}), cap_b + 1, hi_b, cap_b + 1)
+        if b is None:
+            continue
+        cost = ca * a + cb * b
+        frontier.append({ra: a, rb: b, "capacity_cost": cost})
+        if best is None or cost < best[0]:
+            best = (cost, a, b)
+        cap_b = b
+        if b == lo_b:
+            break       # B cannot go lower, so more A only costs more
+    assert best is not None  # (a_min, hi_b) is feasible, so the first line finds some B
+    cost, a, b = best
+    answer = {ra: a, rb: b}
+    # The neighbours one unit cheaper in each resource must fail (same seeds); at most two more runs.
+    neighbours = []
+    for r, lo_r in ((ra, lo_a), (rb, lo_b)):
+        if answer[r] > lo_r:
+            nb = {**answer, r: answer[r] - 1}
+            c = judge(nb)
+            neighbours.append(f"{r} = {nb[r]} {'also meets them (not monotone)' if c.feasible else 'fails'}")
+            if c.feasible:
+                notes.append(f"{_point_text(nb)} also meets every target and costs less: monotonicity is violated "
+                             "and the answer may not be the cheapest")
+        else:
+            neighbours.append(f"{r} = {lo_r} is its lower bound")
+    message = (f"cheapest {ra} and {rb} meeting {tt} with {level:.0%} confidence: {ra} = {a}, {rb} = {b} "
+               f"(capacity cost {cost:,.0f}; with one unit less, {'; '.join(neighbours)})")
+    notes.extend(monotonicity_notes(judge))
+    return SizingResult(resources=(ra, rb), targets=list(targets), level=level, candidates=judge.candidates,
+                        answer=answer, status="found", message=message,
+                        bounds={ra: (lo_a, hi_a), rb: (lo_b, hi_b)}, notes=list(dict.fromkeys(notes)),
+                        unit_costs={ra: ca, rb: cb}, frontier=frontier)
+
+
+# --------------------------------------------------------------------------- the simulation as evaluator
+
+def model_evaluator(scenario: str | Path, reps: int, overrides: Sequence[str] = (), seed: int | None = None,
+                    executor: str = "processes", workers: int | None = None, scheduler=None) -> Evaluate:
+    """An ``evaluate(point)`` that runs the scenario with ``capacity.<resource> = value`` set.
+
+    Each point is loaded through :func:`sim.loader.load` (validated like the file; the capacity
+    overrides come after ``overrides``) and run by :func:`sim.runner.run` for replications
+    ``0 .. reps - 1`` on one seed (``seed``, else the scenario's ``run.seed``), so every point sees
+    the same patients and toxicity draws (common random numbers).
+    """
+    from sim.config import loader
+    from sim.analysis import runner
+
+    base = loader.load(scenario, list(overrides))
+    run_seed = base.run.seed if seed is None else seed
+
+    def evaluate(point: Point) -> pd.DataFrame:
+        s = loader.load(scenario, [*overrides, *(f"capacity.{r}={int(v)}" for r, v in point.items())])
+        return runner.run(s, reps, seed=run_seed, executor=executor, workers=workers, scheduler=scheduler).kpis
+
+    return evaluate

@@ -1,0 +1,117 @@
+"""``python -m sim sensitivity SCENARIO --param KEY=LOW:HIGH [...]``: a tornado table, or a grid with --grid.
+
+One-way (default): the baseline and each parameter at its low and high value, the others at
+baseline, all on the same seeds; writes tornado.csv and prints, per KPI, the parameters sorted by
+swing. ``--grid``: every combination of the parameters' values (``LOW:HIGH`` gives ``--levels``
+evenly spaced values; ``V1,V2,...`` lists them), each point through the runner, so
+``--executor dask`` takes a large grid to a cluster; writes grid.csv. See :mod:`sim.sensitivity`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+
+def add_parser(subparsers) -> None:
+    from sim.cli.main import _positive_int, _seed, add_executor_args, add_scenario_args
+    from sim.analysis.sensitivity import DEFAULT_KPIS, DEFAULT_LEVELS
+
+    p = subparsers.add_parser(
+        "sensitivity", help="one-way sensitivity (tornado) or a full-factorial grid over scenario parameters",
+        description="Vary scenario fields on common random numbers. One-way: baseline, then each --param at "
+                    "its low and high value (tornado.csv, sorted by swing). --grid: every combination "
+                    "(grid.csv). Values are validated exactly like the scenario file.")
+    add_scenario_args(p)
+    p.add_argument("--param", dest="params", action="append", default=[], metavar="KEY=LOW:HIGH",
+                   help="a scenario field and its range, e.g. demand.patients_per_week=2:6 or "
+                        "drug.crs.rate=0.45:0.65; with --grid also a list, e.g. capacity.chairs=8,10,12 (repeatable)")
+    p.add_argument("--kpis", default=",".join(DEFAULT_KPIS), metavar="A,B",
+                   help=f"KPIs to tabulate (default {','.join(DEFAULT_KPIS)})")
+    p.add_argument("--grid", action="store_true", help="run the full factorial of the parameters instead (grid.csv)")
+    p.add_argument("--levels", type=_positive_int, default=DEFAULT_LEVELS,
+                   help=f"with --grid: values per LOW:HIGH range, evenly spaced (default {DEFAULT_LEVELS})")
+    p.add_argument("--reps", type=_positive_int, default=30,
+                   help="replications per point (default 30; at least 2 for a CI)")
+    p.add_argument("--seed", type=_seed, default=None, help="seed for every point (default: the scenario's run.seed)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="folder for tornado.csv / grid.csv (default: results/NAME-sensitivity)")
+    add_executor_args(p)
+    p.set_defaults(func=cmd_sensitivity)
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    import math as _m
+
+    from sim.config import loader
+
+    from sim.analysis import sensitivity
+    from sim.cli.main import executor_of, progress_bar
+
+    executor = executor_of(args)
+    if not args.params:
+        raise ValueError("at least one --param is required, e.g. --param demand.patients_per_week=2:6")
+    if args.reps < 2:
+        raise ValueError(f"--reps {args.reps}; allowed: 2 or more (a confidence interval needs two replications)")
+    if args.grid and args.levels < 2:
+        raise ValueError(f"--levels {args.levels}; allowed: 2 or more")
+    params = [sensitivity.parse_param(t, grid=args.grid, levels=args.levels) for t in args.params]
+    sensitivity.check_unique(params)
+    kpis = [k.strip() for k in args.kpis.split(",") if k.strip()]
+    if not kpis:
+        raise ValueError("--kpis: allowed: one or more KPI names separated by commas")
+    scenario = loader.load(args.scenario, args.overrides)
+    n_points = _m.prod(len(p.values) for p in params) if args.grid else 1 + 2 * len(params)
+    if args.grid:
+        sensitivity.grid_points(params)          # refuses an oversized grid before anything runs
+    run = sensitivity.full_grid if args.grid else sensitivity.one_way
+    with progress_bar(args.quiet, args.reps * n_points) as update:
+        table = run(args.scenario, params, args.reps, kpis, args.overrides, args.seed, executor, args.workers,
+                    args.scheduler, update)
+    out = args.out or Path("results") / f"{scenario.name}-sensitivity"
+    out.mkdir(parents=True, exist_ok=True)
+    name = "grid.csv" if args.grid else "tornado.csv"
+    tmp = out / f".{name}.tmp"
+    table.to_csv(tmp, index=False)
+    tmp.replace(out / name)       # a reader never sees half a table
+    seed = scenario.run.seed if args.seed is None else args.seed
+    print(f"{scenario.name}: {n_points} points x {args.reps} replications on seed {seed} (common random numbers)")
+    print(format_grid(table, params, kpis) if args.grid else format_tornado(table))
+    print(f"\nwrote {out}/{name}")
+    return 0
+
+
+def _ci(mean: float, lo: float, hi: float) -> str:
+    if not math.isfinite(lo):
+        return f"{mean:.4g}"
+    return f"{mean:.4g} [{lo:.4g}, {hi:.4g}]"
+
+
+def format_tornado(table) -> str:
+    """Per KPI: the baseline, then the parameters sorted by swing with the KPI at low and high."""
+    lines = []
+    for kpi, block in table.groupby("kpi", sort=False):
+        first = block.iloc[0]
+        lines.append(f"\n{kpi}: baseline {_ci(first.value_base, first.value_base_ci_low, first.value_base_ci_high)}")
+        lines.append(f"  {'parameter':32s} {'low':>9s} {'base':>9s} {'high':>9s}  {'at low':>30s}  {'at high':>30s}  "
+                     f"{'swing':>10s}  {'high - low, 95% CI':>24s}")
+        for r in block.sort_values("rank").itertuples(index=False):
+            diff = f"[{r.diff_ci_low:.4g}, {r.diff_ci_high:.4g}]" if math.isfinite(r.diff_ci_low) else ""
+            lines.append(f"  {r.param:32s} {r.low:>9g} {r.base:>9.4g} {r.high:>9g}  "
+                         f"{_ci(r.value_low, r.value_low_ci_low, r.value_low_ci_high):>30s}  "
+                         f"{_ci(r.value_high, r.value_high_ci_low, r.value_high_ci_high):>30s}  "
+                         f"{r.swing:>10.4g}  {diff:>24s}")
+    return "\n".join(lines).lstrip("\n")
+
+
+def format_grid(table, params, kpis) -> str:
+    """One line per grid point: the parameter values and each KPI's mean with its CI."""
+    names = [p.name for p in params]
+    head = "  ".join(f"{n[-24:]:>24s}" for n in names) + "  " + "  ".join(f"{k[:30]:>30s}" for k in kpis)
+    lines = [head]
+    for r in table.to_dict("records"):
+        cells = [f"{r[n]:>24g}" for n in names]
+        cells += [f"{_ci(r[k], r[f'{k}_ci_low'], r[f'{k}_ci_high']):>30s}" for k in kpis]
+        lines.append("  ".join(cells))
+    return "\n".join(lines)

@@ -1,0 +1,201 @@
+"""The patients of one replication, drawn up front in numpy batches from named streams.
+
+Everything random about a patient is here, before the model runs: referral time, weight,
+outpatient eligibility, risk factors, time on therapy, and the
+uniforms and normals behind every toxicity. Patient i of replication r gets the same draws in
+every strategy (common random numbers); strategies change probabilities, never draws.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.config.drug import Toxicity
+from sim.cohort.background import background_demand
+from sim.config.scenario import Scenario, dose_offsets_hours, max_doses
+from sim.cohort.streams import replication_streams
+
+LEAD_TIME_DRAWS = 1024  # more orders than any run places; reused cyclically beyond
+
+HOURS_PER_WEEK = 168.0
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """Columns of per-patient draws; arrays of shape (n,) or (n, max_doses)."""
+
+    referral: np.ndarray          # hours; negative for patients in the system at t = 0 (warm start)
+    prevalent: np.ndarray         # bool: on treatment at t = 0 (warm start); referral = -(time since first dose)
+    weight_kg: np.ndarray
+    eligible: np.ndarray          # bool: caregiver and distance allow outpatient monitoring
+    risk_factors: dict[str, np.ndarray]
+    high_risk: np.ndarray         # bool
+    therapy_hours: np.ndarray     # time on therapy from the first dose
+    crs_patient_u: np.ndarray     # (n,)
+    crs_dose_u: np.ndarray        # (n, K_crs)
+    crs_grade_u: np.ndarray       # (n, D)
+    crs_onset_z: np.ndarray       # (n, D) standard normal
+    crs_duration_z: np.ndarray    # (n, D)
+    icans_patient_u: np.ndarray
+    icans_dose_u: np.ndarray
+    icans_grade_u: np.ndarray
+    icans_onset_z: np.ndarray
+    icans_duration_z: np.ndarray
+    toci_u: np.ndarray            # (n, D, 4): CRS give / repeat, ICANS give / repeat
+    pharmacy_lead_u: np.ndarray   # uniforms for successive order lead times
+    background_times: np.ndarray  # tocilizumab doses wanted by other services (hours)
+    background_mg: np.ndarray
+    crs_rate: float               # the replication's incidence and grade mix: the profile's own, or drawn
+    crs_mix: tuple[float, ...]    # from the published counts under parameter uncertainty
+    icans_rate: float
+    icans_mix: tuple[float, ...]
+
+    @property
+    def n(self) -> int:
+        return int(self.referral.shape[0])
+
+    @property
+    def max_doses(self) -> int:
+        return int(self.crs_grade_u.shape[1])
+
+
+def referral_times(rate_per_week: float, growth_per_year: float, until_hours: float,
+                   rng: np.random.Generator) -> np.ndarray:
+    """Poisson referrals (optionally growing exponentially) by time-transforming a unit-rate process.
+
+    Drawing unit-rate gaps and mapping them through the inverse cumulative rate keeps the k-th
+    referral tied to the k-th draw, so a change of rate moves referrals rather than reshuffling them.
+    """
+    if rate_per_week <= 0 or until_hours <= 0:
+        return np.empty(0)
+    lam = rate_per_week / HOURS_PER_WEEK
+    c = math.log1p(growth_per_year) / (52.0 * HOURS_PER_WEEK)
+    total = lam * until_hours if c == 0 else lam * math.expm1(c * until_hours) / c
+    n_guess = int(total + 10 * math.sqrt(total) + 20)
+    cum = np.cumsum(rng.exponential(1.0, size=n_guess))
+    while cum[-1] < total:  # rare: extend the batch
+        cum = np.concatenate([cum, cum[-1] + np.cumsum(rng.exponential(1.0, size=n_guess))])
+    cum = cum[cum < total]
+    return cum / lam if c == 0 else np.log1p(c * cum / lam) / c
+
+
+def draw(s: Scenario, replication: int) -> Cohort:
+    """Draw the cohort of replication ``replication`` of scenario ``s``."""
+    rng = replication_streams(s.run.seed, replication)
+    until = (s.run.warmup_weeks + s.run.horizon_weeks) * HOURS_PER_WEEK
+    referral = referral_times(s.demand.patients_per_week, s.demand.growth_per_year, until, rng["arrivals"])
+    d = max_doses(s)
+    median_h = s.drug.time_on_therapy_median_days.value * 24.0
+    mean_h = median_h / math.log(2.0)
+    # Warm start: the patients a steady state has in the system at t = 0 are appended after the
+    # referrals, so every referred patient keeps the draws it has without a warm start.
+    start = warm_start(s, mean_h, rng["prevalent"]) if s.run.warm_start else WarmStart.empty()
+    n_new = referral.shape[0]
+    referral = np.concatenate([referral, -start.maintenance_age, -start.step_up_age, -start.waiting])
+    n = referral.shape[0]
+    n_maintenance, n_step_up = start.maintenance_age.shape[0], start.step_up_age.shape[0]
+    prevalent = np.zeros(n, dtype=bool)
+    prevalent[n_new:n_new + n_maintenance + n_step_up] = True   # the waiting are referred, not yet dosed
+    pop = s.population
+    weight = np.clip(rng["weight"].normal(pop.weight_kg_mean.value, pop.weight_kg_sd.value, n), 30.0, 250.0)
+    eligible = rng["eligibility"].random(n) < pop.outpatient_eligible.value
+    factor_u = rng["risk_factors"].random((n, len(pop.risk_factors)))
+    factors = {name: factor_u[:, j] < prev.value for j, (name, prev) in enumerate(pop.risk_factors.items())}
+    high = np.zeros(n, dtype=bool)
+    for name in pop.high_risk_if:
+        high |= factors[name]
+    therapy = rng["therapy"].exponential(mean_h, n)
+    therapy[n_new:n_new + n_maintenance] = start.maintenance_age + start.maintenance_remaining
+    if s.pharmacy is not None:
+        bg_weight = np.clip(rng["background_weight"].normal(pop.weight_kg_mean.value, pop.weight_kg_sd.value,
+                                                            int(s.pharmacy.background_doses_per_week.value
+                                                                * s.total_weeks * 2 + 50)), 30.0, 250.0)
+        bg_times, bg_mg = background_demand(s.pharmacy, s.total_weeks * HOURS_PER_WEEK, rng["background_times"],
+                                            bg_weight, s.tocilizumab.mg_per_kg.value, s.tocilizumab.max_mg.value)
+    else:
+        bg_times, bg_mg = np.empty(0), np.empty(0)
+    crs_rate, crs_mix = toxicity_parameters(s.drug.crs, s.run.parameter_uncertainty, rng["parameters"])
+    icans_rate, icans_mix = toxicity_parameters(s.drug.icans, s.run.parameter_uncertainty, rng["parameters"])
+    k_crs = len(s.drug.crs.by_dose.value) if s.drug.crs.by_dose else 1
+    k_icans = len(s.drug.icans.by_dose.value) if s.drug.icans.by_dose else 1
+    return Cohort(
+        referral=referral, prevalent=prevalent, weight_kg=weight, eligible=eligible, risk_factors=factors, high_risk=high,
+        therapy_hours=therapy,
+        crs_patient_u=rng["crs_patient"].random(n),
+        crs_dose_u=rng["crs_dose"].random((n, k_crs)),
+        crs_grade_u=rng["crs_grade"].random((n, d)),
+        crs_onset_z=rng["crs_onset"].standard_normal((n, d)),
+        crs_duration_z=rng["crs_duration"].standard_normal((n, d)),
+        icans_patient_u=rng["icans_patient"].random(n),
+        icans_dose_u=rng["icans_dose"].random((n, k_icans)),
+        icans_grade_u=rng["icans_grade"].random((n, d)),
+        icans_onset_z=rng["icans_onset"].standard_normal((n, d)),
+        icans_duration_z=rng["icans_duration"].standard_normal((n, d)),
+        toci_u=rng["toci"].random((n, d, 4)),
+        pharmacy_lead_u=rng["pharmacy_lead"].random(LEAD_TIME_DRAWS),
+        background_times=bg_times, background_mg=bg_mg,
+        crs_rate=crs_rate, crs_mix=crs_mix, icans_rate=icans_rate, icans_mix=icans_mix,
+    )
+
+
+@dataclass(frozen=True)
+class WarmStart:
+    """Who is in the system at t = 0 in steady state, in three groups (hours)."""
+
+    maintenance_age: np.ndarray        # time since the first dose, past the last step-up dose
+    maintenance_remaining: np.ndarray  # time on therapy still to come
+    step_up_age: np.ndarray            # time since the first dose, before the last step-up dose
+    waiting: np.ndarray                # time since referral, first dose not yet given
+
+    @staticmethod
+    def empty() -> "WarmStart":
+        return WarmStart(*(np.empty(0),) * 4)
+
+
+def warm_start(s: Scenario, mean_hours: float, rng: np.random.Generator) -> WarmStart:
+    """The patients referred before t = 0 who are still in the system at t = 0, in steady state.
+
+    With referrals at rate lambda and exponential time on therapy of mean m:
+
+    * past the last step-up dose (age > a0), patients of age a are on treatment at density
+      lambda exp(-a / m): Poisson(lambda m exp(-a0 / m)) of them, ages a0 + Exp(m) and, by
+      memorylessness, remaining times Exp(m);
+    * within the step-up (age < a0) everyone still is (time on therapy is checked only from the
+      first maintenance dose): Poisson(lambda a0), ages uniform on (0, a0);
+    * referred within the lead time and not yet dosed: Poisson(lambda L), times since referral
+      uniform on (0, L).
+
+    Leaving out the last two groups leaves a gap of about (a0 + L) lambda patients that closes only as
+    the cohort that should have filled it would have finished therapy: a transient with the time
+    scale of m (months), which the warm-up would otherwise have to cover.
+    """
+    offsets = dose_offsets_hours(s.drug, s.drug.step_up_doses)
+    a0 = offsets[-1] if offsets else 0.0
+    lam = s.demand.patients_per_week / HOURS_PER_WEEK
+    lead = s.calendar.lead_time_days * 24.0
+    n0 = int(rng.poisson(lam * mean_hours * math.exp(-a0 / mean_hours)))
+    age, remaining = a0 + rng.exponential(mean_hours, n0), rng.exponential(mean_hours, n0)
+    step_up = rng.uniform(0.0, a0, int(rng.poisson(lam * a0)))
+    waiting = rng.uniform(0.0, lead, int(rng.poisson(lam * lead)))
+    return WarmStart(age, remaining, step_up, waiting)
+
+
+def toxicity_parameters(tox: Toxicity, uncertain: bool, rng: np.random.Generator) -> tuple[float, tuple[float, ...]]:
+    """Incidence and grade mix for one replication.
+
+    Under parameter uncertainty the incidence is drawn from Beta(events + 1, patients - events + 1)
+    and the grade mix from Dirichlet(grade_counts + 1) where the drug file gives those counts;
+    a value without counts stays fixed. Both draws are always made, so adding counts to one toxicity
+    never shifts the other's draws.
+    """
+    rate, mix = float(tox.rate.value), tuple(tox.grade_mix.value)
+    beta = rng.beta(1.0 + (tox.events or 0), 1.0 + ((tox.patients or 0) - (tox.events or 0)))
+    dirichlet = rng.dirichlet(1.0 + np.asarray(tox.grade_counts or (0, 0, 0, 0), dtype=float))
+    if uncertain and tox.patients is not None and tox.events is not None:
+        rate = float(beta)
+    if uncertain and tox.grade_counts is not None:
+        mix = tuple(float(x) for x in dirichlet)
+    return rate, mix

@@ -1,0 +1,187 @@
+"""Schema of a drug profile: step-up schedule, chair times, toxicity rates and management.
+
+A drug file in ``scenarios/drugs/`` holds one or more toxicity profiles under
+``[toxicity.<name>]``; the loader selects one and the resolved :class:`DrugProfile` carries
+that profile's ``crs`` and ``icans`` directly, so overrides read ``drug.crs.rate``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from sim.config.params import (DoseShares, Frozen, GradeMix, NonNegHours, PositiveHours,
+                        Probability, Spread, none_stated, sourced)
+
+RelativeRisk = sourced(0, 10, what="a relative risk in [0, 10]")
+Count = Annotated[int, Field(ge=0, le=10_000_000)]
+OddsRatio = sourced(0.01, 100, what="an odds ratio in [0.01, 100]")
+TherapyDays = sourced(0, 3650, lo_open=True, what="days > 0 and at most 3650 (ten years)")
+
+
+class ScheduleBlock(Frozen):
+    """Consecutive doses that share a spacing and a monitoring requirement.
+
+    ``count = 0`` means "repeat until time on therapy ends" and is allowed only on the last block.
+    """
+
+    label: str
+    count: int = Field(ge=0, le=1000)
+    gap_days: int = Field(ge=0, le=365, description="days after the previous dose (0 for the first dose)")
+    gap_max_days: int | None = Field(default=None, ge=0, le=365,
+                                     description="latest permitted gap; defaults to gap_days")
+    monitor_hours: PositiveHours
+    hydration: bool = False
+    premedication: bool = Field(default=True, description="premedication (chair.premedication_hours) before "
+                                                          "these doses")
+    infusion_hours: PositiveHours | None = Field(default=None, description="this block's infusion (or "
+                                                 "injection) time when it differs from chair.infusion_hours")
+    source: str = Field(min_length=1)
+    verified: bool = True
+
+    @model_validator(mode="after")
+    def _window(self) -> "ScheduleBlock":
+        if self.gap_max_days is not None and self.gap_max_days < self.gap_days:
+            raise ValueError(f"gap_max_days = {self.gap_max_days} is below gap_days = {self.gap_days}; "
+                             "allowed: gap_max_days >= gap_days")
+        return self
+
+    @property
+    def window_days(self) -> int:
+        return self.gap_days if self.gap_max_days is None else self.gap_max_days
+
+
+class ChairTimes(Frozen):
+    """Chair time of a dose: premedication before, the infusion, and post-infusion hydration."""
+
+    premedication_hours: NonNegHours
+    infusion_hours: PositiveHours
+    hydration_hours: NonNegHours
+
+
+class Toxicity(Frozen):
+    """Per-patient incidence of one toxicity (CRS or ICANS) and its timing.
+
+    ``by_dose`` gives, for patients who have the toxicity, the share who have it after dose 1, 2,
+    ..., K (the last entry counts "dose K or later" and is placed at dose K). Shares may sum to more
+    than 1 because a patient can have it after several doses.
+    """
+
+    rate: Probability
+    by_dose: DoseShares | None = None
+    grade_mix: GradeMix
+    onset_from: Literal["last_dose", "treatment_start"] = "last_dose"
+    onset_median_hours: PositiveHours
+    onset_sigma: Spread
+    duration_median_hours: PositiveHours
+    duration_sigma: Spread
+    patients: int | None = Field(default=None, ge=1, description="sample size behind rate, if published")
+    events: int | None = Field(default=None, ge=0, description="patients with the event, if published")
+    grade_counts: tuple[Count, Count, Count, Count] | None = Field(
+        default=None, description="events of grade 1..4 behind grade_mix, if published (for parameter uncertainty)")
+
+    @model_validator(mode="after")
+    def _timing(self) -> "Toxicity":
+        if self.onset_from == "treatment_start" and self.by_dose is not None:
+            raise ValueError("by_dose is given but onset_from = 'treatment_start'; "
+                             "allowed: by_dose only with onset_from = 'last_dose'")
+        if (self.patients is None) != (self.events is None):
+            raise ValueError(f"events = {self.events} and patients = {self.patients}; allowed: both counts "
+                             "(patients with the event out of patients treated) or neither")
+        if self.patients is not None and self.events is not None and self.events > self.patients:
+            raise ValueError(f"events = {self.events} exceeds patients = {self.patients}")
+        return self
+
+
+class RiskOddsRatios(Frozen):
+    """Odds ratios of patient risk factors (names as in the scenario's population.risk_factors)."""
+
+    crs: dict[str, OddsRatio] = Field(default_factory=dict, description="on CRS of any grade")
+    crs_grade2plus: dict[str, OddsRatio] = Field(default_factory=dict,
+                                                 description="on a CRS event being grade >= 2")
+    icans: dict[str, OddsRatio] = Field(default_factory=dict, description="on ICANS")
+
+
+class GradeRule(Frozen):
+    """What one grade of a toxicity does to the patient and to the centre (label management)."""
+
+    grade: int = Field(ge=1, le=4)
+    setting: Literal["none", "ward", "icu"]
+    min_stay_hours: NonNegHours = Field(default_factory=none_stated)
+    max_stay_hours: PositiveHours | None = Field(
+        default=None, description="cap on the hospital stay; the toxicity (and the dose hold) may outlast it")
+    tocilizumab_probability: Probability = Field(default_factory=none_stated)
+    withhold: bool = True
+    resume_delay_hours: NonNegHours = Field(default_factory=none_stated)
+    next_dose_monitor_hours: NonNegHours = Field(default_factory=none_stated)
+    discontinue: bool = False
+    discontinue_if_recurrent: bool = False
+    source: str = Field(min_length=1)
+    verified: bool = True
+
+
+class Management(Frozen):
+    crs: tuple[GradeRule, GradeRule, GradeRule, GradeRule]
+    icans: tuple[GradeRule, GradeRule, GradeRule, GradeRule]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Management":
+        for kind in ("crs", "icans"):
+            grades = [r.grade for r in getattr(self, kind)]
+            if grades != [1, 2, 3, 4]:
+                raise ValueError(f"{kind} rules are for grades {grades}; allowed: one rule each for grades 1, 2, 3, 4 in order")
+        return self
+
+
+class ProphylaxisEffect(Frozen):
+    """Relative risk of a patient having the toxicity when given prophylactic tocilizumab."""
+
+    crs_relative_risk: RelativeRisk
+    icans_relative_risk: RelativeRisk
+
+
+class DrugProfile(Frozen):
+    """One drug, with the toxicity profile the scenario selected."""
+
+    name: str = Field(min_length=1)
+    brand: str = ""
+    indication: str = ""
+    route: Literal["IV", "SC", "continuous IV"]
+    profile: str = Field(min_length=1, description="name of the selected toxicity profile")
+    profile_description: str = ""
+    schedule: tuple[ScheduleBlock, ...] = Field(min_length=1)
+    step_up_doses: int = Field(ge=1, le=20, description="doses of the step-up phase: booked as one sequence, and "
+                                                         "all given before time on therapy can end")
+    chair: ChairTimes
+    time_on_therapy_median_days: TherapyDays
+    crs: Toxicity
+    icans: Toxicity
+    management: Management
+    prophylaxis: ProphylaxisEffect
+    risk_odds_ratios: RiskOddsRatios = RiskOddsRatios()
+
+    @model_validator(mode="after")
+    def _schedule(self) -> "DrugProfile":
+        first = self.schedule[0]
+        if first.gap_days != 0 or first.count != 1:
+            raise ValueError(f"schedule[0] has count = {first.count}, gap_days = {first.gap_days}; allowed: the first "
+                             "block is the first dose alone (count = 1, gap_days = 0)")
+        for i, block in enumerate(self.schedule[1:], start=1):
+            if block.gap_days < 1:
+                raise ValueError(f"schedule[{i}].gap_days = {block.gap_days}; allowed: at least 1 day after the previous dose")
+        defined = sum(b.count for b in self.schedule) if all(b.count for b in self.schedule) else None
+        if defined is not None and self.step_up_doses > defined:
+            raise ValueError(f"step_up_doses = {self.step_up_doses} exceeds the {defined} doses the schedule defines")
+        for i, block in enumerate(self.schedule[:-1]):
+            if block.count == 0:
+                raise ValueError(f"schedule[{i}].count = 0 (repeat until the end) on a block that is not the last; "
+                                 "allowed: count = 0 only on the last block")
+        return self
+
+    def chair_times(self, block: ScheduleBlock) -> tuple[float, float]:
+        """(hours before the infusion starts, hours from infusion start to end of infusion and hydration)."""
+        ch = self.chair
+        pre = ch.premedication_hours.value if block.premedication else 0.0
+        infusion = block.infusion_hours.value if block.infusion_hours is not None else ch.infusion_hours.value
+        return pre, infusion + (ch.hydration_hours.value if block.hydration else 0.0)

@@ -1,0 +1,310 @@
+"""Scenario files: TOML in, validated :class:`~sim.scenario.Scenario` out, or one clear error.
+
+Files are parsed as data only (``tomllib``); nothing in them is executed. A scenario may say
+``extends = "other.toml"`` and override a few fields; ``[drug] file = "drugs/x.toml"`` pulls in a
+drug file, of which one toxicity profile is selected.
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+from pydantic import BaseModel, ValidationError
+
+from sim.config.errors import MISSING, ScenarioError, ScenarioErrors
+from sim.config.params import Sourced, SourcedVector
+from sim.config.scenario import Scenario
+
+SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
+DEFAULT_SCENARIO = SCENARIO_DIR / "tarlatamab_outpatient.toml"
+OVERRIDE_SOURCE = "user override"
+_MAX_EXTENDS = 20
+
+
+def read_toml(path: Path, where: str | None = None) -> dict[str, Any]:
+    """Read one TOML file as data, turning every failure into a :class:`ScenarioError`."""
+    where = where or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(where, "", MISSING, "file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(where, "", MISSING, f"cannot be read as UTF-8 text ({exc.__class__.__name__})") from None
+    return parse_toml(text, where)
+
+
+def parse_toml(text: str, where: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(where, "", MISSING, f"is not valid TOML: {exc}") from None
+
+
+def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``over`` on top of ``base``; tables merge, anything else replaces.
+
+    A plain number put over a sourced value ``{value, source, ...}`` replaces the value and marks
+    it as a user override, so the override stays visible as unverified.
+    """
+    out = copy.deepcopy(base)
+    for key, val in over.items():
+        old = out.get(key)
+        if isinstance(old, dict) and isinstance(val, dict):
+            out[key] = deep_merge(old, val)
+        elif isinstance(old, dict) and "value" in old and "source" in old and not isinstance(val, dict):
+            out[key] = {"value": val, "source": f"{OVERRIDE_SOURCE} (default was {old['value']!r}: {old['source']})",
+                        "verified": False}
+        else:
+            out[key] = copy.deepcopy(val)
+    return out
+
+
+def parse_override(item: str) -> tuple[list[str], Any]:
+    """``"capacity.chairs=8"`` -> (["capacity", "chairs"], 8). Values are TOML literals; bare words are strings."""
+    if "=" not in item:
+        raise ScenarioError("--set", item, MISSING, "expected KEY=VALUE, e.g. capacity.chairs=8")
+    key, raw = item.split("=", 1)
+    key, raw = key.strip(), raw.strip()
+    parts = key.split(".")
+    if not key or any(not p for p in parts):
+        raise ScenarioError("--set", key, MISSING, "expected a dotted key such as capacity.chairs")
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return parts, value
+
+
+def overrides_to_dict(items: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    tree: dict[str, Any] = {}
+    for item in items:
+        parts, value = parse_override(item)
+        node = tree
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+            if not isinstance(node, dict):
+                raise ScenarioError("--set", item, MISSING, f"'{p}' is set both as a value and as a table")
+        node[parts[-1]] = value
+    return tree
+
+
+def _read_with_extends(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    path = path.resolve()
+    if path in chain:
+        raise ScenarioError(str(path), "extends", str(path.name), "extends itself (a cycle): "
+                            + " -> ".join(p.name for p in chain + (path,)))
+    if len(chain) > _MAX_EXTENDS:
+        raise ScenarioError(str(path), "extends", MISSING, f"more than {_MAX_EXTENDS} levels of extends")
+    data = read_toml(path)
+    _absolutise_drug_file(data, path.parent, str(path))
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ScenarioError(str(path), "extends", parent, "allowed: a file name, e.g. \"base.toml\"")
+    base = _read_with_extends(path.parent / parent, chain + (path,))
+    return deep_merge(base, data)
+
+
+def _absolutise_drug_file(data: dict[str, Any], folder: Path, where: str) -> None:
+    drug = data.get("drug")
+    if isinstance(drug, dict) and "file" in drug:
+        if not isinstance(drug["file"], str):
+            raise ScenarioError(where, "drug.file", drug["file"], "allowed: a path to a drug file, e.g. \"drugs/tarlatamab.toml\"")
+        drug["file"] = str((folder / drug["file"]).resolve())
+
+
+def resolve_drug(raw: dict[str, Any], where: str) -> dict[str, Any]:
+    """Turn the scenario's ``[drug]`` table into a flat drug profile with one toxicity profile."""
+    table = raw.get("drug")
+    if table is None:
+        raise ScenarioError(where, "drug", MISSING, "required: a [drug] table with file = \"drugs/NAME.toml\"")
+    if not isinstance(table, dict):
+        raise ScenarioError(where, "drug", table, "allowed: a table with file = \"drugs/NAME.toml\"")
+    table = dict(table)
+    file = table.pop("file", None)
+    base: dict[str, Any] = {}
+    drug_where = where
+    if file is not None:
+        drug_path = Path(file)
+        drug_where = str(drug_path)
+        if not drug_path.exists():
+            raise ScenarioError(where, "drug.file", file, "file not found; allowed: a drug file such as "
+                                f"drugs/tarlatamab.toml (available: {', '.join(available_drugs())})")
+        base = read_toml(drug_path)
+    profile = table.get("profile")
+    if "toxicity" in base:
+        base = select_profile(base, profile, drug_where)
+    merged = deep_merge(base, table)
+    if "toxicity" in merged:  # a full drug definition written inline in the scenario
+        merged = select_profile(merged, merged.get("profile"), where)
+    return merged
+
+
+def select_profile(drug: dict[str, Any], profile: str | None, where: str) -> dict[str, Any]:
+    drug = dict(drug)
+    profiles = drug.pop("toxicity")
+    default = drug.pop("default_profile", None)
+    name = profile or default
+    if not isinstance(profiles, dict) or not profiles:
+        raise ScenarioError(where, "toxicity", MISSING, "allowed: one or more [toxicity.NAME] tables")
+    if name not in profiles:
+        raise ScenarioError(where, "drug.profile", name, f"unknown toxicity profile; allowed: {', '.join(sorted(profiles))}")
+    chosen = profiles[name]
+    drug["profile"] = name
+    drug["profile_description"] = chosen.get("description", "")
+    for key in ("crs", "icans"):
+        if key in chosen:
+            drug[key] = chosen[key]
+    return drug
+
+
+def available_drugs() -> list[str]:
+    return sorted(p.stem for p in (SCENARIO_DIR / "drugs").glob("*.toml"))
+
+
+def resolve(raw: dict[str, Any], where: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Raw scenario dict (extends already merged) plus overrides -> fully resolved dict."""
+    data = deep_merge(raw, overrides or {})
+    data.pop("extends", None)
+    data["drug"] = resolve_drug(data, where)
+    return data
+
+
+def validate(data: dict[str, Any], where: str) -> Scenario:
+    """Validate a resolved scenario dict; one error line per field the user got wrong."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        seen: set[tuple[str, ...]] = set()
+        errors = []
+        for e in exc.errors():
+            key = _field_key(tuple(str(p) for p in e["loc"]))
+            if key not in seen:  # a wrongly shaped value raises several errors inside one field
+                seen.add(key)
+                errors.append(_translate(e, where))
+        raise ScenarioErrors(errors) from None
+
+
+def _field_key(loc: tuple[str, ...]) -> tuple[str, ...]:
+    """The field a user wrote that an error location falls in: a scalar, a sourced number, a
+    sequence or one entry of a table of numbers, not the parts pydantic looked inside it."""
+    model: Any = Scenario
+    for j, part in enumerate(loc):
+        fields = getattr(model, "model_fields", None)
+        if not fields or part not in fields:
+            return loc[:j + 1]
+        annotation = fields[part].annotation
+        origin = typing.get_origin(annotation)
+        if origin is dict:
+            return loc[:j + 2]
+        inner = _model_in(annotation)
+        if inner is None or inner in (Sourced, SourcedVector) or origin in (tuple, list):
+            return loc[:j + 1]
+        model = inner
+    return loc
+
+
+def load(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
+    """Load, merge ``extends``, apply ``--set`` overrides, resolve the drug and validate.
+
+    Raises
+    ------
+    ScenarioError, ScenarioErrors
+        For every kind of bad input, with the file, the field, the value and what is allowed.
+    """
+    path = Path(path)
+    raw = _read_with_extends(path)
+    over = overrides_to_dict(list(overrides))
+    _absolutise_drug_file(over, Path.cwd(), "--set")
+    data = resolve(raw, str(path), over)
+    return validate(data, f"{path}{' with --set' if overrides else ''}")
+
+
+def loads(text: str, where: str = "upload", base_dir: Path | None = None) -> Scenario:
+    """Load a scenario from TOML text (an upload). ``extends`` and drug files resolve against ``base_dir``."""
+    base_dir = (base_dir or SCENARIO_DIR).resolve()
+    data = parse_toml(text, where)
+    _absolutise_drug_file(data, base_dir, where)
+    drug_file = data.get("drug", {}).get("file") if isinstance(data.get("drug"), dict) else None
+    if drug_file is not None and not Path(drug_file).is_relative_to(base_dir):
+        raise ScenarioError(where, "drug.file", drug_file, f"allowed: a drug file inside {base_dir.name}/ "
+                            "(an upload cannot reach other files)")
+    parent = data.pop("extends", None)
+    if parent is not None:
+        if not isinstance(parent, str):
+            raise ScenarioError(where, "extends", parent, "allowed: a file name, e.g. \"base.toml\"")
+        if not (base_dir / parent).resolve().is_relative_to(base_dir):
+            raise ScenarioError(where, "extends", parent, f"allowed: a scenario inside {base_dir.name}/ "
+                                "(an upload cannot reach other files)")
+        data = deep_merge(_read_with_extends(base_dir / parent), data)
+    return validate(resolve(data, where), where)
+
+
+def to_toml(scenario: Scenario) -> str:
+    """The fully resolved scenario as TOML that :func:`loads` reads back to an equal scenario."""
+    return tomli_w.dumps(_plain(scenario.model_dump(mode="python")))
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items() if v is not None}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    return obj
+
+
+def _translate(err: dict[str, Any], where: str) -> ScenarioError:
+    loc = tuple(str(p) for p in err["loc"])
+    kind = err["type"]
+    value = err.get("input", MISSING)
+    if isinstance(value, (Sourced, SourcedVector)):
+        value = value.value
+    elif isinstance(value, dict) and "value" in value:
+        value = value["value"]
+    elif isinstance(value, (dict, BaseModel)):
+        value = MISSING
+    field = ".".join(loc)
+    msg = err["msg"]
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(loc[:-1])
+        return ScenarioError(where, field, MISSING, "unknown key" + (f"; allowed keys here: {', '.join(allowed)}" if allowed else ""))
+    if kind == "missing":
+        return ScenarioError(where, field, MISSING, "required but missing")
+    if kind == "value_error":
+        return ScenarioError(where, field, value, msg.removeprefix("Value error, "))
+    return ScenarioError(where, field, value, "allowed: " + msg[0].lower() + msg[1:])
+
+
+def _allowed_keys(loc: tuple[str, ...]) -> list[str]:
+    model: Any = Scenario
+    for part in loc:
+        if part.isdigit():
+            continue
+        fields = getattr(model, "model_fields", {})
+        if part not in fields:
+            return []
+        model = _model_in(fields[part].annotation)
+        if model is None:
+            return []
+    return sorted(getattr(model, "model_fields", {}))
+
+
+def _model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _model_in(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType, tuple, list):
+        for arg in typing.get_args(annotation):
+            found = _model_in(arg)
+            if found is not None:
+                return found
+    return None

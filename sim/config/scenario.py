@@ -1,0 +1,362 @@
+"""Typed, frozen scenario: everything one simulation needs, validated before any run.
+
+A scenario is loaded from TOML by :mod:`sim.loader`; this module only says what is allowed.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from sim.config.drug import DrugProfile
+from sim.config.params import Frozen, NonNeg, NonNegHours, Positive, PositiveHours, Probability, sourced
+
+RESOURCES = ("chairs", "observation_beds", "ward_beds", "ed_bays", "icu_beds")
+PLACES = ("ward", "observation", "clinic", "home")
+PLACE_RESOURCE = {"ward": "ward_beds", "observation": "observation_beds", "clinic": "chairs", "home": "chairs"}
+
+# Guards against inputs that would exhaust memory rather than answer a question.
+MAX_PATIENTS_PER_WEEK = 500
+MAX_WEEKS = 520
+MAX_CAPACITY = 100_000
+MAX_RISK_FACTORS = 12          # the risk calibration enumerates all 2**F factor combinations
+MAX_PATIENT_DOSES = 5_000_000  # expected patients x possible doses: bounds the per-dose arrays (~0.5 GB)
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"  # names a default output folder: no paths
+
+
+class RunSettings(Frozen):
+    horizon_weeks: int = Field(gt=0, le=MAX_WEEKS, description="weeks after warm-up over which statistics are kept")
+    warmup_weeks: int = Field(ge=0, le=MAX_WEEKS, description="weeks simulated from empty and then discarded")
+    follow_up_weeks: int = Field(default=8, ge=0, le=104,
+                                 description="weeks after the horizon during which patients already started are "
+                                             "followed (no new referrals), so late starters' toxicity is observed")
+    seed: int = Field(ge=0, lt=2**63)
+    warm_start: bool = Field(
+        default=True, description="start with the patients a steady state would already have on maintenance "
+                                  "(Poisson count, exponential age and remaining time), so a short warm-up suffices")
+    parameter_uncertainty: bool = Field(
+        default=False, description="each replication first draws CRS/ICANS incidence (Beta) and grade mix "
+                                   "(Dirichlet) from the published counts, then simulates")
+
+
+class Demand(Frozen):
+    patients_per_week: float = Field(ge=0, le=MAX_PATIENTS_PER_WEEK, description="new referrals per week")
+    growth_per_year: float = Field(default=0.0, gt=-1, le=10, description="relative growth of the referral rate per year")
+
+
+class CalendarConfig(Frozen):
+    open_hour: float = Field(ge=0, lt=24, description="infusion centre opens (hour of day)")
+    close_hour: float = Field(gt=0, le=24, description="infusion centre closes (hour of day)")
+    open_weekdays: tuple[int, ...] = Field(min_length=1, description="0 = Monday ... 6 = Sunday")
+    start_weekdays: tuple[int, ...] = Field(min_length=1, description="weekdays on which a first dose may be given")
+    holidays: tuple[int, ...] = Field(default=(), description="closed days, as day numbers from the simulation start")
+    lead_time_days: int = Field(ge=0, le=365, description="days from referral to the earliest first dose")
+    admission_window_hours: float = Field(default=4, gt=0, le=24,
+                                          description="planned bed admissions start within this many hours of opening")
+    max_start_delay_days: int = Field(default=90, ge=0, le=365,
+                                      description="a patient not started within this many days of the earliest "
+                                                  "start is referred elsewhere")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "CalendarConfig":
+        if self.close_hour <= self.open_hour:
+            raise ValueError(f"close_hour = {self.close_hour} is not after open_hour = {self.open_hour}")
+        for name in ("open_weekdays", "start_weekdays"):
+            days = getattr(self, name)
+            if any(d < 0 or d > 6 for d in days):
+                raise ValueError(f"{name} = {list(days)}; allowed: weekdays 0 (Monday) to 6 (Sunday)")
+            if len(set(days)) != len(days):
+                raise ValueError(f"{name} = {list(days)} repeats a weekday")
+        if not set(self.start_weekdays) <= set(self.open_weekdays):
+            raise ValueError(f"start_weekdays = {list(self.start_weekdays)} includes days the centre is closed "
+                             f"(open_weekdays = {list(self.open_weekdays)})")
+        if any(h < 0 for h in self.holidays):
+            raise ValueError(f"holidays = {list(self.holidays)}; allowed: day numbers >= 0")
+        return self
+
+    @property
+    def open_length(self) -> float:
+        return self.close_hour - self.open_hour
+
+
+class Capacity(Frozen):
+    chairs: int = Field(ge=0, le=MAX_CAPACITY)
+    observation_beds: int = Field(ge=0, le=MAX_CAPACITY)
+    ward_beds: int = Field(ge=0, le=MAX_CAPACITY)
+    ed_bays: int = Field(ge=0, le=MAX_CAPACITY)
+    icu_beds: int = Field(ge=0, le=MAX_CAPACITY)
+
+
+class Booking(Frozen):
+    ward_beds_reserved_for_unplanned: int = Field(default=0, ge=0, le=MAX_CAPACITY,
+                                                  description="ward beds never booked for planned monitoring")
+
+
+class Population(Frozen):
+    weight_kg_mean: Positive
+    weight_kg_sd: NonNeg
+    outpatient_eligible: Probability
+    risk_factors: dict[str, Probability] = Field(default_factory=dict, max_length=MAX_RISK_FACTORS,
+                                                 description="prevalence of each patient risk factor")
+    high_risk_if: tuple[str, ...] = Field(default=(), description="risk factors any one of which makes a patient high risk")
+
+    @model_validator(mode="after")
+    def _known_factors(self) -> "Population":
+        unknown = [f for f in self.high_risk_if if f not in self.risk_factors]
+        if unknown:
+            raise ValueError(f"high_risk_if names {unknown}, which are not in risk_factors "
+                             f"(allowed: {sorted(self.risk_factors)})")
+        return self
+
+
+class Operations(Frozen):
+    ed_hours: PositiveHours
+    icu_step_down_ward_hours: NonNegHours
+
+
+class Tocilizumab(Frozen):
+    mg_per_kg: Positive
+    max_mg: Positive
+    repeat_probability: Probability
+    repeat_interval_hours: PositiveHours
+    max_doses: int = Field(ge=1, le=10)
+
+
+class Costs(Frozen):
+    currency: str = "USD"
+    ward_day: NonNeg
+    observation_day: NonNeg
+    icu_day: NonNeg
+    ed_visit: NonNeg
+    chair_hour: NonNeg
+    tocilizumab_per_mg: NonNeg
+
+
+WeeklyDoses = sourced(0, 1000, what="doses a week from 0 to 1000")
+
+
+class VialSplit(Frozen):
+    """Share of the stock's mg held in each vial size."""
+
+    mg80: float = Field(ge=0, le=1)
+    mg200: float = Field(ge=0, le=1)
+    mg400: float = Field(ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _sums(self) -> "VialSplit":
+        total = self.mg80 + self.mg200 + self.mg400
+        if abs(total - 1) > 1e-6:
+            raise ValueError(f"mg80 + mg200 + mg400 = {total:.4f}; allowed: shares summing to 1")
+        return self
+
+
+class Pharmacy(Frozen):
+    """Tocilizumab stock policy. Quantities are mg-equivalents, split into vial sizes by ``vial_split``."""
+
+    policy: Literal["periodic", "continuous"] = Field(
+        description="periodic: order up to order_up_to every review_days; continuous: order order_quantity "
+                    "when stock on hand plus on order falls to reorder_point")
+    review_days: int = Field(default=7, ge=1, le=365)
+    review_hour: float = Field(default=9, ge=0, lt=24, description="hour of the first day the review happens")
+    order_up_to: float = Field(default=2400, ge=0, le=1_000_000, description="mg (periodic review)")
+    reorder_point: float = Field(default=800, ge=0, le=1_000_000, description="mg (continuous review)")
+    order_quantity: float = Field(default=1600, gt=0, le=1_000_000, description="mg (continuous review)")
+    initial_stock_mg: float | None = Field(default=None, ge=0, le=1_000_000,
+                                           description="stock at the start; default: the policy's full level")
+    vial_split: VialSplit
+    lead_time_days_min: NonNeg
+    lead_time_days_max: NonNeg
+    emergency_order: bool = True
+    emergency_lead_hours: NonNegHours
+    emergency_surcharge: NonNeg
+    shelf_life_months: Positive
+    background_doses_per_week: WeeklyDoses
+    hold_step_up_without_stock: bool = Field(
+        default=False, description="give a step-up dose only when a tocilizumab dose for the patient is on hand")
+
+    @model_validator(mode="after")
+    def _lead(self) -> "Pharmacy":
+        if self.lead_time_days_max.value < self.lead_time_days_min.value:
+            raise ValueError(f"lead_time_days_max = {self.lead_time_days_max.value} is below lead_time_days_min = "
+                             f"{self.lead_time_days_min.value}")
+        return self
+
+
+class MonitoringRule(Frozen):
+    """Where a dose is monitored. Rules are tried in order; the first whose conditions all hold wins.
+
+    Conditions left out match everything. ``hours`` overrides the drug's required monitoring time.
+    """
+
+    doses: tuple[int, ...] | None = Field(default=None, description="dose numbers, 1 = first dose")
+    min_required_hours: float | None = Field(default=None, ge=0,
+                                             description="match doses whose required monitoring is at least this")
+    risk: Literal["any", "high", "standard"] = "any"
+    eligible: bool | None = Field(default=None, description="match on outpatient eligibility (caregiver, distance)")
+    after_toxicity: bool | None = Field(default=None, description="match doses given after a toxicity that "
+                                                                  "requires extended monitoring of the next dose")
+    place: Literal["ward", "observation", "clinic", "home"]
+    hours: float | None = Field(default=None, gt=0, le=24 * 30)
+
+    @model_validator(mode="after")
+    def _doses(self) -> "MonitoringRule":
+        if self.doses is not None and (not self.doses or min(self.doses) < 1):
+            raise ValueError(f"doses = {list(self.doses)}; allowed: dose numbers >= 1")
+        return self
+
+    def matches(self, dose: int, required: float, high_risk: bool, eligible: bool, after_toxicity: bool) -> bool:
+        return ((self.doses is None or dose in self.doses)
+                and (self.min_required_hours is None or required >= self.min_required_hours)
+                and (self.risk == "any" or (self.risk == "high") == high_risk)
+                and (self.eligible is None or self.eligible == eligible)
+                and (self.after_toxicity is None or self.after_toxicity == after_toxicity))
+
+
+class Prophylaxis(Frozen):
+    """Prophylactic tocilizumab before the listed doses, for all or for high-risk patients."""
+
+    doses: tuple[int, ...] = Field(min_length=1)
+    patients: Literal["all", "high_risk"] = "all"
+    chair_hours: PositiveHours = Field(description="extra chair (or bed) time for the tocilizumab infusion")
+
+
+class Strategy(Frozen):
+    name: str = Field(min_length=1)
+    description: str = ""
+    monitoring: tuple[MonitoringRule, ...] = Field(min_length=1)
+    prophylaxis: Prophylaxis | None = None
+
+    def place_for(self, dose: int, required: float, high_risk: bool, eligible: bool,
+                  after_toxicity: bool) -> tuple[str, float]:
+        """Monitoring place and hours for one dose; falls back to the clinic chair for the required time."""
+        for rule in self.monitoring:
+            if rule.matches(dose, required, high_risk, eligible, after_toxicity):
+                return rule.place, (rule.hours if rule.hours is not None else required)
+        return "clinic", required
+
+    def gives_prophylaxis(self, dose: int, high_risk: bool) -> bool:
+        p = self.prophylaxis
+        return p is not None and dose in p.doses and (p.patients == "all" or high_risk)
+
+
+class Scenario(Frozen):
+    name: str = Field(pattern=NAME_PATTERN, description="letters, digits, '_', '-', '.'; it names the "
+                                                         "default output folder, so it cannot be a path")
+    description: str = ""
+    run: RunSettings
+    demand: Demand
+    calendar: CalendarConfig
+    capacity: Capacity
+    booking: Booking = Booking()
+    population: Population
+    operations: Operations
+    tocilizumab: Tocilizumab
+    costs: Costs
+    pharmacy: Pharmacy | None = None
+    drug: DrugProfile
+    strategy: Strategy
+
+    @model_validator(mode="after")
+    def _feasible(self) -> "Scenario":
+        for msg in feasibility_problems(self):
+            raise ValueError(msg)
+        return self
+
+    @property
+    def total_weeks(self) -> int:
+        return self.run.warmup_weeks + self.run.horizon_weeks + self.run.follow_up_weeks
+
+
+def dose_requirements(drug: DrugProfile, n_doses: int) -> list[tuple[int, float, bool, int]]:
+    """For doses 1..n: (block index, required monitoring hours, hydration, gap days)."""
+    out = []
+    for b, block in enumerate(drug.schedule):
+        reps = block.count if block.count else n_doses
+        for _ in range(reps):
+            if len(out) == n_doses:
+                return out
+            out.append((b, float(block.monitor_hours.value), block.hydration, block.gap_days))
+    return out  # a schedule of finite blocks may define fewer than n doses
+
+
+def max_doses(s: "Scenario") -> int:
+    """Upper bound on doses any patient can receive within the simulated time."""
+    total_days = s.total_weeks * 7
+    n = 0
+    for block in s.drug.schedule:
+        n += block.count if block.count else total_days // block.gap_days + 1
+    return max(1, min(n, total_days + 1))
+
+
+def dose_offsets_hours(drug: DrugProfile, n_doses: int) -> list[float]:
+    """Nominal hours from the first dose to each dose 1..n, by the schedule's gaps."""
+    out, t = [], 0.0
+    for _, _, _, gap in dose_requirements(drug, n_doses):
+        t += gap * 24.0
+        out.append(t)
+    return out
+
+
+def expected_patients(s: "Scenario") -> float:
+    """Expected referrals over warm-up and horizon (with growth, at the final rate: an upper bound)."""
+    weeks = s.run.warmup_weeks + s.run.horizon_weeks
+    referred = s.demand.patients_per_week * weeks * max(1.0, (1 + s.demand.growth_per_year) ** (weeks / 52))
+    # with a warm start, the patients already on treatment (about rate x mean time on therapy)
+    on_treatment = (s.demand.patients_per_week * s.drug.time_on_therapy_median_days.value / 7 / math.log(2)
+                    if s.run.warm_start else 0.0)
+    return referred + on_treatment
+
+
+def feasibility_problems(s: Scenario) -> list[str]:
+    """Cross-field checks a single field cannot make: every monitoring place the strategy can pick
+    must exist, clinic monitoring must fit in the infusion centre's day, and the run must fit in memory."""
+    problems = []
+    size = expected_patients(s) * max_doses(s)
+    if size > MAX_PATIENT_DOSES:
+        return [f"run: about {expected_patients(s):,.0f} patients x {max_doses(s)} possible doses each is "
+                f"{size:,.0f}; allowed: at most {MAX_PATIENT_DOSES:,} (shorten the run or lower the demand)"]
+    drug, cal = s.drug, s.calendar
+    after_tox_hours = max([r.next_dose_monitor_hours.value for r in drug.management.crs + drug.management.icans] + [0])
+    n_check = sum(b.count for b in drug.schedule) + 1
+    seen: set[tuple[str, float, bool]] = set()
+    for dose, (b, required, hydration, _) in enumerate(dose_requirements(drug, n_check), start=1):
+        block_pre, block_infusion = drug.chair_times(drug.schedule[b])
+        for high in (False, True):
+            for eligible in (False, True):
+                for after in (False, True):
+                    if after and after_tox_hours <= 0:
+                        continue
+                    req = max(required, after_tox_hours) if after else required
+                    place, hours = s.strategy.place_for(dose, req, high, eligible, after)
+                    pro = s.strategy.gives_prophylaxis(dose, high)
+                    seen.add((place, hours, hydration))
+                    if place in ("clinic", "home"):
+                        pre = block_pre + (s.strategy.prophylaxis.chair_hours.value if pro else 0.0)
+                        need = pre + (max(block_infusion, hours) if place == "clinic" else block_infusion)
+                        if need > cal.open_length + 1e-9:
+                            problems.append(
+                                f"strategy.monitoring: dose {dose} ({'high' if high else 'standard'} risk, "
+                                f"{'eligible' if eligible else 'not eligible'} for outpatient"
+                                f"{', after toxicity' if after else ''}) goes to '{place}' for {hours:g} h, needing "
+                                f"{need:g} chair hours, but the infusion centre is open {cal.open_length:g} h a day; "
+                                "allowed: a bed place (ward, observation) for long monitoring, or a longer opening day")
+                            return problems
+    for place, _, _ in seen:
+        res = PLACE_RESOURCE[place]
+        if getattr(s.capacity, res) < 1:
+            problems.append(f"capacity.{res} = 0, but the strategy sends doses to '{place}'; allowed: at least 1")
+    known = set(s.population.risk_factors)
+    for table in ("crs", "crs_grade2plus", "icans"):
+        unknown = sorted(set(getattr(drug.risk_odds_ratios, table)) - known)
+        if unknown:
+            problems.append(f"drug.risk_odds_ratios.{table} names {unknown}, which are not in "
+                            f"population.risk_factors (allowed: {sorted(known)})")
+    for res in ("chairs", "ward_beds", "ed_bays", "icu_beds"):
+        if getattr(s.capacity, res) < 1:
+            problems.append(f"capacity.{res} = 0; allowed: at least 1 (patients with toxicity need it)")
+    if s.booking.ward_beds_reserved_for_unplanned >= s.capacity.ward_beds and any(p == "ward" for p, _, _ in seen):
+        problems.append(f"booking.ward_beds_reserved_for_unplanned = {s.booking.ward_beds_reserved_for_unplanned} "
+                        f"leaves no bookable ward bed out of capacity.ward_beds = {s.capacity.ward_beds}")
+    return problems

@@ -1,0 +1,154 @@
+"""KPIs of one replication, from its run log. Statistics cover the window after warm-up only.
+
+Utilisation is occupied time over available time: opening hours for chairs, all hours for beds.
+
+Counts (ED visits, admissions, doses) are events inside the window; rates are per patient who
+started treatment inside the window, counting the toxicity after every dose that patient was
+given (follow-up weeks after the window let late starters' step-up doses be seen).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.model.runlog import DIVERTED, RunLog
+from sim.config.scenario import RESOURCES, Scenario
+
+KPI_COLUMNS = (
+    "replication", "patients_referred", "patients_started", "patients_diverted", "doses_given",
+    "doses_postponed", "p_dose_postponed", "days_referral_to_first_dose_mean", "crs_rate",
+    "crs_grade3plus_rate", "icans_rate", "ed_visits", "unplanned_ward_admissions", "icu_admissions",
+    "icu_bed_days", "icu_boarding_hours", "ward_bed_days", "observation_bed_days", "chair_hours",
+    "toci_doses", "toci_mg", "toci_mg_used", "toci_vials_used_80", "toci_vials_used_200",
+    "toci_vials_used_400", "toci_vials_expired", "toci_mg_wasted", "toci_stockout_events",
+    "toci_doses_delayed", "toci_delay_hours_mean", "toci_on_hand_mean_mg", "toci_orders", "toci_cost",
+    "p_stockout", "doses_held_for_stock", "cost_total", "cost_per_patient_started",
+) + tuple(f"{what}_grade{g}" for what in ("ed_visits", "unplanned_ward_admissions", "icu_admissions")
+          for g in (1, 2, 3, 4)) + tuple(f"util_{r}" for r in RESOURCES) + tuple(f"peak_{r}" for r in RESOURCES) \
+  + tuple(f"wait_{r}_hours_mean" for r in RESOURCES)
+
+
+from sim.metrics.occupancy import peak, step_area
+
+
+def _ratio(num: float, den: float) -> float:
+    """num / den, and 0 when nothing happened (zero demand gives zeros, not NaN)."""
+    return float(num) / float(den) if den else 0.0
+
+
+def summarise(log: RunLog, s: Scenario, replication: int = 0) -> dict[str, float]:
+    """The KPI row of one replication (column names as in :data:`KPI_COLUMNS`)."""
+    w0, w1 = log.window
+    span = w1 - w0
+    inside = lambda x: (x >= w0) & (x < w1)  # noqa: E731
+    started = inside(log.first_dose)
+    n_started = int(started.sum())
+    given_in = inside(log.dose_time)
+    doses = int(given_in.sum())
+    postponed = int((given_in & (log.dose_postponed > 0)).sum())
+    crs_any = (log.crs_grade > 0).any(axis=1)
+    crs_g3 = (log.crs_grade >= 3).any(axis=1)
+    icans_any = (log.icans_grade > 0).any(axis=1)
+    ed = np.asarray(log.ed_visits)
+    ward = np.asarray(log.unplanned_ward)
+    icu = np.asarray(log.icu_admissions)
+    board = np.asarray(log.icu_boarding).reshape(-1, 2)
+    toci = np.asarray(log.toci).reshape(-1, 3)
+    toci_in = inside(toci[:, 0])
+    toci_doses = float(toci[toci_in, 1].sum())
+    toci_mg = float((toci[toci_in, 1] * toci[toci_in, 2]).sum())
+    row: dict[str, float] = {
+        "replication": replication,
+        "patients_referred": int(inside(log.referral).sum()),
+        "patients_started": n_started,
+        "patients_diverted": int(((log.status == DIVERTED) & inside(log.left_at)).sum()),
+        "doses_given": doses,
+        "doses_postponed": postponed,
+        "p_dose_postponed": _ratio(postponed, doses),
+        "days_referral_to_first_dose_mean": float(np.mean((log.first_dose[started] - log.referral[started]) / 24.0))
+        if n_started else 0.0,
+        "crs_rate": _ratio((crs_any & started).sum(), n_started),
+        "crs_grade3plus_rate": _ratio((crs_g3 & started).sum(), n_started),
+        "icans_rate": _ratio((icans_any & started).sum(), n_started),
+        "ed_visits": int(inside(ed).sum()),
+        "unplanned_ward_admissions": int(inside(ward).sum()),
+        "icu_admissions": int(inside(icu).sum()),
+        "icu_boarding_hours": float(board[inside(board[:, 0]), 1].sum()),
+        "toci_doses": toci_doses,
+        "toci_mg": toci_mg,
+    }
+    area = {r: step_area(log.pools[r][0], log.pools[r][1], w0, w1) for r in RESOURCES}
+    row["icu_bed_days"] = area["icu_beds"] / 24.0
+    row["ward_bed_days"] = area["ward_beds"] / 24.0
+    row["observation_bed_days"] = area["observation_beds"] / 24.0
+    row["chair_hours"] = area["chairs"]
+    row.update(pharmacy_kpis(log, s, inside))
+    # by the grade of the toxicity (CRS or ICANS) that caused the visit or admission
+    setting_kpi = {"ed": "ed_visits", "ward": "unplanned_ward_admissions", "icu": "icu_admissions"}
+    for what in setting_kpi.values():
+        for g in (1, 2, 3, 4):
+            row[f"{what}_grade{g}"] = 0
+    for t, _, setting, _, grade in log.care:
+        if w0 <= t < w1:
+            row[f"{setting_kpi[setting]}_grade{grade}"] += 1
+    row["doses_held_for_stock"] = int(inside(np.asarray(log.held_for_stock)).sum())
+    c = s.costs
+    cost = (row["ward_bed_days"] * c.ward_day.value + row["observation_bed_days"] * c.observation_day.value
+            + row["icu_bed_days"] * c.icu_day.value + row["ed_visits"] * c.ed_visit.value
+            + row["chair_hours"] * c.chair_hour.value + row["toci_cost"])
+    row["cost_total"] = cost
+    row["cost_per_patient_started"] = _ratio(cost, n_started)
+    for r in RESOURCES:
+        times, levels, wait_t, wait_h = log.pools[r]
+        # chairs are only there while the centre is open; beds and bays around the clock
+        available = log.open_hours if r == "chairs" else span
+        row[f"util_{r}"] = _ratio(area[r], log.capacity[r] * available)
+        row[f"peak_{r}"] = peak(times, levels, w0, w1)
+        waits = np.asarray(wait_h)[inside(np.asarray(wait_t))]
+        row[f"wait_{r}_hours_mean"] = float(np.mean(waits)) if waits.size else 0.0
+    return {k: row[k] for k in KPI_COLUMNS}
+
+
+def pharmacy_kpis(log: RunLog, s: Scenario, inside) -> dict[str, float]:
+    """Tocilizumab stock KPIs over the window. Without a [pharmacy] section stock is unlimited:
+    vials are not tracked and the cost is the mg given at the list price."""
+    price = s.costs.tocilizumab_per_mg.value
+    ph = log.pharmacy
+    if ph is None:
+        mg = float(sum(n * m for t, n, m in log.toci if inside(np.asarray(t))))
+        zero = dict.fromkeys(("toci_vials_used_80", "toci_vials_used_200", "toci_vials_used_400",
+                              "toci_vials_expired", "toci_mg_wasted", "toci_stockout_events",
+                              "toci_doses_delayed", "toci_delay_hours_mean", "toci_on_hand_mean_mg",
+                              "toci_orders", "p_stockout"), 0)
+        return {**zero, "toci_mg_used": mg, "toci_cost": mg * price}
+    used = np.asarray(ph.used, dtype=float).reshape(-1, 4)
+    used = used[inside(used[:, 0])]
+    disp = np.asarray(ph.dispensed, dtype=float).reshape(-1, 4)
+    disp = disp[inside(disp[:, 0])]
+    expired = np.asarray(ph.expired, dtype=float).reshape(-1, 3)
+    expired = expired[inside(expired[:, 0])]
+    delays = np.asarray(ph.delays, dtype=float).reshape(-1, 3)
+    delays = delays[inside(delays[:, 0]) & (delays[:, 2] > 0)]   # patients' doses asked for in the window
+    received = np.asarray(ph.received, dtype=float).reshape(-1, 4)
+    received = received[inside(received[:, 0])]
+    stockouts = int(inside(np.asarray(ph.stockouts)).sum())
+    opened_mg = float(disp[:, 2].sum())
+    expired_mg = float((expired[:, 1] * expired[:, 2]).sum())
+    emergency_mg = float((received[received[:, 3] > 0, 1] * received[received[:, 3] > 0, 2]).sum())
+    w0, w1 = log.window
+    return {
+        "toci_mg_used": float(disp[:, 1].sum()),
+        **{f"toci_vials_used_{v}": int(used[used[:, 1] == v, 2].sum()) for v in (80, 200, 400)},
+        "toci_vials_expired": int(expired[:, 2].sum()),
+        "toci_mg_wasted": opened_mg - float(disp[:, 1].sum()),
+        "toci_stockout_events": stockouts,
+        "toci_doses_delayed": int(delays.shape[0]),
+        "toci_delay_hours_mean": float(delays[:, 1].mean()) if delays.size else 0.0,
+        "toci_on_hand_mean_mg": step_area(ph.on_hand_times, ph.on_hand_mg, w0, w1) / (w1 - w0),
+        "toci_orders": int(inside(np.asarray([t for t, _ in ph.orders])).sum()),
+        # vials opened or expired are paid for; emergency deliveries carry the surcharge
+        "toci_cost": (opened_mg + expired_mg) * price + emergency_mg * price * s.pharmacy.emergency_surcharge.value,
+        "p_stockout": 1.0 if stockouts else 0.0,
+    }
+
+

@@ -1,0 +1,66 @@
+"""What one replication leaves behind: columnar arrays and plain lists, turned into KPIs by metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.model.pharmacy import PharmacyLog
+
+# Where a dose was monitored (dose_place) and where a patient is (model state).
+PLACE_CODES = {"ward": 1, "observation": 2, "clinic": 3, "home": 4}
+PLACE_NAMES = {v: k for k, v in PLACE_CODES.items()}
+
+# Patient status at the end of the run.
+WAITING, ON_TREATMENT, LEFT, DIVERTED = 0, 1, 2, 3
+
+
+@dataclass
+class RunLog:
+    """Everything :mod:`sim.metrics` needs; built once per replication, no DataFrames inside."""
+
+    n: int
+    max_doses: int
+    window: tuple[float, float]           # statistics cover [start, end) hours
+    end_time: float                       # simulation stopped here
+    open_hours: float                     # infusion-centre opening hours inside the window
+    capacity: dict[str, int]
+    referral: np.ndarray
+    prevalent: np.ndarray                 # bool: on treatment before t = 0 (warm start)
+    first_dose: np.ndarray = field(init=False)
+    left_at: np.ndarray = field(init=False)
+    status: np.ndarray = field(init=False)
+    dose_time: np.ndarray = field(init=False)        # (n, D) infusion start, NaN if not given
+    dose_place: np.ndarray = field(init=False)       # (n, D) PLACE_CODES
+    dose_postponed: np.ndarray = field(init=False)   # (n, D) days lost to capacity
+    crs_grade: np.ndarray = field(init=False)        # (n, D) grade of CRS after that dose, 0 if none
+    icans_grade: np.ndarray = field(init=False)      # (n, D)
+    discontinued: np.ndarray = field(init=False)     # bool (n,)
+    ed_visits: list[float] = field(default_factory=list)                 # arrival times
+    unplanned_ward: list[float] = field(default_factory=list)            # admission times
+    icu_admissions: list[float] = field(default_factory=list)
+    # every ED visit and toxicity admission with its cause: (time, patient, "ed"|"ward"|"icu", kind, grade),
+    # kind 0 = CRS, 1 = ICANS
+    care: list[tuple[float, int, str, int, int]] = field(default_factory=list)
+    icu_boarding: list[tuple[float, float]] = field(default_factory=list)  # (requested at, hours)
+    toci: list[tuple[float, int, float]] = field(default_factory=list)     # (time, doses, mg per dose)
+    # per resource: (times, levels) of every change of occupancy, and (requested at, hours waited) per request
+    pools: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
+    pharmacy: "PharmacyLog | None" = None                                  # None: stock not modelled
+    held_for_stock: list[float] = field(default_factory=list)              # step-up doses held for want of stock
+
+    def __post_init__(self) -> None:
+        n, d = self.n, self.max_doses
+        self.first_dose = np.full(n, np.nan)
+        self.left_at = np.full(n, np.nan)
+        self.status = np.zeros(n, dtype=np.int8)
+        self.dose_time = np.full((n, d), np.nan)
+        self.dose_place = np.zeros((n, d), dtype=np.int8)
+        self.dose_postponed = np.zeros((n, d), dtype=np.int32)
+        self.crs_grade = np.zeros((n, d), dtype=np.int8)
+        self.icans_grade = np.zeros((n, d), dtype=np.int8)
+        self.discontinued = np.zeros(n, dtype=bool)

@@ -1,0 +1,1 @@
+"""Files: a run's output folder and the saved-run store."""

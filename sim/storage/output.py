@@ -1,0 +1,110 @@
+"""Writing a run to disk: all files appear together or not at all."""
+
+from __future__ import annotations
+
+import shutil
+from contextlib import contextmanager
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.config import loader
+
+from sim.analysis import stats
+from sim.analysis.runner import RunResult
+from sim.config.scenario import RESOURCES
+
+
+def occupancy_frame(result: RunResult) -> pd.DataFrame:
+    """Long-by-hour table: replication, hour (from the end of warm-up), hour_of_week, one column per resource."""
+    occ = result.occupancy
+    reps, hours, _ = occ.shape
+    warm_hours = result.scenario.run.warmup_weeks * 168
+    hour = np.tile(np.arange(hours, dtype=np.int32), reps)
+    frame = pd.DataFrame({
+        "replication": np.repeat(result.kpis["replication"].to_numpy(dtype=np.int32), hours),
+        "hour": hour,
+        "hour_of_week": ((hour + warm_hours) % 168).astype(np.int16),
+    })
+    for j, r in enumerate(RESOURCES):
+        frame[r] = occ[:, :, j].reshape(-1)
+    return frame
+
+
+def write_run(result: RunResult, out: Path, summary: pd.DataFrame | None = None) -> Path:
+    """Write kpis.csv, summary.csv, occupancy.parquet (if kept) and the resolved scenario.toml into ``out``.
+
+    ``summary`` replaces the plain summary (e.g. one with the parameter-uncertainty variance split).
+
+    Files are written into a temporary folder beside ``out`` and moved into place at the end, so an
+    interrupted run leaves the previous contents of ``out`` (or nothing), never half a run.
+    """
+    with atomic_folder(out) as tmp:
+        result.kpis.to_csv(tmp / "kpis.csv", index=False)
+        (stats.summary(result.kpis) if summary is None else summary).to_csv(tmp / "summary.csv", index=False)
+        if result.occupancy is not None:
+            occupancy_frame(result).to_parquet(tmp / "occupancy.parquet", index=False)
+        (tmp / "scenario.toml").write_text(resolved_toml(result), encoding="utf-8")
+    return Path(out)
+
+
+# What a run or comparison writes into its folder: only a folder holding nothing else is replaced.
+OUTPUT_FILES = frozenset({"kpis.csv", "summary.csv", "occupancy.parquet", "scenario.toml", "comparison.csv"})
+
+
+@contextmanager
+def atomic_folder(out: Path):
+    """Yield a temporary folder beside ``out``; on success it becomes ``out``, on any failure it vanishes.
+
+    An existing ``out`` is replaced only when it holds nothing but files a run writes, so a mistyped
+    ``--out`` can never delete a folder of the user's own.
+    """
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(p.name not in OUTPUT_FILES for p in out.iterdir())):
+        raise ValueError(f"--out {out}: exists and holds other files; allowed: a new folder, or one that only "
+                         "a previous run wrote")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        yield tmp
+        if out.exists():
+            old = out.with_name(f".{out.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            out.rename(old)
+            tmp.rename(out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def run_tables(result: RunResult) -> dict[str, pd.DataFrame]:
+    """The tables a saved run keeps: kpis, summary and (if kept) occupancy."""
+    tables = {"kpis": result.kpis, "summary": stats.summary(result.kpis)}
+    if result.occupancy is not None:
+        tables["occupancy"] = occupancy_frame(result)
+    return tables
+
+
+def resolved_toml(result: RunResult) -> str:
+    """The scenario as run (with the seed actually used) as TOML text."""
+    scenario = result.scenario
+    if result.seed != scenario.run.seed:
+        scenario = scenario.model_copy(update={"run": scenario.run.model_copy(update={"seed": result.seed})})
+    return loader.to_toml(scenario)
+
+
+def save_result(result: RunResult, runs_dir: Path, *, executor: str, started: str, finished: str,
+                extra: dict | None = None) -> Path:
+    """Store ``result`` as a saved run under ``runs_dir`` (see :mod:`sim.runs`); returns its folder."""
+    from sim.storage import runs
+
+    first = int(result.kpis["replication"].min()) if len(result.kpis) else 0
+    manifest = runs.new_manifest(kind="run", scenarios={result.scenario.name: resolved_toml(result)},
+                                 seed=result.seed, replications=len(result.kpis), executor=executor,
+                                 started=started, finished=finished, first_replication=first, extra=extra)
+    return runs.save(runs_dir, manifest, run_tables(result))
