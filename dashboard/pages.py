@@ -7,8 +7,9 @@ import streamlit as st
 
 from dashboard import fields, running, state
 from sim import __version__, charts, metrics
-from sim.config import loader
+from sim.analysis import views
 from sim.charts import report
+from sim.config import loader
 from sim.config.errors import ScenarioError, ScenarioErrors
 from sim.config.params import iter_sourced
 from sim.config.scenario import RESOURCES, Scenario
@@ -31,7 +32,7 @@ def card_value(kpi: str, value: float, currency: str) -> str:
     return f"{text} {unit}"
 
 
-def kpi_cards(view: charts.RunView, kpis: tuple[str, ...], per_row: int = 4) -> None:
+def kpi_cards(view: views.RunView, kpis: tuple[str, ...], per_row: int = 4) -> None:
     """One card per KPI: mean with unit, the 95% CI under it, the definition on hover."""
     summ = view.summary.set_index("kpi")
     shown = [k for k in kpis if k in summ.index]
@@ -51,7 +52,7 @@ def chart(c) -> None:
     st.altair_chart(c, width="content")
 
 
-def run_header(view: charts.RunView) -> None:
+def run_header(view: views.RunView) -> None:
     """One line on what the results are: scenario, strategy, replications, seed, window, run time."""
     s = view.scenario
     st.caption(f"**{s.name}** · strategy *{s.strategy.name}* · {view.reps} replications · seed {view.seed} · "
@@ -60,7 +61,7 @@ def run_header(view: charts.RunView) -> None:
                f"{s.run.horizon_weeks} weeks; every figure is a mean over replications with its 95% CI.")
 
 
-def latest_view(scenario: Scenario | None) -> charts.RunView | None:
+def latest_view(scenario: Scenario | None) -> views.RunView | None:
     """The last run of this session, with a warning when the inputs have changed since."""
     key = st.session_state.get("last_run_key")
     view = state.recall("results", key)
@@ -84,7 +85,7 @@ def no_results(scenario: Scenario | None) -> None:
         st.dataframe(report.strategy_table(scenario), hide_index=True, width="stretch")
 
 
-def exports(view: charts.RunView, gantt: pd.DataFrame | None = None, key: str = "run") -> None:
+def exports(view: views.RunView, gantt: pd.DataFrame | None = None, key: str = "run") -> None:
     """CSV, TOML and HTML report downloads for one run, with date-stamped names."""
     s = view.scenario
     st.subheader("Export")
@@ -123,7 +124,7 @@ def capacity_page(scenario: Scenario | None) -> None:
         return
     run_header(view)
     kpi_cards(view, charts.CAPACITY_KPIS)
-    cap = charts.capacity_of(view.scenario)
+    cap = views.capacity_of(view.scenario)
     st.subheader("When places are used")
     chart(charts.occupancy_heatmap(charts.hour_of_week_frame(view.hour_of_week, cap)))
     chart(charts.daily_peak_chart(charts.daily_peak_frame(view.daily_peak, cap)))
@@ -234,7 +235,7 @@ def toci_page(scenario: Scenario | None) -> None:
     kpi_cards(view, charts.TOCI_KPIS)
     if view.on_hand is not None:
         chart(charts.stock_over_time_chart(charts.stock_over_time_frame(view.on_hand, view.stockouts),
-                                           charts.policy_level(s)))
+                                           views.policy_level(s)))
     if view.toci_week is not None:
         chart(charts.toci_weekly_chart(charts.toci_weekly_frame(view.toci_week)))
     if scenario is not None and getattr(scenario, "pharmacy", None) is not None:

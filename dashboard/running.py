@@ -11,8 +11,9 @@ import streamlit as st
 
 from dashboard import state
 from sim import charts
-from sim.analysis import runner
+from sim.analysis import runner, views
 from sim.config.scenario import Scenario
+from sim.metrics import series
 
 EXECUTORS = {"All cores (processes)": "processes", "One core (serial)": "serial"}
 
@@ -21,7 +22,7 @@ def _chart_kwargs() -> dict:
     # A runner that can reduce each replication in the worker (extract) sends back small arrays; an
     # older one sends the hourly occupancy, from which the occupancy charts can still be drawn.
     if "extract" in inspect.signature(runner.run).parameters:
-        return {"extract": charts.collect}
+        return {"extract": series.collect}
     return {"keep_occupancy": True}
 
 
@@ -40,8 +41,8 @@ def _bar(text: str):
 
 
 def run_view(scenario: Scenario, reps: int, label: str = "Simulating",
-             progress: Callable[[int, int], None] | None = None) -> charts.RunView:
-    """Run ``scenario`` (or take it from the session cache) and return its :class:`~sim.charts.RunView`."""
+             progress: Callable[[int, int], None] | None = None) -> views.RunView:
+    """Run ``scenario`` (or take it from the session cache) and return its :class:`~sim.views.RunView`."""
     key = state.run_key(scenario, reps)
     cached = state.recall("results", key)
     if cached is not None:
@@ -51,14 +52,14 @@ def run_view(scenario: Scenario, reps: int, label: str = "Simulating",
         own_bar, progress = _bar(f"{label} '{scenario.name}'")
     t0 = time.perf_counter()
     result = runner.run(scenario, reps, executor=executor(), progress=progress, **_chart_kwargs())
-    view = charts.view_from_result(result, time.perf_counter() - t0)
+    view = views.view_from_result(result, time.perf_counter() - t0)
     if own_bar is not None:
         own_bar.empty()
     state.remember("results", key, view)
     return view
 
 
-def run_main(scenario: Scenario, reps: int) -> charts.RunView | None:
+def run_main(scenario: Scenario, reps: int) -> views.RunView | None:
     """The sidebar's Run button: run, cache, and make this the run the pages show.
 
     A run the runner refuses (e.g. a replication count out of range) is reported, not raised.
@@ -72,7 +73,7 @@ def run_main(scenario: Scenario, reps: int) -> charts.RunView | None:
     return view
 
 
-def gantt_for(view: charts.RunView) -> pd.DataFrame:
+def gantt_for(view: views.RunView) -> pd.DataFrame:
     """The dosing calendar of a run's scenario (one replication, in this process), cached."""
     key = state.run_key(view.scenario, 1, "gantt")
     frame = state.recall("gantts", key)

@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.model.calendar import Calendar
 from sim.config.scenario import CalendarConfig
+from sim.model.calendar import Calendar
 
 
 def cal(**kw):

@@ -1,4 +1,4 @@
-"""Chart data and chart builders (sim/charts.py): the numbers behind every chart, checked against the
+"""Chart data and chart builders (sim/charts/): the numbers behind every chart, checked against the
 run log and the KPIs they must agree with, and every chart a valid Vega-Lite spec."""
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 
 from sim import charts, cohort, metrics, model
-
-from sim.analysis import runner, stats
-from sim.model.runlog import PLACE_NAMES
-from sim.config.scenario import RESOURCES
+from sim.analysis import runner, stats, views
 from sim.analysis.stats import wilson
+from sim.config.scenario import RESOURCES
+from sim.metrics import series
+from sim.model.runlog import PLACE_NAMES
 from tests.conftest import load
 
 FAST = ("run.warmup_weeks=4", "run.horizon_weeks=8", "run.follow_up_weeks=2")
@@ -34,14 +34,14 @@ def one_log(fast):
 
 @pytest.fixture(scope="module")
 def view(fast):
-    result = runner.run(fast, 4, executor="serial", extract=charts.collect)
-    return charts.view_from_result(result, 1.0)
+    result = runner.run(fast, 4, executor="serial", extract=series.collect)
+    return views.view_from_result(result, 1.0)
 
 
 # --------------------------------------------------------------------------- collect: agrees with the KPIs
 
 def test_collect_daily_peaks_reach_the_kpi_peak_and_never_exceed_capacity(fast, one_log):
-    got = charts.collect(one_log, fast)
+    got = series.collect(one_log, fast)
     row = metrics.summarise(one_log, fast, 0)
     peaks = got["daily_peak"]
     assert peaks.shape == (8 * 7, len(RESOURCES))
@@ -51,7 +51,7 @@ def test_collect_daily_peaks_reach_the_kpi_peak_and_never_exceed_capacity(fast, 
 
 
 def test_collect_hour_of_week_mean_is_the_utilisation_of_beds(fast, one_log):
-    got = charts.collect(one_log, fast)
+    got = series.collect(one_log, fast)
     row = metrics.summarise(one_log, fast, 0)
     how = got["hour_of_week"]
     assert how.shape == (168, len(RESOURCES))
@@ -65,7 +65,7 @@ def test_collect_hour_of_week_mean_is_the_utilisation_of_beds(fast, one_log):
 
 
 def test_collect_weekly_tocilizumab_adds_up_to_the_kpis(fast, one_log):
-    got = charts.collect(one_log, fast)
+    got = series.collect(one_log, fast)
     row = metrics.summarise(one_log, fast, 0)
     assert got["toci_week"].shape == (8, 2)
     assert got["toci_week"][:, 0].sum() == pytest.approx(row["toci_doses"])
@@ -73,7 +73,7 @@ def test_collect_weekly_tocilizumab_adds_up_to_the_kpis(fast, one_log):
 
 
 def test_collect_grades_count_the_events_after_doses_in_the_window(fast, one_log):
-    got = charts.collect(one_log, fast)
+    got = series.collect(one_log, fast)
     w0, w1 = one_log.window
     given = (one_log.dose_time >= w0) & (one_log.dose_time < w1)
     assert got["grades"][0].sum() == int(((one_log.crs_grade > 0) & given).sum())
@@ -82,7 +82,7 @@ def test_collect_grades_count_the_events_after_doses_in_the_window(fast, one_log
 
 
 def test_collect_stock_series_when_the_pharmacy_is_modelled(fast, one_log):
-    got = charts.collect(one_log, fast)
+    got = series.collect(one_log, fast)
     if one_log.pharmacy is None:
         pytest.skip("scenario without a pharmacy")
     row = metrics.summarise(one_log, fast, 0)
@@ -93,10 +93,10 @@ def test_collect_stock_series_when_the_pharmacy_is_modelled(fast, one_log):
 
 def test_daily_extreme_of_a_hand_made_step_function():
     times, levels = [0.0, 5.0, 30.0, 50.0], [0, 2, 1, 3]
-    assert charts._daily_extreme(times, levels, 0.0, 3, high=True).tolist() == [2, 2, 3]
-    assert charts._daily_extreme(times, levels, 0.0, 3, high=False).tolist() == [0, 1, 1]
+    assert series._daily_extreme(times, levels, 0.0, 3, high=True).tolist() == [2, 2, 3]
+    assert series._daily_extreme(times, levels, 0.0, 3, high=False).tolist() == [0, 1, 1]
     # a window starting after the last change: the level in force all along
-    assert charts._daily_extreme(times, levels, 100.0, 2, high=True).tolist() == [3, 3]
+    assert series._daily_extreme(times, levels, 100.0, 2, high=True).tolist() == [3, 3]
 
 
 # --------------------------------------------------------------------------- RunView
@@ -112,17 +112,17 @@ def test_view_from_occupancy_when_the_runner_has_no_extract(fast):
     result = runner.run(fast, 2, executor="serial", keep_occupancy=True)
     bare = SimpleNamespace(scenario=result.scenario, seed=result.seed, kpis=result.kpis,
                            occupancy=result.occupancy, extras=None)
-    v = charts.view_from_result(bare)
+    v = views.view_from_result(bare)
     assert not v.peaks_exact and v.toci_week is None and v.grades is None
     hourly_peak = np.ceil(result.occupancy.max(axis=1) - 1e-9)
     assert np.array_equal(v.daily_peak.max(axis=1), hourly_peak)
     with pytest.raises(ValueError, match="neither"):
-        charts.view_from_result(SimpleNamespace(scenario=fast, seed=1, kpis=result.kpis, occupancy=None, extras=None))
+        views.view_from_result(SimpleNamespace(scenario=fast, seed=1, kpis=result.kpis, occupancy=None, extras=None))
 
 
 def test_binary_kpi_gets_a_wilson_interval():
     kpis = pd.DataFrame({"replication": range(10), "p_stockout": [1.0] * 3 + [0.0] * 7, "toci_mg": range(10)})
-    s = charts.run_summary(kpis).set_index("kpi")
+    s = views.run_summary(kpis).set_index("kpi")
     lo, hi = wilson(3, 10)
     assert s.loc["p_stockout", "ci_low"] == pytest.approx(lo) and s.loc["p_stockout", "ci_high"] == pytest.approx(hi)
     _, _, tlo, thi, _ = stats.mean_ci(np.arange(10.0))
@@ -134,13 +134,13 @@ def test_binary_kpi_gets_a_wilson_interval():
 def test_hour_of_week_frame_gives_share_of_capacity(fast):
     how = np.zeros((168, len(RESOURCES)))
     how[9, 1] = 2.0   # Monday 09:00, two observation beds in use
-    frame = charts.hour_of_week_frame(how, charts.capacity_of(fast))
+    frame = charts.hour_of_week_frame(how, views.capacity_of(fast))
     assert len(frame) == 168 * len(RESOURCES)
     row = frame[(frame["resource"] == charts.RESOURCE_LABELS["observation_beds"]) & (frame["day"] == "Mon")
                 & (frame["hour"] == 9)].iloc[0]
     assert row["occupancy"] == 2.0 and row["share"] == pytest.approx(2.0 / fast.capacity.observation_beds)
     with pytest.raises(ValueError, match="shape"):
-        charts.hour_of_week_frame(np.zeros((24, 5)), charts.capacity_of(fast))
+        charts.hour_of_week_frame(np.zeros((24, 5)), views.capacity_of(fast))
 
 
 def test_daily_peak_frame_shares_sum_to_one_and_mark_capacity():
@@ -322,7 +322,7 @@ def test_every_kpi_has_a_catalogue_entry():
 
 
 def _specs(view, fast):
-    cap = charts.capacity_of(fast)
+    cap = views.capacity_of(fast)
     diffs = charts.paired_differences(view.kpis, view.kpis, ["ed_visits", "ward_bed_days"])
     runs = {c: view.kpis for c in (3, 4)}
     yield charts.occupancy_heatmap(charts.hour_of_week_frame(view.hour_of_week, cap))
@@ -363,7 +363,7 @@ def test_forest_plot_has_a_row_per_kpi_and_a_zero_line(view):
 
 
 def test_heatmap_data_covers_every_hour_of_the_week(view, fast):
-    spec = charts.occupancy_heatmap(charts.hour_of_week_frame(view.hour_of_week, charts.capacity_of(fast))).to_dict()
+    spec = charts.occupancy_heatmap(charts.hour_of_week_frame(view.hour_of_week, views.capacity_of(fast))).to_dict()
     data = next(iter(spec["datasets"].values()))
     assert len(data) == 168 * len(RESOURCES)
     assert spec["spec"]["encoding"]["color"]["scale"]["domain"] == [0, 1]

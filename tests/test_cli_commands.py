@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.storage import runs
 from sim.cli import main
+from sim.storage import runs
 from tests.conftest import ROOT, SCENARIOS
 
 TINY = ["--set", "run.warmup_weeks=2", "--set", "run.horizon_weeks=8", "--set", "run.follow_up_weeks=2"]

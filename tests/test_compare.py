@@ -74,8 +74,8 @@ def test_paired_ci_narrower_than_unpaired_for_prophylaxis():
     so per patient Cov = p_toci (1 - p_base), about 0.05 against variances 0.25 and 0.11, and the
     paired interval is only ~15-20% narrower. 60 replications keep the sample correlation
     (true ~0.35) well away from 0, so the test does not hinge on a lucky seed."""
-    from sim.config import loader
     from sim.analysis import runner
+    from sim.config import loader
 
     base = loader.load(SCENARIOS / "tarlatamab_outpatient.toml", SHORT)
     toci = loader.load(SCENARIOS / "tarlatamab_prophylactic_toci.toml", SHORT)

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 from sim import cohort as cohort_mod
-from sim.config import loader
 from sim import model
 from sim.analysis import runner
+from sim.config import loader
 from sim.model.runlog import PLACE_CODES
 from tests.conftest import HUGE, SCENARIOS
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sim.config import library, loader
 from sim.cli import main
+from sim.config import library, loader
 from sim.config.errors import ScenarioError, ScenarioErrors
 from sim.config.params import iter_sourced
 from tests.conftest import SCENARIOS

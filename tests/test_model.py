@@ -8,13 +8,11 @@ import numpy as np
 import pytest
 
 from sim import cohort, model
-
-from sim.config import loader
-
 from sim.analysis import runner
+from sim.config import loader
+from sim.config.scenario import RESOURCES
 from sim.model.pathway import CRS
 from sim.model.runlog import DIVERTED, LEFT, ON_TREATMENT, PLACE_CODES, WAITING
-from sim.config.scenario import RESOURCES
 from tests.conftest import HUGE, SCENARIOS, SHORT
 
 STRATEGIES = ["tarlatamab_outpatient", "tarlatamab_inpatient", "tarlatamab_outpatient_short",

@@ -6,17 +6,14 @@ import itertools
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
 from sim import cohort, model
-
-from sim.config import loader
-
 from sim.analysis import runner
-from sim.model.pharmacy import VIALS, least_waste
 from sim.analysis.stats import wilson
 from sim.analysis.stock import smallest_meeting, stock_curve
+from sim.config import loader
+from sim.model.pharmacy import VIALS, least_waste
 from tests.conftest import REFERENCE, ROOT, SCENARIOS, SHORT
 
 

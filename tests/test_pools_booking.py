@@ -10,9 +10,9 @@ import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sim.analysis.stats import mean_ci
 from sim.model.booking import Ledger
 from sim.model.pools import Pool
-from sim.analysis.stats import mean_ci
 from tests.queueing import erlang_b, erlang_c_wait, mm_c
 
 

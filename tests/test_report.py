@@ -8,10 +8,10 @@ import re
 import pytest
 
 from sim import __version__, charts
-
-from sim.charts import report
-
 from sim.analysis import runner
+from sim.analysis import views as run_views
+from sim.charts import report
+from sim.metrics import series
 from tests.conftest import load
 
 FAST = ("run.warmup_weeks=4", "run.horizon_weeks=8", "run.follow_up_weeks=2")
@@ -21,8 +21,8 @@ FAST = ("run.warmup_weeks=4", "run.horizon_weeks=8", "run.follow_up_weeks=2")
 def views():
     a = load("tarlatamab_outpatient.toml", *FAST)
     b = load("tarlatamab_inpatient.toml", *FAST)
-    va = charts.view_from_result(runner.run(a, 3, executor="serial", extract=charts.collect), 0.5)
-    vb = charts.view_from_result(runner.run(b, 3, seed=a.run.seed, executor="serial", extract=charts.collect), 0.5)
+    va = run_views.view_from_result(runner.run(a, 3, executor="serial", extract=series.collect), 0.5)
+    vb = run_views.view_from_result(runner.run(b, 3, seed=a.run.seed, executor="serial", extract=series.collect), 0.5)
     return va, vb
 
 
@@ -92,7 +92,7 @@ def test_user_text_is_escaped(views):
     evil = '</script><script>alert("x")</script>'
     va = views[0]
     s = va.scenario.model_copy(update={"name": evil, "description": "<b>bold</b>"})
-    doc = report.run_report(charts.RunView(**{**va.__dict__, "scenario": s}))
+    doc = report.run_report(run_views.RunView(**{**va.__dict__, "scenario": s}))
     assert evil not in doc and "<b>bold</b>" not in doc
     assert "&lt;/script&gt;" in doc
     _no_network(doc)

@@ -8,13 +8,11 @@ import numpy as np
 import pytest
 
 from sim import cohort, model
-
-from sim.config import loader
-
 from sim.analysis import runner
-from sim.model.pathway import CRS, ICANS
-from sim.cohort.toxicity import factor_combinations, individual_rates
 from sim.analysis.uncertainty import decompose
+from sim.cohort.toxicity import factor_combinations, individual_rates
+from sim.config import loader
+from sim.model.pathway import CRS
 from tests.conftest import HUGE, SCENARIOS, SHORT
 
 

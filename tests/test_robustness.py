@@ -32,8 +32,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from sim.config import loader
 from sim.cli import main
+from sim.config import loader
 from sim.config.scenario import Scenario
 from tests.conftest import REFERENCE, ROOT, SCENARIOS
 

@@ -6,11 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.config import loader
-
 from sim import metrics
-
 from sim.analysis import runner
+from sim.config import loader
 from tests.conftest import REFERENCE
 
 TINY = ["run.warmup_weeks=2", "run.horizon_weeks=8", "run.follow_up_weeks=2"]

@@ -9,12 +9,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.config import loader
-
 from sim.analysis import runner, sensitivity
+from sim.analysis.sensitivity import (
+    Param,
+    base_value,
+    grid_points,
+    parse_param,
+    tornado_table,
+)
 from sim.cli import main
+from sim.config import loader
 from sim.config.errors import ScenarioError, ScenarioErrors
-from sim.analysis.sensitivity import Param, base_value, grid_points, parse_param, tornado_table
 from tests.conftest import REFERENCE, SHORT
 
 SET_SHORT = [x for o in SHORT for x in ("--set", o)]

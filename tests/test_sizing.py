@@ -14,12 +14,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.config import loader
-
 from sim.analysis import runner, sizing
-from sim.cli import main
-from sim.analysis.sizing import Target, bracket_and_bisect, parse_target, size_one, size_pair
+from sim.analysis.sizing import (
+    Target,
+    bracket_and_bisect,
+    parse_target,
+    size_one,
+    size_pair,
+)
 from sim.analysis.stats import mean_ci
+from sim.cli import main
+from sim.config import loader
 from tests.conftest import REFERENCE, ROOT, SHORT
 from tests.queueing import erlang_b, mm_c
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.cohort.toxicity import conditional_dose_probabilities, dose_pattern, grades, lognormal
+from sim.cohort.toxicity import (
+    conditional_dose_probabilities,
+    dose_pattern,
+    grades,
+    lognormal,
+)
 
 
 def test_conditional_probabilities_give_the_shares_exactly():

@@ -21,8 +21,8 @@ import pandas as pd
 
 from sim import cohort as _cohort
 from sim import metrics, model
-from sim.model.runlog import RunLog
 from sim.config.scenario import Scenario
+from sim.model.runlog import RunLog
 
 Executor = Literal["serial", "processes", "dask"]
 EXECUTORS = ("serial", "processes", "dask")

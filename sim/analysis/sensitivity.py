@@ -29,13 +29,11 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from sim.config import loader
-
 from sim import metrics
-
 from sim.analysis import runner
-from sim.config.scenario import Scenario
 from sim.analysis.stats import mean_ci
+from sim.config import loader
+from sim.config.scenario import Scenario
 
 DEFAULT_KPIS = ("p_dose_postponed", "days_referral_to_first_dose_mean", "util_observation_beds",
                 "cost_per_patient_started")

@@ -39,8 +39,8 @@ from typing import Callable, Iterable, Mapping, Sequence
 import pandas as pd
 
 from sim import metrics
-from sim.config.scenario import MAX_CAPACITY, RESOURCES, Scenario
 from sim.analysis.stats import mean_ci
+from sim.config.scenario import MAX_CAPACITY, RESOURCES, Scenario
 
 KPI_NAMES = tuple(k for k in metrics.KPI_COLUMNS if k != "replication")
 OPERATORS = ("<=", ">=")
@@ -682,8 +682,8 @@ def model_evaluator(scenario: str | Path, reps: int, overrides: Sequence[str] = 
     ``0 .. reps - 1`` on one seed (``seed``, else the scenario's ``run.seed``), so every point sees
     the same patients and toxicity draws (common random numbers).
     """
-    from sim.config import loader
     from sim.analysis import runner
+    from sim.config import loader
 
     base = loader.load(scenario, list(overrides))
     run_seed = base.run.seed if seed is None else seed

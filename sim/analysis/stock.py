@@ -7,11 +7,10 @@ from typing import Callable, Sequence
 
 import pandas as pd
 
-from sim.config import loader
-
 from sim.analysis import runner
 from sim.analysis.sizing import Target
 from sim.analysis.stats import mean_ci, wilson
+from sim.config import loader
 
 CURVE_KPIS = ("toci_doses_delayed", "toci_delay_hours_mean", "toci_stockout_events", "toci_vials_expired",
               "toci_on_hand_mean_mg", "toci_orders", "toci_cost", "doses_held_for_stock")

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.config.scenario import RESOURCES, Scenario
 from sim.metrics import hourly_mean
 from sim.model.runlog import RunLog
-from sim.config.scenario import RESOURCES, Scenario
 
 HOURS_PER_WEEK = 168
 SERIES = RESOURCES + ("census",)

@@ -1,5 +1,49 @@
-"""Charts: pure functions from data frames to ``alt.Chart``, and the HTML report. Altair is used here only."""
+"""Charts: pure functions from data frames to ``alt.Chart`` (Altair is used here only), the number
+formats a reader sees, and the offline HTML report (:mod:`sim.charts.report`)."""
 
-from sim.charts.builders import (HOURS_PER_WEEK, DAY_NAMES, RESOURCE_LABELS, PLACE_LABELS, PLACE_COLORS, GRADE_COLORS, KpiInfo, KPI_INFO, CAPACITY_KPIS, TOCI_KPIS, COMPARE_KPIS, HOSPITAL_USE, kpi_info, format_value, format_ci, summary_table, collect, RunView, view_from_result, BINARY_KPIS, run_summary, capacity_of, hour_of_week_frame, occupancy_heatmap, daily_peak_frame, daily_peak_chart, hospital_use_frame, hospital_use_chart, toxicity_grade_frame, toxicity_grade_chart, toci_weekly_frame, toci_weekly_chart, stock_over_time_frame, stock_over_time_chart, STOCK_CURVE_KPIS, stock_curve_frame, stock_curve_chart, smallest_stock, paired_differences, forest_plot, capacity_curve, smallest_capacity, capacity_curve_chart, dosing_calendar, dosing_gantt, policy_level, stamped, _daily_extreme)
+from sim.charts.calendar import dosing_calendar, dosing_gantt
+from sim.charts.capacity import (
+    daily_peak_chart,
+    daily_peak_frame,
+    hospital_use_chart,
+    hospital_use_frame,
+    hour_of_week_frame,
+    occupancy_heatmap,
+    toxicity_grade_chart,
+    toxicity_grade_frame,
+)
+from sim.charts.compare import forest_plot, paired_differences
+from sim.charts.format import (
+    CAPACITY_KPIS,
+    COMPARE_KPIS,
+    HOSPITAL_USE,
+    KPI_INFO,
+    TOCI_KPIS,
+    KpiInfo,
+    format_ci,
+    format_value,
+    kpi_info,
+    stamped,
+    summary_table,
+)
+from sim.charts.sizing import capacity_curve, capacity_curve_chart, smallest_capacity
+from sim.charts.stock import (
+    STOCK_CURVE_KPIS,
+    smallest_stock,
+    stock_curve_chart,
+    stock_curve_frame,
+    stock_over_time_chart,
+    stock_over_time_frame,
+    toci_weekly_chart,
+    toci_weekly_frame,
+)
+from sim.charts.style import (
+    DAY_NAMES,
+    GRADE_COLORS,
+    HOURS_PER_WEEK,
+    PLACE_COLORS,
+    PLACE_LABELS,
+    RESOURCE_LABELS,
+)
 
-__all__ = ['HOURS_PER_WEEK', 'DAY_NAMES', 'RESOURCE_LABELS', 'PLACE_LABELS', 'PLACE_COLORS', 'GRADE_COLORS', 'KpiInfo', 'KPI_INFO', 'CAPACITY_KPIS', 'TOCI_KPIS', 'COMPARE_KPIS', 'HOSPITAL_USE', 'kpi_info', 'format_value', 'format_ci', 'summary_table', 'collect', 'RunView', 'view_from_result', 'BINARY_KPIS', 'run_summary', 'capacity_of', 'hour_of_week_frame', 'occupancy_heatmap', 'daily_peak_frame', 'daily_peak_chart', 'hospital_use_frame', 'hospital_use_chart', 'toxicity_grade_frame', 'toxicity_grade_chart', 'toci_weekly_frame', 'toci_weekly_chart', 'stock_over_time_frame', 'stock_over_time_chart', 'STOCK_CURVE_KPIS', 'stock_curve_frame', 'stock_curve_chart', 'smallest_stock', 'paired_differences', 'forest_plot', 'capacity_curve', 'smallest_capacity', 'capacity_curve_chart', 'dosing_calendar', 'dosing_gantt', 'policy_level', 'stamped']
+__all__ = ['HOURS_PER_WEEK', 'DAY_NAMES', 'RESOURCE_LABELS', 'PLACE_LABELS', 'PLACE_COLORS', 'GRADE_COLORS', 'KpiInfo', 'KPI_INFO', 'CAPACITY_KPIS', 'TOCI_KPIS', 'COMPARE_KPIS', 'HOSPITAL_USE', 'kpi_info', 'format_value', 'format_ci', 'summary_table', 'stamped', 'hour_of_week_frame', 'occupancy_heatmap', 'daily_peak_frame', 'daily_peak_chart', 'hospital_use_frame', 'hospital_use_chart', 'toxicity_grade_frame', 'toxicity_grade_chart', 'toci_weekly_frame', 'toci_weekly_chart', 'stock_over_time_frame', 'stock_over_time_chart', 'STOCK_CURVE_KPIS', 'stock_curve_frame', 'stock_curve_chart', 'smallest_stock', 'paired_differences', 'forest_plot', 'capacity_curve', 'smallest_capacity', 'capacity_curve_chart', 'dosing_calendar', 'dosing_gantt']

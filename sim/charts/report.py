@@ -20,7 +20,7 @@ import altair as alt
 import pandas as pd
 
 from sim import __version__, charts
-
+from sim.analysis import views
 from sim.config import loader
 from sim.config.params import iter_sourced
 from sim.config.scenario import RESOURCES, Scenario
@@ -212,9 +212,9 @@ def strategy_table(scenario: Scenario) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def run_figures(view: charts.RunView, gantt: pd.DataFrame | None = None) -> list[Figure]:
+def run_figures(view: views.RunView, gantt: pd.DataFrame | None = None) -> list[Figure]:
     """The charts of one run, in report order."""
-    cap = charts.capacity_of(view.scenario)
+    cap = views.capacity_of(view.scenario)
     how = charts.hour_of_week_frame(view.hour_of_week, cap)
     peaks = charts.daily_peak_frame(view.daily_peak, cap)
     figs = [Figure("Occupancy by hour of the week", charts.occupancy_heatmap(how), how,
@@ -237,7 +237,7 @@ def run_figures(view: charts.RunView, gantt: pd.DataFrame | None = None) -> list
     if view.on_hand is not None:
         stock = charts.stock_over_time_frame(view.on_hand, view.stockouts)
         figs.append(Figure("Tocilizumab stock over time",
-                           charts.stock_over_time_chart(stock, charts.policy_level(view.scenario)), stock,
+                           charts.stock_over_time_chart(stock, views.policy_level(view.scenario)), stock,
                            "Lowest stock on hand each day across replications; red markers: days with a stock-out."))
     if gantt is not None and len(gantt):
         figs.append(Figure("Dosing calendar for a sample of patients", charts.dosing_gantt(gantt), gantt,
@@ -245,7 +245,7 @@ def run_figures(view: charts.RunView, gantt: pd.DataFrame | None = None) -> list
     return figs
 
 
-def _cards(view: charts.RunView, kpis: tuple[str, ...]) -> str:
+def _cards(view: views.RunView, kpis: tuple[str, ...]) -> str:
     s = view.summary.set_index("kpi")
     out = []
     for k in kpis:
@@ -271,7 +271,7 @@ def _page(title: str, body: str, scripts: list[str], mode: str) -> str:
             f"<body>{body}{js}</body></html>")
 
 
-def _meta(view: charts.RunView) -> str:
+def _meta(view: views.RunView) -> str:
     s = view.scenario
     secs = "" if view.seconds != view.seconds else f"; computed in {view.seconds:.1f} s"
     return (f'<p class="meta">btce-sim {html.escape(__version__)} · report generated '
@@ -302,7 +302,7 @@ def _assumptions_section(s: Scenario, seed: int, reps: int) -> str:
 
 # --------------------------------------------------------------------------- reports
 
-def run_report(view: charts.RunView, gantt: pd.DataFrame | None = None) -> str:
+def run_report(view: views.RunView, gantt: pd.DataFrame | None = None) -> str:
     """The HTML report of one run: inputs, assumptions, charts, KPI table, version and seed.
 
     Parameters
@@ -330,7 +330,7 @@ def run_report(view: charts.RunView, gantt: pd.DataFrame | None = None) -> str:
     return _page(f"{s.name}: btce-sim report", body, scripts, mode)
 
 
-def comparison_report(base: charts.RunView, other: charts.RunView, diffs: pd.DataFrame) -> str:
+def comparison_report(base: views.RunView, other: views.RunView, diffs: pd.DataFrame) -> str:
     """The HTML report of a paired comparison of two runs on the same seed and replications.
 
     Parameters

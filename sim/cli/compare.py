@@ -45,11 +45,11 @@ def _unique_names(names: list[str]) -> list[str]:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from sim.analysis import compare, runner, stats
-    from sim.config import loader
     from sim import metrics
-    from sim.storage import runs
+    from sim.analysis import compare, runner, stats
     from sim.cli.main import executor_of, progress_bar
+    from sim.config import loader
+    from sim.storage import runs
     from sim.storage.output import resolved_toml
 
     executor = executor_of(args)

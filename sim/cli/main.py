@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from contextlib import contextmanager
 import importlib
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from sim import __version__
-
-from sim.config import loader
-
 from sim.analysis import runner, stats
+from sim.config import loader
 from sim.config.errors import ScenarioError, ScenarioErrors
 
 EXIT_BAD_INPUT = 2
@@ -236,7 +234,6 @@ def run_to_precision(scenario, args, executor: str):
     import pandas as pd
 
     from sim import metrics
-
     from sim.analysis import precision as replications
     from sim.analysis.runner import RunResult
 

@@ -39,8 +39,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from sim.storage import runs
     from sim.cli.main import format_summary
+    from sim.storage import runs
 
     folder = runs.find(args.runs_dir, args.id)
     m = runs.read_manifest(folder)

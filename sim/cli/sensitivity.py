@@ -15,8 +15,8 @@ from pathlib import Path
 
 
 def add_parser(subparsers) -> None:
-    from sim.cli.main import _positive_int, _seed, add_executor_args, add_scenario_args
     from sim.analysis.sensitivity import DEFAULT_KPIS, DEFAULT_LEVELS
+    from sim.cli.main import _positive_int, _seed, add_executor_args, add_scenario_args
 
     p = subparsers.add_parser(
         "sensitivity", help="one-way sensitivity (tornado) or a full-factorial grid over scenario parameters",
@@ -44,10 +44,9 @@ def add_parser(subparsers) -> None:
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     import math as _m
 
-    from sim.config import loader
-
     from sim.analysis import sensitivity
     from sim.cli.main import executor_of, progress_bar
+    from sim.config import loader
 
     executor = executor_of(args)
     if not args.params:

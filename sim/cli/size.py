@@ -58,11 +58,10 @@ def add_parser(subparsers) -> None:
 def cmd_size(args: argparse.Namespace) -> int:
     import time
 
-    from sim.config import loader
-
     from sim.analysis import sizing
-    from sim.cli.main import executor_of
     from sim.analysis.sensitivity import shared_scheduler
+    from sim.cli.main import executor_of
+    from sim.config import loader
 
     executor = executor_of(args)
     resources = sizing.parse_resources(args.resource)

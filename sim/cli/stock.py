@@ -36,8 +36,8 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from sim.config import loader
     from sim.analysis.stock import smallest_meeting, stock_curve
+    from sim.config import loader
 
     scenario = loader.load(args.scenario, args.overrides)  # validates before the long run
     if scenario.pharmacy is None:

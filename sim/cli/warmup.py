@@ -30,9 +30,9 @@ def add_parser(subparsers) -> None:
 
 
 def cmd_warmup(args: argparse.Namespace) -> int:
-    from sim.config import loader
     from sim.analysis import runner, warmup
     from sim.cli.main import executor_of, progress_bar
+    from sim.config import loader
     from sim.config.scenario import MAX_WEEKS
 
     executor = executor_of(args)

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.config.drug import Toxicity
 from sim.cohort.background import background_demand
-from sim.config.scenario import Scenario, dose_offsets_hours, max_doses
 from sim.cohort.streams import replication_streams
+from sim.config.drug import Toxicity
+from sim.config.scenario import Scenario, dose_offsets_hours, max_doses
 
 LEAD_TIME_DRAWS = 1024  # more orders than any run places; reused cyclically beyond
 

@@ -11,8 +11,17 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from sim.config.params import (DoseShares, Frozen, GradeMix, NonNegHours, PositiveHours,
-                        Probability, Spread, none_stated, sourced)
+from sim.config.params import (
+    DoseShares,
+    Frozen,
+    GradeMix,
+    NonNegHours,
+    PositiveHours,
+    Probability,
+    Spread,
+    none_stated,
+    sourced,
+)
 
 RelativeRisk = sourced(0, 10, what="a relative risk in [0, 10]")
 Count = Annotated[int, Field(ge=0, le=10_000_000)]

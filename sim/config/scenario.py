@@ -11,7 +11,15 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from sim.config.drug import DrugProfile
-from sim.config.params import Frozen, NonNeg, NonNegHours, Positive, PositiveHours, Probability, sourced
+from sim.config.params import (
+    Frozen,
+    NonNeg,
+    NonNegHours,
+    Positive,
+    PositiveHours,
+    Probability,
+    sourced,
+)
 
 RESOURCES = ("chairs", "observation_beds", "ward_beds", "ed_bays", "icu_beds")
 PLACES = ("ward", "observation", "clinic", "home")

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model.runlog import DIVERTED, RunLog
 from sim.config.scenario import RESOURCES, Scenario
+from sim.model.runlog import DIVERTED, RunLog
 
 KPI_COLUMNS = (
     "replication", "patients_referred", "patients_started", "patients_diverted", "doses_given",

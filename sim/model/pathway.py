@@ -16,15 +16,27 @@ import simpy
 from simpy import Timeout
 from simpy.core import URGENT
 
-from sim.model.calendar import Calendar
 from sim.cohort import HOURS_PER_WEEK, Cohort
-from sim.model.pharmacy import Pharmacy
+from sim.cohort.toxicity import (
+    combination_rates,
+    dose_pattern,
+    grades,
+    grades_with_severe_share,
+    individual_rates,
+    lognormal,
+)
+from sim.config.scenario import (
+    PLACE_RESOURCE,
+    RESOURCES,
+    Scenario,
+    dose_offsets_hours,
+    dose_requirements,
+)
 from sim.model.booking import Ledger
+from sim.model.calendar import Calendar
+from sim.model.pharmacy import Pharmacy
 from sim.model.pools import Pool
 from sim.model.runlog import DIVERTED, LEFT, ON_TREATMENT, PLACE_CODES, RunLog
-from sim.config.scenario import PLACE_RESOURCE, RESOURCES, Scenario, dose_offsets_hours, dose_requirements
-from sim.cohort.toxicity import (combination_rates, dose_pattern, grades, grades_with_severe_share,
-                          individual_rates, lognormal)
 
 HOME, CHAIR, OBS, WARD, ICU, ED = range(6)
 LEVEL = (0, 0, 0, 1, 2, 0)           # care level each location provides

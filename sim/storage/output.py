@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import shutil
-from contextlib import contextmanager
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from sim.config import loader
-
 from sim.analysis import stats
 from sim.analysis.runner import RunResult
+from sim.config import loader
 from sim.config.scenario import RESOURCES
 
 

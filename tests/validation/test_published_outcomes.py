@@ -29,9 +29,8 @@ import numpy as np
 import pytest
 
 from sim import cohort, model
-
-from sim.config import loader
 from sim.analysis.stats import mean_ci
+from sim.config import loader
 from tests.conftest import SCENARIOS
 
 pytestmark = [pytest.mark.validation, pytest.mark.slow]

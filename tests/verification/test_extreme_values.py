@@ -14,12 +14,10 @@ import numpy as np
 import pytest
 
 from sim import cohort, model
-
-from sim.config import loader
-
 from sim.analysis import runner
-from sim.metrics import summarise
+from sim.config import loader
 from sim.config.scenario import RESOURCES
+from sim.metrics import summarise
 from tests.conftest import HUGE, SCENARIOS
 
 # short runs: the extremes show at once, and every preset must stay cheap to check

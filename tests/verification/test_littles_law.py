@@ -21,7 +21,6 @@ import numpy as np
 import pytest
 
 from sim import cohort, model
-
 from sim.config import loader
 from sim.metrics import step_area
 from sim.model.runlog import PLACE_CODES

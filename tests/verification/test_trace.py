@@ -16,9 +16,8 @@ import numpy as np
 import pytest
 
 from sim import cohort, model
-
-from sim.config import loader
 from sim.cli import main
+from sim.config import loader
 from sim.model.runlog import LEFT, PLACE_NAMES
 from tests.conftest import ROOT, SCENARIOS, SHORT
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.config import loader
-
 from sim.analysis import runner, warmup
+from sim.config import loader
 from tests.conftest import SCENARIOS
 
 REPS = 60

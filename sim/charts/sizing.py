@@ -1,0 +1,61 @@
+"""Sizing: a KPI against capacity with its interval and the target line."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import altair as alt
+import pandas as pd
+
+from sim.analysis import stats
+from sim.analysis.sizing import (
+    Target,  # the one place that says when an interval meets a target
+)
+from sim.charts.format import kpi_info
+from sim.charts.style import RESOURCE_LABELS, _padded, _title
+
+
+def capacity_curve(runs: Mapping[int, pd.DataFrame], kpi: str, level: float = 0.95) -> pd.DataFrame:
+    """Mean and t-based CI of one KPI at each capacity tried: capacity, mean, ci_low, ci_high, n."""
+    rows = []
+    for cap in sorted(runs):
+        mean, _sd, lo, hi, n = stats.mean_ci(runs[cap][kpi].to_numpy(dtype=float), level)
+        rows.append({"capacity": int(cap), "mean": mean, "ci_low": lo if lo == lo else mean,
+                     "ci_high": hi if hi == hi else mean, "n": n})
+    return pd.DataFrame(rows, columns=["capacity", "mean", "ci_low", "ci_high", "n"])
+
+
+def smallest_capacity(curve: pd.DataFrame, target: float, sense: str = "<=") -> int | None:
+    """Smallest capacity whose whole 95% CI meets the target (upper bound for "<=", lower for ">=").
+
+    Returns None when no capacity tried meets it.
+    """
+    if sense not in ("<=", ">="):
+        raise ValueError(f"sense = {sense!r}; allowed: '<=' or '>='")
+    rule = Target("", sense, target)
+    meeting = [int(r.capacity) for r in curve.itertuples(index=False) if rule.met(r.ci_low, r.ci_high)]
+    return min(meeting) if meeting else None
+
+
+@_padded
+def capacity_curve_chart(curve: pd.DataFrame, kpi: str, resource: str, target: float | None = None,
+                         currency: str = "USD") -> alt.Chart:
+    """A KPI against the capacity of one resource: mean, 95% CI band, and the target as a dashed line."""
+    info = kpi_info(kpi, currency)
+    share = info.kind == "share"
+    fmt = ".1%" if share else ",.3g"
+    base = alt.Chart(curve).encode(x=alt.X("capacity:Q", title=f"{RESOURCE_LABELS.get(resource, resource)} (places)",
+                                           axis=alt.Axis(tickMinStep=1)))
+    y_title = f"{info.label} ({info.unit})"
+    band = base.mark_area(opacity=0.25, color="#4c78a8").encode(
+        y=alt.Y("ci_low:Q", title=y_title, axis=alt.Axis(format="%") if share else alt.Axis()), y2="ci_high:Q")
+    line = base.mark_line(point=True, color="#4c78a8").encode(
+        y="mean:Q", tooltip=[alt.Tooltip("capacity:Q"), alt.Tooltip("mean:Q", format=fmt),
+                             alt.Tooltip("ci_low:Q", title="95% CI low", format=fmt),
+                             alt.Tooltip("ci_high:Q", title="95% CI high", format=fmt)])
+    layers = [band, line]
+    if target is not None:
+        layers.append(alt.Chart(pd.DataFrame({"target": [target]})).mark_rule(color="#b2182b", strokeDash=[4, 3])
+                      .encode(y="target:Q"))
+    return alt.layer(*layers).properties(width=520, height=240,
+                                         title=_title(f"{info.label} against capacity", "mean with 95% CI band; dashed red: target"))

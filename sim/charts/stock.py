@@ -1,0 +1,171 @@
+"""Tocilizumab stock charts: weekly use, stock on hand over time, and the stock-out curve."""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from sim.analysis import stats
+from sim.charts.format import kpi_info
+from sim.charts.style import _padded, _title
+
+
+def toci_weekly_frame(toci_week: np.ndarray) -> pd.DataFrame:
+    """Weekly tocilizumab use across replications: week, mean mg, 95% CI of the mean, 90th percentile, mean doses.
+
+    Parameters
+    ----------
+    toci_week : ndarray (reps, weeks, 2)
+        Doses and mg given in each week of the window, per replication.
+    """
+    arr = np.asarray(toci_week, dtype=float)
+    if arr.ndim != 3 or arr.shape[2] != 2:
+        raise ValueError(f"toci_week has shape {arr.shape}; expected (reps, weeks, 2)")
+    rows = []
+    for w in range(arr.shape[1]):
+        mg = arr[:, w, 1]
+        mean, _sd, lo, hi, _n = stats.mean_ci(mg)
+        rows.append({"week": w + 1, "mean_mg": mean, "ci_low": max(lo, 0.0) if lo == lo else mean,
+                     "ci_high": hi if hi == hi else mean, "p90_mg": float(np.percentile(mg, 90)),
+                     "mean_doses": float(arr[:, w, 0].mean())})
+    return pd.DataFrame(rows)
+
+
+@_padded
+def toci_weekly_chart(frame: pd.DataFrame) -> alt.Chart:
+    """Weekly tocilizumab given: mean with 95% CI band and the 90th percentile across replications."""
+    base = alt.Chart(frame).encode(x=alt.X("week:Q", title="Week of the statistics window",
+                                           axis=alt.Axis(format="d", tickMinStep=1),
+                                           scale=alt.Scale(domain=[1, int(frame["week"].max())])))
+    band = base.mark_area(opacity=0.25, color="#4c78a8").encode(
+        y=alt.Y("ci_low:Q", title="Tocilizumab given per week (mg)"), y2="ci_high:Q")
+    mean = base.mark_line(color="#4c78a8").encode(
+        y="mean_mg:Q",
+        tooltip=[alt.Tooltip("week:Q"), alt.Tooltip("mean_mg:Q", title="Mean mg", format=",.0f"),
+                 alt.Tooltip("ci_low:Q", title="95% CI low", format=",.0f"),
+                 alt.Tooltip("ci_high:Q", title="95% CI high", format=",.0f"),
+                 alt.Tooltip("p90_mg:Q", title="90th percentile", format=",.0f"),
+                 alt.Tooltip("mean_doses:Q", title="Mean doses", format=".2f")])
+    p90 = base.mark_line(color="#4c78a8", strokeDash=[4, 3]).encode(y="p90_mg:Q")
+    return alt.layer(band, mean, p90).properties(
+        width=620, height=220,
+        title=_title("Tocilizumab given per week", "mean (line) with 95% CI band; dashed: 90th percentile across replications"))
+
+
+def stock_over_time_frame(on_hand: np.ndarray, stockouts: np.ndarray) -> pd.DataFrame:
+    """Daily tocilizumab stock across replications: day, mean of the daily low with its 95% CI, 10th
+    percentile, and the share of replications with a stock-out that day.
+
+    Parameters
+    ----------
+    on_hand : ndarray (reps, days)
+        Lowest stock (mg) during each day.
+    stockouts : ndarray (reps, days)
+        Stock-out events each day.
+    """
+    oh = np.asarray(on_hand, dtype=float)
+    so = np.asarray(stockouts, dtype=float)
+    if oh.ndim != 2 or oh.shape != so.shape:
+        raise ValueError(f"on_hand {oh.shape} and stockouts {so.shape} must both be (reps, days)")
+    rows = []
+    for d in range(oh.shape[1]):
+        mean, _sd, lo, hi, _n = stats.mean_ci(oh[:, d])
+        rows.append({"day": d, "mean_mg": mean, "ci_low": max(lo, 0.0) if lo == lo else mean, "ci_high": hi if hi == hi else mean,
+                     "p10_mg": float(np.percentile(oh[:, d], 10)), "share_stockout": float((so[:, d] > 0).mean())})
+    return pd.DataFrame(rows)
+
+
+@_padded
+def stock_over_time_chart(frame: pd.DataFrame, level_mg: float | None = None) -> alt.Chart:
+    """Tocilizumab on hand (daily low): mean with 95% CI band, 10th percentile dashed, red markers on
+    days with a stock-out in some replication (sized by how many), and the policy's stock level."""
+    base = alt.Chart(frame).encode(x=alt.X("day:Q", title="Day of the statistics window",
+                                           scale=alt.Scale(domain=[0, int(frame["day"].max()) if len(frame) else 1], nice=False)))
+    band = base.mark_area(opacity=0.25, color="#4c78a8").encode(
+        y=alt.Y("ci_low:Q", title="Tocilizumab on hand, daily low (mg)"), y2="ci_high:Q")
+    mean = base.mark_line(color="#4c78a8").encode(
+        y="mean_mg:Q", tooltip=[alt.Tooltip("day:Q"), alt.Tooltip("mean_mg:Q", title="Mean (mg)", format=",.0f"),
+                                alt.Tooltip("p10_mg:Q", title="10th percentile (mg)", format=",.0f"),
+                                alt.Tooltip("share_stockout:Q", title="Replications with a stock-out", format=".0%")])
+    p10 = base.mark_line(color="#4c78a8", strokeDash=[4, 3]).encode(y="p10_mg:Q")
+    layers = [band, mean, p10]
+    if level_mg is not None:
+        layers.append(alt.Chart(pd.DataFrame({"level": [float(level_mg)]})).mark_rule(color="#555", strokeDash=[2, 2])
+                      .encode(y="level:Q", tooltip=[alt.Tooltip("level:Q", title="Policy stock level (mg)")]))
+    hits = frame[frame["share_stockout"] > 0]
+    if len(hits):
+        layers.append(alt.Chart(hits.assign(zero=0.0)).mark_point(shape="triangle-up", filled=True, color="#b2182b")
+                      .encode(x="day:Q", y="zero:Q",
+                              size=alt.Size("share_stockout:Q", title="Replications with a stock-out",
+                                            legend=alt.Legend(format="%", values=[0.1, 0.5, 1.0]),
+                                            scale=alt.Scale(domain=[0, 1], range=[30, 300])),
+                              tooltip=[alt.Tooltip("day:Q"),
+                                       alt.Tooltip("share_stockout:Q", title="Replications with a stock-out", format=".0%")]))
+    return alt.layer(*layers).properties(
+        width=620, height=230,
+        title=_title("Tocilizumab stock over time", "lowest stock each day: mean with 95% CI band, 10th percentile dashed; red triangles: stock-outs; grey: policy level"))
+
+
+STOCK_CURVE_KPIS = ("toci_doses_delayed", "toci_delay_hours_mean", "toci_vials_expired", "toci_cost")
+
+
+def stock_curve_frame(runs: Mapping[float, pd.DataFrame], level: float = 0.95) -> pd.DataFrame:
+    """Stock-out probability against the stock level, from runs at each level on the same seeds.
+
+    Parameters
+    ----------
+    runs : mapping of stock level (mg) to KPI frame
+        Each frame has ``p_stockout`` (1 when the replication had a stock-out).
+
+    Returns
+    -------
+    DataFrame
+        stock_mg, p_stockout, ci_low, ci_high (Wilson), n, and the mean of each of
+        :data:`STOCK_CURVE_KPIS` present in the runs.
+    """
+    from sim.analysis.stats import wilson
+
+    rows = []
+    for lvl in sorted(runs):
+        k = runs[lvl]
+        x = k["p_stockout"].to_numpy(dtype=float)
+        hits, n = int((x > 0).sum()), int(x.size)
+        lo, hi = wilson(hits, n, level)
+        row = {"stock_mg": float(lvl), "p_stockout": hits / n if n else math.nan, "ci_low": lo, "ci_high": hi, "n": n}
+        for col in STOCK_CURVE_KPIS:
+            if col in k.columns:
+                row[col] = float(k[col].mean())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+@_padded
+def stock_curve_chart(frame: pd.DataFrame, target: float | None = None, param_label: str = "Stock level (mg)") -> alt.Chart:
+    """P(at least one stock-out in the window) against the stock level, Wilson 95% band, target line."""
+    base = alt.Chart(frame).encode(x=alt.X("stock_mg:Q", title=param_label))
+    band = base.mark_area(opacity=0.2, color="#e45756").encode(
+        y=alt.Y("ci_low:Q", title="P(at least one stock-out)", axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1])), y2="ci_high:Q")
+    tips = [alt.Tooltip("stock_mg:Q", title=param_label, format=",.0f"),
+            alt.Tooltip("p_stockout:Q", title="P(stock-out)", format=".1%"),
+            alt.Tooltip("ci_low:Q", title="95% CI low", format=".1%"),
+            alt.Tooltip("ci_high:Q", title="95% CI high", format=".1%")]
+    tips += [alt.Tooltip(f"{c}:Q", title=kpi_info(c).label, format=",.3g") for c in STOCK_CURVE_KPIS if c in frame]
+    line = base.mark_line(point=True, color="#e45756").encode(y="p_stockout:Q", tooltip=tips)
+    layers = [band, line]
+    if target is not None:
+        layers.append(alt.Chart(pd.DataFrame({"target": [target]})).mark_rule(strokeDash=[4, 3], color="black")
+                      .encode(y="target:Q"))
+    return alt.layer(*layers).properties(width=520, height=230,
+                                         title=_title("Chance of a stock-out in the window against the stock level",
+                                                      "Wilson 95% band; dashed: target"))
+
+
+def smallest_stock(curve: pd.DataFrame, target: float) -> float | None:
+    """Smallest stock level whose upper Wilson bound on P(stock-out) is at or below ``target``."""
+    ok = curve.loc[curve["ci_high"] <= target, "stock_mg"]
+    return float(ok.min()) if len(ok) else None
