@@ -52,7 +52,8 @@ Kind = Literal["int", "float", "bool", "str", "choice", "int_list", "float_list"
 _UNITS = {
     "patients_per_week": "patients per week", "growth_per_year": "fraction per year, 0.1 = +10%",
     "open_hour": "hour of day, 0-24", "close_hour": "hour of day, 0-24", "holidays": "day numbers from the start",
-    **{r.name: r.unit for r in registry.RESOURCES}, "ward_beds_reserved_for_unplanned": "beds", "weight_kg_mean": "kg", "weight_kg_sd": "kg",
+    **{r.name: r.unit for r in registry.RESOURCES},
+    "ward_beds_reserved_for_unplanned": "beds", "weight_kg_mean": "kg", "weight_kg_sd": "kg",
     "outpatient_eligible": "share of patients, 0-1", "mg_per_kg": "mg/kg", "max_mg": "mg",
     "order_up_to": "mg", "reorder_point": "mg", "order_quantity": "mg", "initial_stock_mg": "mg",
     "emergency_surcharge": "fraction of the price, 0.5 = +50%", "shelf_life_months": "months",
@@ -71,6 +72,7 @@ _LABELS = {"ed_hours": "ED assessment", "icu_step_down_ward_hours": "Ward stay a
            "lead_time_days_min": "Delivery lead time, shortest", "lead_time_days_max": "Delivery lead time, longest",
            "mg80": "80 mg vials", "mg200": "200 mg vials", "mg400": "400 mg vials", "max_doses": "Maximum doses",
            "tocilizumab_per_mg": "Tocilizumab"}
+# What each [costs] price is per; the resources' come from the registry.
 _COST_UNITS = {**{r.cost_field: f"per {r.cost_per}" for r in registry.RESOURCES if r.cost_field},
                "tocilizumab_per_mg": "per mg"}
 

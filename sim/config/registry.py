@@ -6,9 +6,11 @@ units, the Wilson-interval list and the documentation tables are read from here,
 ``tests/test_registry.py`` checks the scenario schema, the model, the KPI row and the README glossary
 against it. Pure data: no pandas, no SimPy.
 
-To add a resource: one :class:`Resource` below, its ``[capacity]`` field (and ``[costs]`` field if it is
-priced) in ``sim/config/scenario.py`` and ``scenarios/base.toml``; its ``util_``, ``peak_`` and ``wait_``
-KPIs follow. To add a KPI: one :class:`Kpi` below, and the line in ``sim/metrics/kpis.py`` that computes it.
+To add a resource: one :class:`Resource` below and its ``[capacity]`` field (and ``[costs]`` price, if
+it is priced) in ``sim/config/scenario.py`` and ``scenarios/base.toml``; its ``util_``, ``peak_`` and
+``wait_`` KPIs, chart labels, dashboard units and pool follow (the model still has to send patients to it).
+To add a KPI: one :class:`Kpi` below, in column order, and the line in ``sim/metrics/kpis.py`` that
+computes it. ``tests/test_registry.py`` names what is missing, README glossary included.
 """
 
 from __future__ import annotations

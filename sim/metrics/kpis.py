@@ -76,6 +76,8 @@ def summarise(log: RunLog, s: Scenario, replication: int = 0) -> dict[str, float
     row.update(_graded_kpis(log))
     row["doses_held_for_stock"] = int(inside(np.asarray(log.held_for_stock)).sum())
     c = s.costs
+    # each resource's cost_field x use_kpi (sim.config.registry; tests/test_registry.py checks they agree),
+    # summed in this order so the total does not move by a rounding step
     cost = (row["ward_bed_days"] * c.ward_day.value + row["observation_bed_days"] * c.observation_day.value
             + row["icu_bed_days"] * c.icu_day.value + row["ed_visits"] * c.ed_visit.value
             + row["chair_hours"] * c.chair_hour.value + row["toci_cost"])
