@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from sim.config import loader
+from sim.config import loader, registry
 from sim.config.errors import ScenarioError, ScenarioErrors
 from sim.config.params import Sourced, SourcedVector
 from sim.config.scenario import Scenario
@@ -52,7 +52,7 @@ Kind = Literal["int", "float", "bool", "str", "choice", "int_list", "float_list"
 _UNITS = {
     "patients_per_week": "patients per week", "growth_per_year": "fraction per year, 0.1 = +10%",
     "open_hour": "hour of day, 0-24", "close_hour": "hour of day, 0-24", "holidays": "day numbers from the start",
-    "chairs": "chairs", "observation_beds": "beds", "ward_beds": "beds", "ed_bays": "bays", "icu_beds": "beds",
+    **{r.name: r.unit for r in registry.RESOURCES},
     "ward_beds_reserved_for_unplanned": "beds", "weight_kg_mean": "kg", "weight_kg_sd": "kg",
     "outpatient_eligible": "share of patients, 0-1", "mg_per_kg": "mg/kg", "max_mg": "mg",
     "order_up_to": "mg", "reorder_point": "mg", "order_quantity": "mg", "initial_stock_mg": "mg",
@@ -72,8 +72,9 @@ _LABELS = {"ed_hours": "ED assessment", "icu_step_down_ward_hours": "Ward stay a
            "lead_time_days_min": "Delivery lead time, shortest", "lead_time_days_max": "Delivery lead time, longest",
            "mg80": "80 mg vials", "mg200": "200 mg vials", "mg400": "400 mg vials", "max_doses": "Maximum doses",
            "tocilizumab_per_mg": "Tocilizumab"}
-_COST_UNITS = {"ward_day": "per bed-day", "observation_day": "per bed-day", "icu_day": "per bed-day",
-               "ed_visit": "per visit", "chair_hour": "per chair-hour", "tocilizumab_per_mg": "per mg"}
+# What each [costs] price is per; the resources' come from the registry.
+_COST_UNITS = {**{r.cost_field: f"per {r.cost_per}" for r in registry.RESOURCES if r.cost_field},
+               "tocilizumab_per_mg": "per mg"}
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from pydantic import BaseModel  # noqa: E402
 from sim.config import loader  # noqa: E402
 from sim.config.drug import DrugProfile, GradeRule  # noqa: E402
 from sim.config.params import Sourced, SourcedVector  # noqa: E402
+from sim.config.registry import RESOURCES  # noqa: E402
 from sim.config.scenario import PLACE_RESOURCE, PLACES, Scenario  # noqa: E402
 
 SCENARIOS = ROOT / "scenarios"
@@ -253,8 +254,8 @@ def places_table(s: Scenario) -> str:
     for place in PLACES:
         res = PLACE_RESOURCE[place]
         rows.append([f"`{place}`", PLACE_TEXT[place], f"`{res}`", getattr(s.capacity, res)])
-    rows.append(["(toxicity)", "ED assessment of an onset at home", "`ed_bays`", s.capacity.ed_bays])
-    rows.append(["(toxicity)", "intensive care by grade", "`icu_beds`", s.capacity.icu_beds])
+    # resources no dose is booked on serve toxicity only
+    rows += [["(toxicity)", r.help, f"`{r.name}`", getattr(s.capacity, r.name)] for r in RESOURCES if not r.booked]
     return table(["place", "what it is", "resource", f"capacity in {REFERENCE}"], rows)
 
 

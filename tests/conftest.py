@@ -7,13 +7,14 @@ from pathlib import Path
 import pytest
 
 from sim.config import loader
+from sim.config.registry import RESOURCE_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 REFERENCE = SCENARIOS / "tarlatamab_outpatient.toml"
 # A shorter run with the same pathway: 8 weeks warm-up, 26 weeks of statistics.
 SHORT = ["run.warmup_weeks=8", "run.horizon_weeks=26", "run.follow_up_weeks=8"]
-HUGE = [f"capacity.{r}=10000" for r in ("chairs", "observation_beds", "ward_beds", "ed_bays", "icu_beds")]
+HUGE = [f"capacity.{r}=10000" for r in RESOURCE_NAMES]
 
 
 @pytest.fixture(scope="session")

@@ -316,9 +316,16 @@ def test_formatting_reads_like_a_planner_would():
     assert table.iloc[0]["95% CI"] == "10.0% to 60.0%" and table.iloc[0]["KPI"] == "Chance of a stock-out"
 
 
-def test_every_kpi_has_a_catalogue_entry():
-    missing = [k for k in metrics.KPI_COLUMNS if k != "replication" and k not in charts.KPI_INFO]
-    assert not missing, f"add labels and units for {missing}"
+def test_every_kpi_reads_with_its_label_unit_and_format():
+    """Every column of kpis.csv has a catalogue entry (not the fallback made from its name), its currency
+    filled in, and shares (p_, _rate, util_) are written as percentages."""
+    for k in metrics.KPI_COLUMNS[1:]:
+        info = charts.kpi_info(k, "EUR")
+        assert k in charts.KPI_INFO and info.label == charts.KPI_INFO[k].label, k
+        assert "{currency}" not in info.unit and (info.kind != "money" or "EUR" in info.unit), k
+        is_share = k.startswith(("p_", "util_")) or k.endswith("_rate")
+        assert (info.kind == "share") == is_share, k
+        assert charts.format_value(k, 0.5, "EUR").endswith("%") == is_share, k
 
 
 def _specs(view, fast):

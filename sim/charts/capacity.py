@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from collections.abc import Mapping
 
 import altair as alt
 import numpy as np
@@ -11,15 +11,9 @@ import pandas as pd
 
 from sim.analysis import stats
 from sim.charts.format import HOSPITAL_USE
-from sim.charts.style import (
-    DAY_NAMES,
-    GRADE_COLORS,
-    HOURS_PER_WEEK,
-    RESOURCE_LABELS,
-    _padded,
-    _title,
-)
-from sim.config.scenario import RESOURCES
+from sim.charts.style import DAY_NAMES, GRADE_COLORS, RESOURCE_LABELS, _padded, _title
+from sim.config.registry import RESOURCE_NAMES
+from sim.config.units import HOURS_PER_DAY, HOURS_PER_WEEK
 
 
 def hour_of_week_frame(hour_of_week: np.ndarray, capacity: Mapping[str, int]) -> pd.DataFrame:
@@ -33,14 +27,15 @@ def hour_of_week_frame(hour_of_week: np.ndarray, capacity: Mapping[str, int]) ->
         Places per resource.
     """
     how = np.asarray(hour_of_week, dtype=float)
-    if how.shape != (HOURS_PER_WEEK, len(RESOURCES)):
-        raise ValueError(f"hour_of_week has shape {how.shape}; expected (168, {len(RESOURCES)})")
+    if how.shape != (HOURS_PER_WEEK, len(RESOURCE_NAMES)):
+        raise ValueError(f"hour_of_week has shape {how.shape}; expected ({HOURS_PER_WEEK}, {len(RESOURCE_NAMES)})")
     rows = []
-    for j, res in enumerate(RESOURCES):
+    for j, res in enumerate(RESOURCE_NAMES):
         cap = int(capacity[res])
         for h in range(HOURS_PER_WEEK):
             occ = float(how[h, j])
-            rows.append({"resource": RESOURCE_LABELS[res], "day": DAY_NAMES[h // 24], "hour": h % 24,
+            rows.append({"resource": RESOURCE_LABELS[res], "day": DAY_NAMES[h // HOURS_PER_DAY],
+                         "hour": h % HOURS_PER_DAY,
                          "occupancy": occ, "capacity": cap, "share": occ / cap if cap else math.nan})
     return pd.DataFrame(rows)
 
@@ -60,7 +55,7 @@ def occupancy_heatmap(frame: pd.DataFrame) -> alt.Chart:
                  alt.Tooltip("capacity:Q", title="Capacity"),
                  alt.Tooltip("share:Q", title="Share of capacity", format=".0%")],
     ).properties(width=260, height=140)
-    return base.facet(facet=alt.Facet("resource:N", title=None, sort=[RESOURCE_LABELS[r] for r in RESOURCES]),
+    return base.facet(facet=alt.Facet("resource:N", title=None, sort=[RESOURCE_LABELS[r] for r in RESOURCE_NAMES]),
                       columns=2).properties(title=_title("Mean occupancy by hour of the week", "share of capacity in use, averaged over weeks and replications"))
 
 
@@ -75,10 +70,10 @@ def daily_peak_frame(daily_peak: np.ndarray, capacity: Mapping[str, int]) -> pd.
         Places per resource (drawn as the capacity line).
     """
     arr = np.asarray(daily_peak)
-    if arr.ndim != 3 or arr.shape[2] != len(RESOURCES):
-        raise ValueError(f"daily_peak has shape {arr.shape}; expected (reps, days, {len(RESOURCES)})")
+    if arr.ndim != 3 or arr.shape[2] != len(RESOURCE_NAMES):
+        raise ValueError(f"daily_peak has shape {arr.shape}; expected (reps, days, {len(RESOURCE_NAMES)})")
     rows = []
-    for j, res in enumerate(RESOURCES):
+    for j, res in enumerate(RESOURCE_NAMES):
         values = arr[:, :, j].reshape(-1)
         total = values.size
         counts = np.bincount(values.astype(np.int64), minlength=int(capacity[res]) + 1)
@@ -104,7 +99,7 @@ def daily_peak_chart(frame: pd.DataFrame) -> alt.Chart:
     cap = alt.Chart().mark_rule(color="#b2182b", strokeDash=[4, 3], size=2).encode(
         x="max(capacity):Q", tooltip=[alt.Tooltip("max(capacity):Q", title="Capacity")])
     return (alt.layer(bars, cap, data=frame).properties(width=240, height=140)
-            .facet(facet=alt.Facet("resource:N", title=None, sort=[RESOURCE_LABELS[r] for r in RESOURCES]),
+            .facet(facet=alt.Facet("resource:N", title=None, sort=[RESOURCE_LABELS[r] for r in RESOURCE_NAMES]),
                    columns=3)
             .resolve_scale(x="independent")
             .properties(title=_title("Distribution of the daily peak", "highest number in use each day; dashed red line: capacity")))

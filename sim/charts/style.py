@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import altair as alt
 
-HOURS_PER_WEEK = 168
+from sim.config import units
+from sim.config.registry import RESOURCES
+
+HOURS_PER_WEEK = units.HOURS_PER_WEEK  # sim.charts offers it next to DAY_NAMES
 
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-RESOURCE_LABELS = {
-    "chairs": "Infusion chairs",
-    "observation_beds": "Observation beds (22-24 h)",
-    "ward_beds": "Ward beds",
-    "ed_bays": "ED bays",
-    "icu_beds": "ICU beds",
-}
+# How a chart panel or table row names each resource, and its colour (from sim.config.registry).
+RESOURCE_LABELS = {r.name: r.title for r in RESOURCES}
+RESOURCE_COLORS = {r.name: r.colour for r in RESOURCES}
 
 
 PLACE_LABELS = {

@@ -20,8 +20,9 @@ from sim.config.params import (
     Probability,
     sourced,
 )
+from sim.config.registry import RESOURCE_NAMES
 
-RESOURCES = ("chairs", "observation_beds", "ward_beds", "ed_bays", "icu_beds")
+RESOURCES = RESOURCE_NAMES  # declared in sim.config.registry; the name stays for the code that uses it
 PLACES = ("ward", "observation", "clinic", "home")
 PLACE_RESOURCE = {"ward": "ward_beds", "observation": "observation_beds", "clinic": "chairs", "home": "chairs"}
 

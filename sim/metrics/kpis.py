@@ -1,6 +1,7 @@
 """KPIs of one replication, from its run log. Statistics cover the window after warm-up only.
 
-Utilisation is occupied time over available time: opening hours for chairs, all hours for beds.
+Utilisation is occupied time over available time: opening hours for chairs, all hours for beds and
+bays (each resource's ``hours`` in :mod:`sim.config.registry`).
 
 Counts (ED visits, admissions, doses) are events inside the window; rates are per patient who
 started treatment inside the window, counting the toxicity after every dose that patient was
@@ -11,24 +12,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.config.scenario import RESOURCES, Scenario
+from sim.config.registry import GRADED_KPIS, KPI_NAMES, RESOURCES, TOXICITY_GRADES
+from sim.config.scenario import Scenario
+from sim.config.units import HOURS_PER_DAY
+from sim.metrics.occupancy import peak, step_area
 from sim.model.runlog import DIVERTED, RunLog
 
-KPI_COLUMNS = (
-    "replication", "patients_referred", "patients_started", "patients_diverted", "doses_given",
-    "doses_postponed", "p_dose_postponed", "days_referral_to_first_dose_mean", "crs_rate",
-    "crs_grade3plus_rate", "icans_rate", "ed_visits", "unplanned_ward_admissions", "icu_admissions",
-    "icu_bed_days", "icu_boarding_hours", "ward_bed_days", "observation_bed_days", "chair_hours",
-    "toci_doses", "toci_mg", "toci_mg_used", "toci_vials_used_80", "toci_vials_used_200",
-    "toci_vials_used_400", "toci_vials_expired", "toci_mg_wasted", "toci_stockout_events",
-    "toci_doses_delayed", "toci_delay_hours_mean", "toci_on_hand_mean_mg", "toci_orders", "toci_cost",
-    "p_stockout", "doses_held_for_stock", "cost_total", "cost_per_patient_started",
-) + tuple(f"{what}_grade{g}" for what in ("ed_visits", "unplanned_ward_admissions", "icu_admissions")
-          for g in (1, 2, 3, 4)) + tuple(f"util_{r}" for r in RESOURCES) + tuple(f"peak_{r}" for r in RESOURCES) \
-  + tuple(f"wait_{r}_hours_mean" for r in RESOURCES)
-
-
-from sim.metrics.occupancy import peak, step_area
+# Declared, in this order, in sim.config.registry.
+KPI_COLUMNS = ("replication",) + KPI_NAMES
 
 
 def _ratio(num: float, den: float) -> float:
@@ -39,7 +30,6 @@ def _ratio(num: float, den: float) -> float:
 def summarise(log: RunLog, s: Scenario, replication: int = 0) -> dict[str, float]:
     """The KPI row of one replication (column names as in :data:`KPI_COLUMNS`)."""
     w0, w1 = log.window
-    span = w1 - w0
     inside = lambda x: (x >= w0) & (x < w1)  # noqa: E731
     started = inside(log.first_dose)
     n_started = int(started.sum())
@@ -65,8 +55,8 @@ def summarise(log: RunLog, s: Scenario, replication: int = 0) -> dict[str, float
         "doses_given": doses,
         "doses_postponed": postponed,
         "p_dose_postponed": _ratio(postponed, doses),
-        "days_referral_to_first_dose_mean": float(np.mean((log.first_dose[started] - log.referral[started]) / 24.0))
-        if n_started else 0.0,
+        "days_referral_to_first_dose_mean":
+            float(np.mean((log.first_dose[started] - log.referral[started]) / HOURS_PER_DAY)) if n_started else 0.0,
         "crs_rate": _ratio((crs_any & started).sum(), n_started),
         "crs_grade3plus_rate": _ratio((crs_g3 & started).sum(), n_started),
         "icans_rate": _ratio((icans_any & started).sum(), n_started),
@@ -77,36 +67,51 @@ def summarise(log: RunLog, s: Scenario, replication: int = 0) -> dict[str, float
         "toci_doses": toci_doses,
         "toci_mg": toci_mg,
     }
-    area = {r: step_area(log.pools[r][0], log.pools[r][1], w0, w1) for r in RESOURCES}
-    row["icu_bed_days"] = area["icu_beds"] / 24.0
-    row["ward_bed_days"] = area["ward_beds"] / 24.0
-    row["observation_bed_days"] = area["observation_beds"] / 24.0
+    area = {r.name: step_area(log.pools[r.name][0], log.pools[r.name][1], w0, w1) for r in RESOURCES}
+    row["icu_bed_days"] = area["icu_beds"] / HOURS_PER_DAY
+    row["ward_bed_days"] = area["ward_beds"] / HOURS_PER_DAY
+    row["observation_bed_days"] = area["observation_beds"] / HOURS_PER_DAY
     row["chair_hours"] = area["chairs"]
     row.update(pharmacy_kpis(log, s, inside))
-    # by the grade of the toxicity (CRS or ICANS) that caused the visit or admission
-    setting_kpi = {"ed": "ed_visits", "ward": "unplanned_ward_admissions", "icu": "icu_admissions"}
-    for what in setting_kpi.values():
-        for g in (1, 2, 3, 4):
-            row[f"{what}_grade{g}"] = 0
-    for t, _, setting, _, grade in log.care:
-        if w0 <= t < w1:
-            row[f"{setting_kpi[setting]}_grade{grade}"] += 1
+    row.update(_graded_kpis(log))
     row["doses_held_for_stock"] = int(inside(np.asarray(log.held_for_stock)).sum())
     c = s.costs
+    # each resource's cost_field x use_kpi (sim.config.registry; tests/test_registry.py checks they agree),
+    # summed in this order so the total does not move by a rounding step
     cost = (row["ward_bed_days"] * c.ward_day.value + row["observation_bed_days"] * c.observation_day.value
             + row["icu_bed_days"] * c.icu_day.value + row["ed_visits"] * c.ed_visit.value
             + row["chair_hours"] * c.chair_hour.value + row["toci_cost"])
     row["cost_total"] = cost
     row["cost_per_patient_started"] = _ratio(cost, n_started)
-    for r in RESOURCES:
-        times, levels, wait_t, wait_h = log.pools[r]
-        # chairs are only there while the centre is open; beds and bays around the clock
-        available = log.open_hours if r == "chairs" else span
-        row[f"util_{r}"] = _ratio(area[r], log.capacity[r] * available)
-        row[f"peak_{r}"] = peak(times, levels, w0, w1)
-        waits = np.asarray(wait_h)[inside(np.asarray(wait_t))]
-        row[f"wait_{r}_hours_mean"] = float(np.mean(waits)) if waits.size else 0.0
+    row.update(_resource_kpis(log, area, inside))
     return {k: row[k] for k in KPI_COLUMNS}
+
+
+def _graded_kpis(log: RunLog) -> dict[str, int]:
+    """ED visits and unplanned admissions in the window, by the grade of the toxicity (CRS or ICANS)
+    that caused them."""
+    w0, w1 = log.window
+    setting_kpi = {"ed": "ed_visits", "ward": "unplanned_ward_admissions", "icu": "icu_admissions"}
+    row = {f"{what}_grade{g}": 0 for what in GRADED_KPIS for g in TOXICITY_GRADES}
+    for t, _, setting, _, grade in log.care:
+        if w0 <= t < w1:
+            row[f"{setting_kpi[setting]}_grade{grade}"] += 1
+    return row
+
+
+def _resource_kpis(log: RunLog, area: dict[str, float], inside) -> dict[str, float]:
+    """Utilisation, peak occupancy and mean wait of every resource over the window."""
+    w0, w1 = log.window
+    row: dict[str, float] = {}
+    for r in RESOURCES:
+        times, levels, wait_t, wait_h = log.pools[r.name]
+        # chairs are only there while the centre is open; beds and bays around the clock
+        available = log.open_hours if r.hours == "opening" else w1 - w0
+        row[f"util_{r.name}"] = _ratio(area[r.name], log.capacity[r.name] * available)
+        row[f"peak_{r.name}"] = peak(times, levels, w0, w1)
+        waits = np.asarray(wait_h)[inside(np.asarray(wait_t))]
+        row[f"wait_{r.name}_hours_mean"] = float(np.mean(waits)) if waits.size else 0.0
+    return row
 
 
 def pharmacy_kpis(log: RunLog, s: Scenario, inside) -> dict[str, float]:

@@ -1,0 +1,214 @@
+"""The one place that declares each resource and each KPI; everything else derives from it.
+
+A resource is a kind of place a patient occupies (a pool in the model, a ``[capacity]`` field, maybe a
+``[costs]`` field); a KPI is a column of ``kpis.csv``. Column order, chart labels, units, dashboard
+units, the Wilson-interval list and the documentation tables are read from here, and
+``tests/test_registry.py`` checks the scenario schema, the model, the KPI row and the README glossary
+against it. Pure data: no pandas, no SimPy.
+
+To add a resource: one :class:`Resource` below and its ``[capacity]`` field (and ``[costs]`` price, if
+it is priced) in ``sim/config/scenario.py`` and ``scenarios/base.toml``; its ``util_``, ``peak_`` and
+``wait_`` KPIs, chart labels, dashboard units and pool follow (the model still has to send patients to it).
+To add a KPI: one :class:`Kpi` below, in column order, and the line in ``sim/metrics/kpis.py`` that
+computes it. ``tests/test_registry.py`` names what is missing, README glossary included.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A kind of place patients occupy: one pool in the model, one ``[capacity]`` field.
+
+    Attributes
+    ----------
+    name : str
+        The ``[capacity]`` field and the pool's name, e.g. ``observation_beds``.
+    label : str
+        How a sentence names it, e.g. "observation beds" ("Utilisation: observation beds").
+    title : str
+        How a chart panel or table row names it, e.g. "Observation beds (22-24 h)".
+    unit : str
+        What one place is called, e.g. "beds" (the dashboard's capacity unit).
+    kind : {"chair", "bed", "bay"}
+        What one place is.
+    colour : str
+        Hex colour of the resource in charts (Okabe-Ito colour-blind-safe palette).
+    cost_field : str or None
+        The ``[costs]`` field that prices its use, or None when its use is not priced.
+    cost_per : str or None
+        What ``cost_field`` is priced per, e.g. "bed-day" (the dashboard's cost unit).
+    use_kpi : str or None
+        The KPI that counts its use in ``cost_per`` units, e.g. ``observation_bed_days``: its cost in
+        ``cost_total`` is that KPI times the ``cost_field`` price.
+    booked : bool
+        Planned stays are booked on it through a ledger (an appointment book) before they start.
+    hours : {"opening", "all"}
+        The hours it is available: utilisation is occupied time over opening hours or over all hours.
+    help : str
+        What it is, for the documentation's resource table.
+    """
+
+    name: str
+    label: str
+    title: str
+    unit: str
+    kind: Literal["chair", "bed", "bay"]
+    colour: str
+    cost_field: str | None
+    cost_per: str | None
+    use_kpi: str | None
+    booked: bool
+    hours: Literal["opening", "all"]
+    help: str
+
+
+# Okabe & Ito (2008), Color Universal Design: distinguishable with every common colour-vision deficiency.
+RESOURCES: tuple[Resource, ...] = (
+    Resource("chairs", "chairs", "Infusion chairs", "chairs", "chair", "#0072B2",
+             cost_field="chair_hour", cost_per="chair-hour", use_kpi="chair_hours",
+             booked=True, hours="opening", help="infusion chair"),
+    Resource("observation_beds", "observation beds", "Observation beds (22-24 h)", "beds", "bed", "#E69F00",
+             cost_field="observation_day", cost_per="bed-day", use_kpi="observation_bed_days",
+             booked=True, hours="all", help="observation-unit bed (22-24 h unit)"),
+    Resource("ward_beds", "ward beds", "Ward beds", "beds", "bed", "#009E73",
+             cost_field="ward_day", cost_per="bed-day", use_kpi="ward_bed_days",
+             booked=True, hours="all", help="inpatient ward bed"),
+    Resource("ed_bays", "ED bays", "ED bays", "bays", "bay", "#CC79A7",
+             cost_field="ed_visit", cost_per="visit", use_kpi="ed_visits",
+             booked=False, hours="all", help="ED assessment of an onset at home"),
+    Resource("icu_beds", "ICU beds", "ICU beds", "beds", "bed", "#D55E00",
+             cost_field="icu_day", cost_per="bed-day", use_kpi="icu_bed_days",
+             booked=False, hours="all", help="intensive care by grade"),
+)
+RESOURCE_NAMES: tuple[str, ...] = tuple(r.name for r in RESOURCES)
+_RESOURCE_BY_NAME = {r.name: r for r in RESOURCES}
+
+
+def resource(name: str) -> Resource:
+    """The resource called ``name``; ValueError naming the allowed ones otherwise."""
+    try:
+        return _RESOURCE_BY_NAME[name]
+    except KeyError:
+        raise ValueError(f"unknown resource {name!r}; allowed: {', '.join(RESOURCE_NAMES)}") from None
+
+
+KPI_KINDS = ("count", "share", "number", "money", "hours", "days")
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """A column of ``kpis.csv``: one number per replication.
+
+    Attributes
+    ----------
+    name : str
+        The column name.
+    label : str
+        What a planner reads, e.g. "Doses postponed (no place)".
+    unit : str
+        Its unit as shown; ``{currency}`` stands for the scenario's currency.
+    kind : str
+        One of :data:`KPI_KINDS`; decides how a value is formatted.
+    proportion : bool
+        A 0/1 outcome per replication, so its mean is a probability with a Wilson interval.
+    help : str
+        Its definition, where the label alone does not say it.
+    """
+
+    name: str
+    label: str
+    unit: str
+    kind: str = "count"
+    proportion: bool = False
+    help: str = ""
+
+
+_BASE_KPIS = (
+    Kpi("patients_referred", "Patients referred", "patients", "count", help="new referrals inside the statistics window"),
+    Kpi("patients_started", "Patients started", "patients", "count", help="first dose given inside the window"),
+    Kpi("patients_diverted", "Patients referred elsewhere", "patients", "count",
+        help="not started within the maximum start delay"),
+    Kpi("doses_given", "Doses given", "doses", "count"),
+    Kpi("doses_postponed", "Doses postponed", "doses", "count", help="given later than due for lack of a place"),
+    Kpi("p_dose_postponed", "Doses postponed (no place)", "% of doses", "share",
+        help="share of doses given later than due because no place could be booked"),
+    Kpi("days_referral_to_first_dose_mean", "Referral to first dose", "days (mean)", "days",
+        help="includes the lead time before the earliest start"),
+    Kpi("crs_rate", "Patients with CRS", "% of patients started", "share"),
+    Kpi("crs_grade3plus_rate", "Patients with grade 3+ CRS", "% of patients started", "share"),
+    Kpi("icans_rate", "Patients with ICANS", "% of patients started", "share"),
+    Kpi("ed_visits", "ED visits", "visits", "count", help="toxicity onsets at home that send the patient to the ED"),
+    Kpi("unplanned_ward_admissions", "Unplanned ward admissions", "admissions", "count"),
+    Kpi("icu_admissions", "ICU admissions", "admissions", "count"),
+    Kpi("icu_bed_days", "ICU bed-days", "bed-days", "number"),
+    Kpi("icu_boarding_hours", "Hours waiting for an ICU bed", "hours (total)", "hours",
+        help="time patients boarded in the ED or a ward while the ICU was full"),
+    Kpi("ward_bed_days", "Ward bed-days", "bed-days", "number"),
+    Kpi("observation_bed_days", "Observation bed-days", "bed-days", "number"),
+    Kpi("chair_hours", "Infusion-chair hours", "chair-hours", "number"),
+    Kpi("toci_doses", "Tocilizumab doses", "doses", "count", help="treatment and prophylaxis doses"),
+    Kpi("toci_mg", "Tocilizumab for BTCE patients", "mg", "number",
+        help="mg prescribed to this service's patients (treatment and prophylaxis; vial waste not included)"),
+    Kpi("toci_mg_used", "Tocilizumab dispensed, all services", "mg", "number",
+        help="mg dispensed from the shared stock, background demand included"),
+    Kpi("toci_vials_used_80", "Vials used: 80 mg", "vials", "count"),
+    Kpi("toci_vials_used_200", "Vials used: 200 mg", "vials", "count"),
+    Kpi("toci_vials_used_400", "Vials used: 400 mg", "vials", "count"),
+    Kpi("toci_vials_expired", "Vials expired", "vials", "count"),
+    Kpi("toci_mg_wasted", "Discarded from opened vials", "mg", "number"),
+    Kpi("toci_stockout_events", "Stock-out events", "events", "count",
+        help="requests for a dose that the stock on hand could not cover"),
+    Kpi("toci_doses_delayed", "Patient doses delayed by a stock-out", "doses", "count"),
+    Kpi("toci_delay_hours_mean", "Mean delay of a delayed dose", "hours", "hours"),
+    Kpi("toci_on_hand_mean_mg", "Mean stock on hand", "mg", "number"),
+    Kpi("toci_orders", "Orders placed", "orders", "count"),
+    Kpi("toci_cost", "Tocilizumab cost", "{currency}", "money", help="vials opened or expired, with emergency surcharges"),
+    Kpi("p_stockout", "Chance of a stock-out", "% of replications", "share", proportion=True,
+        help="share of simulated years with at least one stock-out (Wilson 95% CI)"),
+    Kpi("doses_held_for_stock", "Step-up doses held for want of stock", "doses", "count"),
+    Kpi("cost_total", "Total cost", "{currency}", "money"),
+    Kpi("cost_per_patient_started", "Cost per patient started", "{currency} per patient", "money"),
+)
+_BASE_BY_NAME = {k.name: k for k in _BASE_KPIS}
+
+# Hospital use counted again by the grade (1-4) of the toxicity (CRS or ICANS) that caused it.
+GRADED_KPIS = ("ed_visits", "unplanned_ward_admissions", "icu_admissions")
+TOXICITY_GRADES = (1, 2, 3, 4)
+
+
+def _graded(base: Kpi, grade: int) -> Kpi:
+    return Kpi(f"{base.name}_grade{grade}", f"{base.label} after grade {grade} toxicity", base.unit, "count")
+
+
+def _per_resource(r: Resource) -> tuple[Kpi, Kpi, Kpi]:
+    """Utilisation, peak occupancy and mean wait of one resource."""
+    available = f"{r.hours} hours"
+    return (Kpi(f"util_{r.name}", f"Utilisation: {r.label}", f"% of {available}", "share",
+                help=f"time occupied over time available ({available})"),
+            Kpi(f"peak_{r.name}", f"Peak occupancy: {r.label}", "places", "count",
+                help="highest number in use at any instant"),
+            Kpi(f"wait_{r.name}_hours_mean", f"Mean wait for {r.label}", "hours", "hours",
+                help="mean wait of a request for a place"))
+
+
+# Column order of kpis.csv (after "replication"): changing it changes every saved file.
+KPIS: tuple[Kpi, ...] = (
+    _BASE_KPIS
+    + tuple(_graded(_BASE_BY_NAME[b], g) for b in GRADED_KPIS for g in TOXICITY_GRADES)
+    + tuple(k for family in zip(*map(_per_resource, RESOURCES)) for k in family)   # all util_, all peak_, all wait_
+)
+KPI_NAMES: tuple[str, ...] = tuple(k.name for k in KPIS)
+PROPORTION_KPIS: tuple[str, ...] = tuple(k.name for k in KPIS if k.proportion)
+_KPI_BY_NAME = {k.name: k for k in KPIS}
+
+
+def kpi(name: str) -> Kpi:
+    """The KPI called ``name``; ValueError naming the allowed ones otherwise."""
+    try:
+        return _KPI_BY_NAME[name]
+    except KeyError:
+        raise ValueError(f"unknown KPI {name!r}; allowed: {', '.join(KPI_NAMES)}") from None
