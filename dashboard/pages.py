@@ -5,12 +5,15 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+import sim
 from dashboard import fields, running, state
 from sim import __version__, charts, metrics
 from sim.analysis import views
+from sim.analysis.compare import paired_differences
+from sim.analysis.stock import smallest_meeting, stock_param
 from sim.charts import report
 from sim.config import loader
-from sim.config.errors import ScenarioError, ScenarioErrors
+from sim.config.errors import ScenarioError, ScenarioErrors, UsageError
 from sim.config.params import iter_sourced
 from sim.config.scenario import RESOURCES, Scenario
 
@@ -107,12 +110,6 @@ def exports(view: views.RunView, gantt: pd.DataFrame | None = None, key: str = "
                   "Charts appear in it as data tables (install vl-convert-python for embedded charts)."))
 
 
-def _scenario_with(scenario: Scenario, changes: dict) -> tuple[Scenario | None, str]:
-    """The scenario with a few fields changed, validated like any edit."""
-    sc, errors = fields.validate(scenario.model_dump(), changes, where="dashboard")
-    return sc, "; ".join(fields.short_message(e) for e in errors)
-
-
 # --------------------------------------------------------------------------- Capacity
 
 def capacity_page(scenario: Scenario | None) -> None:
@@ -163,52 +160,63 @@ SIZING_KPIS = ("p_dose_postponed", "days_referral_to_first_dose_mean", "patients
 
 
 def sizing_panel(scenario: Scenario) -> None:
-    """The smallest capacity of one resource whose 95% CI meets a service target, on common random numbers."""
+    """The smallest capacity of one resource whose 95% CI meets a service target (:func:`sim.size`)."""
     with st.expander("Find the smallest capacity that meets a target", expanded=False):
-        st.caption("Runs the current scenario at each capacity on the same seed (same patients), and picks the "
-                   "smallest capacity whose whole 95% confidence interval meets the target.")
-        c1, c2, c3 = st.columns(3)
-        res = c1.selectbox("Resource", RESOURCES, index=1, format_func=charts.RESOURCE_LABELS.get, key="size_res")
-        cur = int(getattr(scenario.capacity, res))
-        top = max(cur + 10, 2 * cur)
-        lo, hi = c2.slider("Capacities to try", 1, top, (max(1, cur - 2), min(top, max(cur + 3, 3))),
-                           key=f"size_range_{res}", help="At most 10 values.")
-        kpi = c3.selectbox("Service measure", SIZING_KPIS, format_func=lambda k: charts.kpi_info(k).label,
-                           key="size_kpi")
-        info = charts.kpi_info(kpi, scenario.costs.currency)
-        c4, c5, c6 = st.columns(3)
-        share = info.kind == "share"
-        target = c4.number_input(f"Target: at most ({'%' if share else info.unit})", min_value=0.0,
-                                 value=2.0 if share else 1.0, step=0.5, key=f"size_target_{kpi}")
-        target_value = target / 100 if share else target
-        reps = int(c5.number_input("Replications per capacity", 5, 500, 30, step=5, key="size_reps"))
-        caps = list(range(lo, hi + 1))[:10]
-        key = state.run_key(scenario, reps, "size", res, tuple(caps))
-        runs = state.recall("sizings", key)
-        if c6.button("Run sizing", key="size_run", width="stretch"):
-            todo, bad = [], []
-            for c in caps:
-                sc, msg = _scenario_with(scenario, {f"capacity.{res}": c})
-                (todo if sc is not None else bad).append((c, sc) if sc is not None else (c, msg))
-            for c, msg in bad:
-                st.warning(f"{charts.RESOURCE_LABELS[res]} = {c} skipped: {msg}")
-            if todo:
-                runs = running.run_many(todo, reps, scenario.run.seed, f"Sizing {charts.RESOURCE_LABELS[res]}")
-                state.remember("sizings", key, runs)
-        if runs:
-            curve = charts.capacity_curve(runs, kpi)
-            chart(charts.capacity_curve_chart(curve, kpi, res, target_value, scenario.costs.currency))
-            best = charts.smallest_capacity(curve, target_value, "<=")
-            shown_target = charts.format_value(kpi, target_value, scenario.costs.currency)
-            if best is None:
-                st.error(f"No capacity tried meets {info.label} ≤ {shown_target} with 95% confidence: "
-                         "try larger capacities or more replications.")
-            else:
-                st.success(f"Smallest {charts.RESOURCE_LABELS[res].lower()} meeting {info.label.lower()} ≤ "
-                           f"{shown_target} with 95% confidence: **{best}** (current: {cur}).")
-            table = curve.assign(**{c: [charts.format_value(kpi, v, scenario.costs.currency) for v in curve[c]]
-                                    for c in ("mean", "ci_low", "ci_high")})
-            st.dataframe(table, hide_index=True)
+        st.caption("Runs the current scenario at a few capacities on the same seed (same patients), bracketing "
+                   "and bisecting the range, and picks the smallest capacity whose whole 95% confidence "
+                   "interval meets the target.")
+        res, lo, hi, kpi, target, reps, clicked = _sizing_inputs(scenario)
+        key = state.run_key(scenario, reps, "size", res, lo, hi, kpi, target)
+        result = state.recall("sizings", key)
+        if clicked:
+            try:
+                result = running.size(scenario, res, sim.Target(kpi, "<=", target), reps, lo, hi,
+                                      f"Sizing {charts.RESOURCE_LABELS[res]}")
+            except (ScenarioError, ScenarioErrors, UsageError) as exc:
+                st.error(f"The sizing did not run: {exc}")
+                return
+            state.remember("sizings", key, result)
+        if result is not None:
+            _sizing_answer(scenario, result, kpi, target)
+
+
+def _sizing_inputs(scenario: Scenario) -> tuple[str, int, int, str, float, int, bool]:
+    """The sizing panel's widgets: resource, range, service measure, target (as a KPI value), replications."""
+    c1, c2, c3 = st.columns(3)
+    res = c1.selectbox("Resource", RESOURCES, index=1, format_func=charts.RESOURCE_LABELS.get, key="size_res")
+    cur = int(getattr(scenario.capacity, res))
+    top = max(cur + 10, 2 * cur)
+    lo, hi = c2.slider("Capacities to search", 1, top, (max(1, cur - 2), min(top, max(cur + 3, 3))),
+                       key=f"size_range_{res}", help="The search tries only a few capacities in this range.")
+    kpi = c3.selectbox("Service measure", SIZING_KPIS, format_func=lambda k: charts.kpi_info(k).label,
+                       key="size_kpi")
+    info = charts.kpi_info(kpi, scenario.costs.currency)
+    c4, c5, c6 = st.columns(3)
+    share = info.kind == "share"
+    target = c4.number_input(f"Target: at most ({'%' if share else info.unit})", min_value=0.0,
+                             value=2.0 if share else 1.0, step=0.5, key=f"size_target_{kpi}")
+    reps = int(c5.number_input("Replications per capacity", 5, 500, 30, step=5, key="size_reps"))
+    clicked = c6.button("Run sizing", key="size_run", width="stretch")
+    return res, lo, hi, kpi, target / 100 if share else target, reps, clicked
+
+
+def _sizing_answer(scenario: Scenario, result: sim.SizingResult, kpi: str, target: float) -> None:
+    """The capacity curve of the capacities tried, the answer, and the table."""
+    (res,) = result.resources
+    currency = scenario.costs.currency
+    info = charts.kpi_info(kpi, currency)
+    curve = result.curve(kpi)
+    chart(charts.capacity_curve_chart(curve, kpi, res, target, currency))
+    shown_target = charts.format_value(kpi, target, currency)
+    if not result.found:
+        st.error(f"No capacity in the range meets {info.label} ≤ {shown_target} with 95% confidence: "
+                 "try larger capacities or more replications.")
+    else:
+        st.success(f"Smallest {charts.RESOURCE_LABELS[res].lower()} meeting {info.label.lower()} ≤ "
+                   f"{shown_target} with 95% confidence: **{result.answer[res]}** "
+                   f"(current: {getattr(scenario.capacity, res)}).")
+    st.dataframe(curve.assign(**{c: [charts.format_value(kpi, v, currency) for v in curve[c]]
+                                 for c in ("mean", "ci_low", "ci_high")}), hide_index=True)
 
 
 # --------------------------------------------------------------------------- Tocilizumab
@@ -244,17 +252,17 @@ def toci_page(scenario: Scenario | None) -> None:
 
 
 def stock_panel(scenario: Scenario) -> None:
-    """P(stock-out) against the stock level, each level run on the same seed."""
-    ph = scenario.pharmacy
-    param = "order_up_to" if ph.policy == "periodic" else "reorder_point"
-    current = float(getattr(ph, param))
+    """P(stock-out) against the stock level, each level run on the same seed (:func:`sim.stock_curve`)."""
+    param = stock_param(scenario)
+    name = param.removeprefix("pharmacy.")
+    current = float(getattr(scenario.pharmacy, name))
     with st.expander("Stock-out probability against the stock level", expanded=True):
-        st.caption(f"Runs the current scenario with `pharmacy.{param}` at each level on the same seed (same "
+        st.caption(f"Runs the current scenario with `{param}` at each level on the same seed (same "
                    "patients and the same toxicity), and picks the smallest level whose upper 95% bound on the "
                    "chance of a stock-out meets the target.")
         default = ", ".join(f"{max(0.0, round(current * f / 100) * 100):g}" for f in (0.25, 0.5, 0.75, 1.0, 1.5, 2.0))
         c1, c2, c3, c4 = st.columns([3, 1, 1, 1])
-        text = c1.text_input(f"Levels of {param.replace('_', ' ')} to try (mg)", value=default, key="stock_levels")
+        text = c1.text_input(f"Levels of {name.replace('_', ' ')} to try (mg)", value=default, key="stock_levels")
         target = c2.number_input("Target P(stock-out), %", 0.0, 100.0, 5.0, step=1.0, key="stock_target") / 100
         reps = int(c3.number_input("Replications per level", 5, 500, 30, step=5, key="stock_reps"))
         try:
@@ -263,28 +271,43 @@ def stock_panel(scenario: Scenario) -> None:
             st.error(str(exc))
             return
         key = state.run_key(scenario, reps, "stock", param, tuple(levels))
-        runs = state.recall("stock_curves", key)
+        curve = state.recall("stock_curves", key)
         if c4.button("Run levels", key="stock_run", width="stretch", disabled=not levels):
-            todo = []
-            for lvl in levels:
-                sc, msg = _scenario_with(scenario, {f"pharmacy.{param}": lvl})
-                if sc is None:
-                    st.warning(f"{lvl:g} mg skipped: {msg}")
-                else:
-                    todo.append((lvl, sc))
+            todo = _valid_levels(scenario, param, levels)
             if todo:
-                runs = running.run_many(todo, reps, scenario.run.seed, "Stock levels")
-                state.remember("stock_curves", key, runs)
-        if runs:
-            curve = charts.stock_curve_frame(runs)
-            chart(charts.stock_curve_chart(curve, target, f"{param.replace('_', ' ').capitalize()} (mg)"))
-            best = charts.smallest_stock(curve, target)
-            if best is None:
-                st.error(f"No level tried keeps P(stock-out) ≤ {100 * target:g}% with 95% confidence.")
-            else:
-                st.success(f"Smallest {param.replace('_', ' ')} with P(stock-out) ≤ {100 * target:g}% "
-                           f"(upper 95% bound): **{best:,.0f} mg** (current: {current:,.0f} mg).")
-            st.dataframe(curve, hide_index=True)
+                curve = running.stock_curve(scenario, todo, param, reps, "Stock levels")
+                state.remember("stock_curves", key, curve)
+        if curve is not None:
+            _stock_answer(curve, param, target, current)
+
+
+def _valid_levels(scenario: Scenario, param: str, levels: list[float]) -> list[float]:
+    """The levels the scenario can take; the others are skipped with a warning saying why."""
+    ok = []
+    for lvl in levels:
+        try:
+            sim.vary(scenario, {param: lvl})
+        except (ScenarioError, ScenarioErrors) as exc:
+            st.warning(f"{lvl:g} mg skipped: {exc}")
+        else:
+            ok.append(lvl)
+    return ok
+
+
+def _stock_answer(curve: pd.DataFrame, param: str, target: float, current: float) -> None:
+    """The stock-out curve chart, the smallest level meeting the target, and the table."""
+    name = param.removeprefix("pharmacy.").replace("_", " ")
+    shown = curve.rename(columns={param: "stock_mg", "p_stockout_ci_low": "ci_low", "p_stockout_ci_high": "ci_high",
+                                  "replications": "n"})
+    shown = shown[["stock_mg", "p_stockout", "ci_low", "ci_high", "n", *charts.STOCK_CURVE_KPIS]]
+    chart(charts.stock_curve_chart(shown, target, f"{name.capitalize()} (mg)"))
+    best = smallest_meeting(curve, param, target)
+    if best is None:
+        st.error(f"No level tried keeps P(stock-out) ≤ {100 * target:g}% with 95% confidence.")
+    else:
+        st.success(f"Smallest {name} with P(stock-out) ≤ {100 * target:g}% (upper 95% bound): "
+                   f"**{best:,.0f} mg** (current: {current:,.0f} mg).")
+    st.dataframe(shown, hide_index=True)
 
 
 # --------------------------------------------------------------------------- Compare
@@ -293,7 +316,7 @@ def _resolve(option: str, current: Scenario | None) -> tuple[Scenario | None, st
     if option == CURRENT:
         return current, "" if current is not None else "the sidebar scenario has problems to fix"
     try:
-        return loader.load(state.preset_path(option)), ""
+        return sim.load(option), ""
     except (ScenarioError, ScenarioErrors) as exc:
         return None, str(exc)
 
@@ -312,6 +335,23 @@ def compare_page(scenario: Scenario | None) -> None:
     st.caption("Both strategies are run on the same seed and replications: replication r of each sees the same "
                "referrals, patients and toxicity draws (common random numbers), so the difference is measured on "
                "the same patients and its confidence interval is narrow.")
+    chosen_inputs = _compare_inputs(scenario)
+    if chosen_inputs is None:
+        return
+    sa, sb, reps, chosen = chosen_inputs
+    key = state.run_key(sa, reps, "vs", state.scenario_hash(sb))
+    pair = state.recall("comparisons", key)
+    if st.button("Run comparison", type="primary", key="cmp_run"):
+        pair = tuple(running.compare_views({"A": sa, "B": sb}, reps, "Comparing strategies A and B"))
+        state.remember("comparisons", key, pair)
+    if pair is None:
+        st.info("Choose two strategies and press **Run comparison**.")
+        return
+    _compare_results(*pair, chosen, reps)
+
+
+def _compare_inputs(scenario: Scenario | None) -> tuple[Scenario, Scenario, int, list[str]] | None:
+    """Strategies A and B (B on A's seed), replications and measures; None while one cannot be loaded."""
     options = [CURRENT] + state.presets()
     c1, c2, c3 = st.columns([2, 2, 1])
     a_opt = c1.selectbox("Strategy A (reference)", options, index=0, key="cmp_a")
@@ -327,29 +367,32 @@ def compare_page(scenario: Scenario | None) -> None:
         if err:
             st.error(f"{opt}: {err}")
     if sa is None or sb is None:
-        return
+        return None
     seed = sa.run.seed
     sb = sb if sb.run.seed == seed else sb.model_copy(update={"run": sb.run.model_copy(update={"seed": seed})})
     if sa.run != sb.run or sa.demand != sb.demand:
         st.warning("A and B differ in run length or demand, so their replications do not see the same referrals; "
                    "the differences are still paired by replication, but less precisely.")
-    key = state.run_key(sa, reps, "vs", state.scenario_hash(sb))
-    pair = state.recall("comparisons", key)
-    if st.button("Run comparison", type="primary", key="cmp_run"):
-        va = running.run_view(sa, reps, label="Strategy A")
-        vb = running.run_view(sb, reps, label="Strategy B")
-        pair = (va, vb)
-        state.remember("comparisons", key, pair)
-    if pair is None:
-        st.info("Choose two strategies and press **Run comparison**.")
-        return
-    va, vb = pair
-    diffs = charts.paired_differences(va.kpis, vb.kpis, chosen, currency=va.currency)
+    return sa, sb, reps, chosen
+
+
+def labelled(diffs: pd.DataFrame, currency: str) -> pd.DataFrame:
+    """Paired differences with each KPI's ``label`` and ``unit`` (what the forest plot and report show)."""
+    infos = [charts.kpi_info(k, currency) for k in diffs["kpi"]]
+    out = diffs.copy()
+    out.insert(1, "label", [i.label for i in infos])
+    out.insert(2, "unit", [i.unit for i in infos])
+    return out
+
+
+def _compare_results(va: views.RunView, vb: views.RunView, chosen: list[str], reps: int) -> None:
+    """The forest plot, the table and the downloads of B minus A."""
+    diffs = labelled(paired_differences(va.kpis, vb.kpis, chosen), va.currency)
     if diffs.empty:
         st.info("Choose at least one measure.")
         return
     st.subheader(f"B ({vb.scenario.name}) minus A ({va.scenario.name})")
-    st.caption(f"{reps} paired replications, seed {seed}. Red: the 95% CI excludes 0 (a difference the "
+    st.caption(f"{reps} paired replications, seed {va.seed}. Red: the 95% CI excludes 0 (a difference the "
                "simulation can tell apart from noise); grey: it includes 0.")
     chart(charts.forest_plot(diffs, "A", "B"))
     table = pd.DataFrame({
@@ -387,44 +430,20 @@ def drug_page(scenario: Scenario | None) -> None:
     st.header("Drug library: the data and its sources")
     s = scenario or st.session_state["base"]
     d = s.drug
-    src = [(p, v) for p, v in iter_sourced(s)]
+    src = list(iter_sourced(s))
     n_unv = sum(1 for _, v in src if not v.verified)
     st.subheader(f"{d.name} ({d.brand}) in the current scenario")
     st.markdown(f"{d.indication} · route {d.route} · toxicity profile **{d.profile}**: {d.profile_description}")
     if n_unv:
         st.warning(f"{n_unv} of the scenario's {len(src)} sourced values are **not verified** against their source "
                    "(recalled, derived, assumed, or changed by you). They are marked ⚠ below and in the sidebar.")
-    sched = pd.DataFrame([{"block": b.label, "doses": "until time on therapy ends" if b.count == 0 else str(b.count),
-                           "days after previous dose": str(b.gap_days) if b.gap_max_days in (None, b.gap_days)
-                           else f"{b.gap_days}-{b.gap_max_days}",
-                           "monitoring (h)": f"{b.monitor_hours.value:g}", "hydration": "yes" if b.hydration else "no",
-                           "source": b.source, "status": _flag(b.verified and b.monitor_hours.verified)}
-                          for b in d.schedule])
     st.markdown(f"**Step-up schedule** ({d.step_up_doses} step-up doses; median time on therapy "
                 f"{d.time_on_therapy_median_days.value:g} days)")
-    st.dataframe(_highlight(sched), hide_index=True, width="stretch")
-    tox = []
-    for kind, t in (("CRS", d.crs), ("ICANS", d.icans)):
-        tox.append({"toxicity": kind, "rate": f"{100 * t.rate.value:.1f}%",
-                    "after dose 1, 2, ...": "" if t.by_dose is None else ", ".join(f"{x:.0%}" for x in t.by_dose.value),
-                    "grade 1-4 mix": ", ".join(f"{x:.1%}" for x in t.grade_mix.value),
-                    "onset median (h)": f"{t.onset_median_hours.value:g}",
-                    "duration median (h)": f"{t.duration_median_hours.value:g}",
-                    "source of rate": t.rate.source, "status": _flag(t.rate.verified and t.grade_mix.verified)})
+    st.dataframe(_highlight(_schedule_table(d)), hide_index=True, width="stretch")
     st.markdown("**Toxicity**")
-    st.dataframe(_highlight(pd.DataFrame(tox)), hide_index=True, width="stretch")
-    mgmt = []
-    for kind, rules in (("CRS", d.management.crs), ("ICANS", d.management.icans)):
-        for r in rules:
-            mgmt.append({"toxicity": kind, "grade": r.grade, "setting": r.setting,
-                         "min stay (h)": f"{r.min_stay_hours.value:g}",
-                         "P(tocilizumab)": f"{r.tocilizumab_probability.value:.0%}",
-                         "next dose monitored (h)": f"{r.next_dose_monitor_hours.value:g}",
-                         "withhold": "yes" if r.withhold else "no",
-                         "discontinue": "yes" if r.discontinue else ("if recurrent" if r.discontinue_if_recurrent else "no"),
-                         "source": r.source, "status": _flag(r.verified and r.tocilizumab_probability.verified)})
+    st.dataframe(_highlight(_toxicity_table(d)), hide_index=True, width="stretch")
     st.markdown("**Management by grade**")
-    st.dataframe(_highlight(pd.DataFrame(mgmt)), hide_index=True, width="stretch")
+    st.dataframe(_highlight(_management_table(d)), hide_index=True, width="stretch")
     st.subheader("Every sourced number in the scenario")
     only = st.checkbox("Show only unverified values", key="only_unverified")
     table = report.sourced_table(s).assign(status=lambda f: f["unverified"].map({True: "⚠ unverified",
@@ -433,22 +452,58 @@ def drug_page(scenario: Scenario | None) -> None:
     if only:
         table = table[table["status"].str.startswith("⚠")]
     st.dataframe(_highlight(table), hide_index=True, width="stretch")
+    _drug_files()
+
+
+def _schedule_table(d) -> pd.DataFrame:
+    return pd.DataFrame([{"block": b.label, "doses": "until time on therapy ends" if b.count == 0 else str(b.count),
+                          "days after previous dose": str(b.gap_days) if b.gap_max_days in (None, b.gap_days)
+                          else f"{b.gap_days}-{b.gap_max_days}",
+                          "monitoring (h)": f"{b.monitor_hours.value:g}", "hydration": "yes" if b.hydration else "no",
+                          "source": b.source, "status": _flag(b.verified and b.monitor_hours.verified)}
+                         for b in d.schedule])
+
+
+def _toxicity_table(d) -> pd.DataFrame:
+    return pd.DataFrame([
+        {"toxicity": kind, "rate": f"{100 * t.rate.value:.1f}%",
+         "after dose 1, 2, ...": "" if t.by_dose is None else ", ".join(f"{x:.0%}" for x in t.by_dose.value),
+         "grade 1-4 mix": ", ".join(f"{x:.1%}" for x in t.grade_mix.value),
+         "onset median (h)": f"{t.onset_median_hours.value:g}",
+         "duration median (h)": f"{t.duration_median_hours.value:g}",
+         "source of rate": t.rate.source, "status": _flag(t.rate.verified and t.grade_mix.verified)}
+        for kind, t in (("CRS", d.crs), ("ICANS", d.icans))])
+
+
+def _management_table(d) -> pd.DataFrame:
+    return pd.DataFrame([
+        {"toxicity": kind, "grade": r.grade, "setting": r.setting, "min stay (h)": f"{r.min_stay_hours.value:g}",
+         "P(tocilizumab)": f"{r.tocilizumab_probability.value:.0%}",
+         "next dose monitored (h)": f"{r.next_dose_monitor_hours.value:g}", "withhold": "yes" if r.withhold else "no",
+         "discontinue": "yes" if r.discontinue else ("if recurrent" if r.discontinue_if_recurrent else "no"),
+         "source": r.source, "status": _flag(r.verified and r.tocilizumab_probability.verified)}
+        for kind, rules in (("CRS", d.management.crs), ("ICANS", d.management.icans)) for r in rules])
+
+
+def _drug_files() -> None:
+    """Every drug file in the library, and the sourced values inside one of them."""
     st.subheader("All drug files")
     lib = drug_library()
     st.dataframe(lib, hide_index=True, width="stretch")
     st.caption("Drug files live in scenarios/drugs/; a scenario picks one with [drug] file = ... and a toxicity "
                "profile. Presets for each drug are in the sidebar.")
-    if len(lib):
-        pick = st.selectbox("Look inside a drug file", list(lib["file"]), key="drug_file")
-        try:
-            raw = loader.read_toml(loader.SCENARIO_DIR / "drugs" / pick)
-        except ScenarioError as exc:
-            st.error(str(exc))
-            return
-        rows = [{"field": p, "value": ", ".join(f"{x:g}" for x in v) if isinstance(v, list) else f"{v:g}",
-                 "source": src, "status": _flag(ok)} for p, v, src, ok in fields.sourced_in_raw(raw)]
-        st.dataframe(_highlight(pd.DataFrame(rows, columns=["field", "value", "source", "status"])),
-                     hide_index=True, width="stretch")
+    if not len(lib):
+        return
+    pick = st.selectbox("Look inside a drug file", list(lib["file"]), key="drug_file")
+    try:
+        raw = loader.read_toml(loader.SCENARIO_DIR / "drugs" / pick)
+    except ScenarioError as exc:
+        st.error(str(exc))
+        return
+    rows = [{"field": p, "value": ", ".join(f"{x:g}" for x in v) if isinstance(v, list) else f"{v:g}",
+             "source": src, "status": _flag(ok)} for p, v, src, ok in fields.sourced_in_raw(raw)]
+    st.dataframe(_highlight(pd.DataFrame(rows, columns=["field", "value", "source", "status"])),
+                 hide_index=True, width="stretch")
 
 
 def drug_library() -> pd.DataFrame:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from collections import OrderedDict
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
+import sim
 from dashboard import fields
 from sim import __version__
 from sim.config import loader
@@ -30,14 +30,9 @@ STORES = ("results", "gantts", "comparisons", "sizings", "stock_curves")
 def presets() -> list[str]:
     """Preset scenario names (file stems in ``scenarios/``), the reference scenario first; base.toml is a
     building block, not a preset."""
-    names = sorted(p.stem for p in loader.SCENARIO_DIR.glob("*.toml") if p.stem != "base")
+    names = sim.presets()
     ref = loader.DEFAULT_SCENARIO.stem
     return ([ref] if ref in names else []) + [n for n in names if n != ref]
-
-
-def preset_path(name: str) -> Path:
-    """The file of a preset scenario."""
-    return loader.SCENARIO_DIR / f"{name}.toml"
 
 
 def init() -> None:
@@ -118,7 +113,7 @@ def load_text(text: str, where: str) -> bool:
 def load_preset(name: str) -> bool:
     """Load a preset by name; a broken preset file leaves the current scenario and shows why."""
     try:
-        scenario = loader.load(preset_path(name))
+        scenario = sim.load(name)
     except (ScenarioError, ScenarioErrors) as exc:
         st.session_state["source_error"] = str(exc)
         return False

@@ -13,6 +13,7 @@ import pytest
 
 from sim import charts, cohort, metrics, model
 from sim.analysis import runner, stats, views
+from sim.analysis.compare import paired_differences
 from sim.analysis.stats import wilson
 from sim.config.scenario import RESOURCES
 from sim.metrics import series
@@ -194,78 +195,6 @@ def test_stock_over_time_marks_days_with_a_stockout():
         charts.stock_over_time_frame(on_hand, outs[:, :2])
 
 
-def test_stock_curve_uses_wilson_and_finds_the_smallest_level():
-    runs = {800.0: pd.DataFrame({"p_stockout": [1.0] * 9 + [0.0]}),
-            1600.0: pd.DataFrame({"p_stockout": [1.0] * 3 + [0.0] * 7}),
-            3200.0: pd.DataFrame({"p_stockout": [0.0] * 10})}
-    curve = charts.stock_curve_frame(runs)
-    assert list(curve["stock_mg"]) == [800.0, 1600.0, 3200.0]
-    assert list(curve["p_stockout"]) == [0.9, 0.3, 0.0]
-    assert (curve.loc[1, "ci_low"], curve.loc[1, "ci_high"]) == pytest.approx(wilson(3, 10))
-    assert charts.smallest_stock(curve, 0.35) == 3200.0   # 1600's upper bound is above 0.35
-    assert charts.smallest_stock(curve, 0.7) == 1600.0
-    assert charts.smallest_stock(curve, 0.0) is None
-
-
-# --------------------------------------------------------------------------- paired differences
-
-def test_paired_differences_constant_shift_is_exact():
-    base = pd.DataFrame({"replication": [0, 1, 2, 3], "ed_visits": [10.0, 20.0, 15.0, 30.0]})
-    other = base.assign(ed_visits=base["ed_visits"] - 4.0)
-    d = charts.paired_differences(base, other, ["ed_visits", "not_a_kpi"]).iloc[0]
-    assert d["diff_mean"] == -4.0 and d["diff_ci_low"] == -4.0 and d["diff_ci_high"] == -4.0
-    assert d["excludes_zero"] and d["base_mean"] == 18.75 and d["other_mean"] == 14.75
-    assert d["label"] == "ED visits"
-
-
-def test_paired_differences_match_a_t_interval_on_the_differences():
-    rng = np.random.default_rng(3)
-    a = rng.normal(50, 10, 30)
-    b = a + rng.normal(1, 2, 30)
-    base = pd.DataFrame({"replication": range(30), "ward_bed_days": a})
-    # rows of the other run in another order: pairing is by replication number, not position
-    other = pd.DataFrame({"replication": range(30), "ward_bed_days": b}).iloc[::-1]
-    d = charts.paired_differences(base, other, ["ward_bed_days"]).iloc[0]
-    mean, _sd, lo, hi, n = stats.mean_ci(b - a)
-    assert (d["diff_mean"], d["diff_ci_low"], d["diff_ci_high"], d["n"]) == pytest.approx((mean, lo, hi, 30))
-    # pairing removes the shared noise: far narrower than the spread of either run
-    assert d["diff_ci_high"] - d["diff_ci_low"] < 0.2 * a.std()
-
-
-def test_paired_differences_need_shared_replications():
-    a = pd.DataFrame({"replication": [0, 1], "ed_visits": [1.0, 2.0]})
-    b = pd.DataFrame({"replication": [5, 6], "ed_visits": [1.0, 2.0]})
-    with pytest.raises(ValueError, match="share no replications"):
-        charts.paired_differences(a, b, ["ed_visits"])
-
-
-def test_paired_difference_of_common_random_numbers_is_narrower_than_unpaired(fast):
-    other = load("tarlatamab_inpatient.toml", *FAST)
-    a = runner.run(fast, 6, executor="serial").kpis
-    b = runner.run(other, 6, seed=fast.run.seed, executor="serial").kpis
-    d = charts.paired_differences(a, b, ["crs_rate"]).iloc[0]
-    # the same patients and toxicity draws: CRS incidence barely moves between strategies
-    _, sd_a, *_ = stats.mean_ci(a["crs_rate"].to_numpy())
-    assert d["diff_ci_high"] - d["diff_ci_low"] < 2 * 2.571 * sd_a / math.sqrt(6)
-
-
-# --------------------------------------------------------------------------- capacity curve
-
-def test_capacity_curve_and_smallest_capacity_meeting_the_target():
-    runs = {3: pd.DataFrame({"p_dose_postponed": [0.10, 0.12, 0.11]}),
-            4: pd.DataFrame({"p_dose_postponed": [0.02, 0.04, 0.03]}),
-            5: pd.DataFrame({"p_dose_postponed": [0.004, 0.006, 0.005]})}
-    curve = charts.capacity_curve(runs, "p_dose_postponed")
-    assert list(curve["capacity"]) == [3, 4, 5]
-    assert curve.loc[1, "mean"] == pytest.approx(0.03)
-    assert charts.smallest_capacity(curve, 0.02) == 5      # 4's mean is above 0.02
-    assert charts.smallest_capacity(curve, 0.06) == 4      # 4's whole CI is below 0.06
-    assert charts.smallest_capacity(curve, 0.001) is None
-    assert charts.smallest_capacity(curve, 0.05, ">=") == 3
-    with pytest.raises(ValueError):
-        charts.smallest_capacity(curve, 0.05, "<")
-
-
 # --------------------------------------------------------------------------- dosing calendar
 
 def test_dosing_calendar_rows_follow_the_run_log(fast):
@@ -328,19 +257,27 @@ def test_every_kpi_reads_with_its_label_unit_and_format():
         assert charts.format_value(k, 0.5, "EUR").endswith("%") == is_share, k
 
 
+def labelled(diffs: pd.DataFrame) -> pd.DataFrame:
+    """Paired differences with the label and unit the forest plot shows (as the dashboard adds them)."""
+    return diffs.assign(label=[charts.kpi_info(k).label for k in diffs["kpi"]],
+                        unit=[charts.kpi_info(k).unit for k in diffs["kpi"]])
+
+
 def _specs(view, fast):
     cap = views.capacity_of(fast)
-    diffs = charts.paired_differences(view.kpis, view.kpis, ["ed_visits", "ward_bed_days"])
-    runs = {c: view.kpis for c in (3, 4)}
+    diffs = labelled(paired_differences(view.kpis, view.kpis, ["ed_visits", "ward_bed_days"]))
+    curve = pd.DataFrame({"capacity": [3, 4], "mean": [0.03, 0.01], "ci_low": [0.02, 0.0], "ci_high": [0.04, 0.02],
+                          "n": [4, 4]})
+    stock = pd.DataFrame({"stock_mg": [800.0, 1600.0], "p_stockout": [0.5, 0.0], "ci_low": [0.15, 0.0],
+                          "ci_high": [0.85, 0.49], "n": [4, 4], "toci_cost": [1.0, 2.0]})
     yield charts.occupancy_heatmap(charts.hour_of_week_frame(view.hour_of_week, cap))
     yield charts.daily_peak_chart(charts.daily_peak_frame(view.daily_peak, cap))
     yield charts.hospital_use_chart(charts.hospital_use_frame(view.kpis))
     yield charts.toxicity_grade_chart(charts.toxicity_grade_frame(view.grades))
     yield charts.toci_weekly_chart(charts.toci_weekly_frame(view.toci_week))
     yield charts.forest_plot(diffs)
-    yield charts.capacity_curve_chart(charts.capacity_curve(runs, "p_dose_postponed"), "p_dose_postponed",
-                                      "observation_beds", 0.02)
-    yield charts.stock_curve_chart(charts.stock_curve_frame({800.0: view.kpis, 1600.0: view.kpis}), 0.05)
+    yield charts.capacity_curve_chart(curve, "p_dose_postponed", "observation_beds", 0.02)
+    yield charts.stock_curve_chart(stock, 0.05)
     yield charts.dosing_gantt(charts.dosing_calendar(fast, patients=4))
     if view.on_hand is not None:
         yield charts.stock_over_time_chart(charts.stock_over_time_frame(view.on_hand, view.stockouts), 2400)
@@ -358,8 +295,8 @@ def test_every_chart_is_a_valid_padded_vega_lite_spec(view, fast):
 
 
 def test_forest_plot_has_a_row_per_kpi_and_a_zero_line(view):
-    diffs = charts.paired_differences(view.kpis, view.kpis.assign(ed_visits=view.kpis["ed_visits"] + 1),
-                                      ["ed_visits", "ward_bed_days"])
+    diffs = labelled(paired_differences(view.kpis, view.kpis.assign(ed_visits=view.kpis["ed_visits"] + 1),
+                                        ["ed_visits", "ward_bed_days"]))
     spec = charts.forest_plot(diffs).to_dict()
     rows = spec["facet"]["row"]["sort"]
     assert rows == ["ED visits (visits)", "Ward bed-days (bed-days)"]

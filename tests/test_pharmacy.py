@@ -88,7 +88,7 @@ def test_small_stock_without_emergency_orders_delays_doses():
 
 def test_stockout_probability_does_not_rise_with_stock():
     path = SCENARIOS / "tarlatamab_outpatient.toml"
-    curve = stock_curve(path, "pharmacy.order_up_to", [800, 1600, 3200, 12000], 6, overrides=SHORT,
+    curve = stock_curve(loader.load(path, SHORT), [800, 1600, 3200, 12000], "pharmacy.order_up_to", 6,
                         executor="serial")
     p = curve["p_stockout"].tolist()
     assert all(a >= b for a, b in zip(p, p[1:])), p

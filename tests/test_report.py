@@ -9,6 +9,7 @@ import pytest
 
 from sim import __version__, charts
 from sim.analysis import runner
+from sim.analysis.compare import paired_differences
 from sim.analysis import views as run_views
 from sim.charts import report
 from sim.metrics import series
@@ -100,7 +101,9 @@ def test_user_text_is_escaped(views):
 
 def test_comparison_report_shows_the_paired_differences(views):
     va, vb = views
-    diffs = charts.paired_differences(va.kpis, vb.kpis, charts.COMPARE_KPIS)
+    diffs = paired_differences(va.kpis, vb.kpis, charts.COMPARE_KPIS)
+    diffs = diffs.assign(label=[charts.kpi_info(k).label for k in diffs["kpi"]],
+                         unit=[charts.kpi_info(k).unit for k in diffs["kpi"]])
     doc = report.comparison_report(va, vb, diffs)
     assert f"{va.scenario.name} vs {vb.scenario.name}" in doc
     assert "common random numbers" in doc and f"seed {va.seed}" in doc

@@ -10,16 +10,17 @@ import pandas as pd
 import pytest
 
 from sim.analysis import runner, sensitivity
+import sim
 from sim.analysis.sensitivity import (
     Param,
     base_value,
     grid_points,
-    parse_param,
     tornado_table,
 )
 from sim.cli import main
+from sim.cli.sensitivity import parse_param
 from sim.config import loader
-from sim.config.errors import ScenarioError, ScenarioErrors
+from sim.config.errors import ScenarioError, ScenarioErrors, UsageError
 from tests.conftest import REFERENCE, SHORT
 
 SET_SHORT = [x for o in SHORT for x in ("--set", o)]
@@ -36,9 +37,13 @@ def test_params_parse():
     assert parse_param("capacity.chairs=8:9", grid=True, levels=5).values == (8, 9)       # rounded, de-duplicated
     assert parse_param("drug.crs.rate=0.4:0.6", grid=True, levels=3).values == pytest.approx((0.4, 0.5, 0.6))
     assert parse_param("capacity.chairs=8,10,12", grid=True).values == (8, 10, 12)
-    # ints are written as TOML integers (capacity fields are integers), floats keep their digits
-    assert Param("capacity.chairs", (8, 10)).override(8) == "capacity.chairs=8"
-    assert Param("drug.crs.rate", (0.45, 0.65)).override(0.45) == "drug.crs.rate=0.45"
+    # the library takes the same as structured values, checked the same way
+    assert sensitivity.params_of({"capacity.chairs": (8, 10)}) == [Param("capacity.chairs", (8, 10))]
+    for bad, says in (({"capacity.chairs": (10, 8)}, "not below"), ({"capacity.chairs": (8, 9, 10)}, "one-way"),
+                      ({"capacity.chairs": (8, float("nan"))}, "not a finite number"), ({}, "params is empty"),
+                      ({"__import__('os')": (1, 2)}, "not a dotted scenario key")):
+        with pytest.raises(UsageError, match=says):
+            sensitivity.params_of(bad)
 
 
 @pytest.mark.parametrize("text,grid,says", [
@@ -55,7 +60,7 @@ def test_params_parse():
     ("__import__('os')=1:2", False, "not a dotted scenario key"),
 ])
 def test_bad_params_are_refused(text, grid, says):
-    with pytest.raises(ValueError, match=None) as err:
+    with pytest.raises(UsageError) as err:
         parse_param(text, grid=grid)
     assert says in str(err.value) and "\n" not in str(err.value)
 
@@ -68,22 +73,25 @@ def test_base_value_reads_plain_and_sourced_numbers(reference):
     assert math.isnan(base_value(reference, "strategy.name")) and math.isnan(base_value(reference, "no.such"))
 
 
-def test_overrides_are_validated_like_the_file_and_flagged(monkeypatch):
-    s = loader.load(REFERENCE, [Param("drug.crs.rate", (0.45, 0.65)).override(0.45)])
+def test_overrides_are_validated_like_the_file_and_flagged(monkeypatch, short):
+    s = sim.vary(short, {"drug.crs.rate": 0.45})
+    assert s == loader.load(REFERENCE, [*SHORT, "drug.crs.rate=0.45"])
     assert s.drug.crs.rate.value == 0.45 and not s.drug.crs.rate.verified
     assert s.drug.crs.rate.source.startswith(loader.OVERRIDE_SOURCE)
     monkeypatch.setattr(runner, "run", lambda *a, **k: pytest.fail("ran before every point was validated"))
     # the bad point is the last one: nothing may run before it is found
     with pytest.raises((ScenarioError, ScenarioErrors), match="drug.crs.rate"):
-        sensitivity.one_way(REFERENCE, [parse_param("demand.patients_per_week=2:6"),
-                                        parse_param("drug.crs.rate=0.5:1.5")], 2, ["p_dose_postponed"], SHORT)
+        sensitivity.one_way(short, {"demand.patients_per_week": (2, 6), "drug.crs.rate": (0.5, 1.5)}, 2,
+                            ["p_dose_postponed"])
     with pytest.raises((ScenarioError, ScenarioErrors), match="capacity.beds"):
-        sensitivity.full_grid(REFERENCE, [parse_param("capacity.beds=1,2", grid=True)], 2, ["p_dose_postponed"], SHORT)
-    with pytest.raises(ValueError, match="unknown KPI 'nope'"):
-        sensitivity.one_way(REFERENCE, [parse_param("demand.patients_per_week=2:6")], 2, ["nope"], SHORT)
-    with pytest.raises(ValueError, match="given twice"):
-        sensitivity.one_way(REFERENCE, [parse_param("capacity.chairs=8:9"), parse_param("capacity.chairs=9:10")], 2,
-                            ["p_dose_postponed"], SHORT)
+        sensitivity.full_grid(short, {"capacity.beds": (1, 2)}, 2, ["p_dose_postponed"])
+    with pytest.raises(UsageError, match="unknown KPI 'nope'"):
+        sensitivity.one_way(short, {"demand.patients_per_week": (2, 6)}, 2, ["nope"])
+    with pytest.raises(UsageError, match="given twice"):
+        sensitivity.one_way(short, [parse_param("capacity.chairs=8:9"), parse_param("capacity.chairs=9:10")], 2,
+                            ["p_dose_postponed"])
+    with pytest.raises(UsageError, match="drug.profile cannot be changed"):
+        sensitivity.full_grid(short, {"drug.profile": (1, 2)}, 2, ["p_dose_postponed"])
 
 
 # --------------------------------------------------------------------------- the tornado
@@ -117,7 +125,7 @@ def test_tornado_orders_parameters_by_swing():
 
 def test_one_way_on_the_model_ranks_demand_above_the_crs_rate(tmp_path):
     params = [parse_param("drug.crs.rate=0.45:0.65"), parse_param("demand.patients_per_week=1:6")]
-    t = sensitivity.one_way(REFERENCE, params, 3, ["p_dose_postponed", "crs_rate"], SHORT, executor="serial")
+    t = sim.sensitivity(loader.load(REFERENCE, SHORT), params, 3, ["p_dose_postponed", "crs_rate"], executor="serial")
     post = t[t["kpi"] == "p_dose_postponed"]
     assert list(post["param"]) == ["demand.patients_per_week", "drug.crs.rate"]
     assert post.iloc[0]["value_high"] > post.iloc[0]["value_base"] > post.iloc[0]["value_low"]
@@ -133,7 +141,7 @@ def test_one_way_on_the_model_ranks_demand_above_the_crs_rate(tmp_path):
 def test_grid_has_one_point_per_combination():
     a = parse_param("demand.patients_per_week=2:6", grid=True)                 # 2, 4, 6
     b = parse_param("capacity.observation_beds=2,5", grid=True)
-    g = sensitivity.full_grid(REFERENCE, [a, b], 2, ["p_dose_postponed"], SHORT, executor="serial")
+    g = sensitivity.full_grid(loader.load(REFERENCE, SHORT), [a, b], 2, ["p_dose_postponed"], executor="serial")
     assert len(g) == len(a.values) * len(b.values) == 6
     assert set(zip(g["demand.patients_per_week"], g["capacity.observation_beds"])) == \
         {(x, y) for x in a.values for y in b.values}
@@ -186,7 +194,8 @@ def test_sensitivity_command_grid_and_bad_input(tmp_path, capsys):
 def test_grid_on_dask_gives_the_serial_numbers():
     pytest.importorskip("distributed")
     params = [parse_param("demand.patients_per_week=2,6", grid=True), parse_param("drug.crs.rate=0.5,0.6", grid=True)]
-    serial = sensitivity.full_grid(REFERENCE, params, 2, ["p_dose_postponed", "crs_rate"], SHORT, executor="serial")
-    dask = sensitivity.full_grid(REFERENCE, params, 2, ["p_dose_postponed", "crs_rate"], SHORT, executor="dask",
+    short = loader.load(REFERENCE, SHORT)
+    serial = sensitivity.full_grid(short, params, 2, ["p_dose_postponed", "crs_rate"], executor="serial")
+    dask = sensitivity.full_grid(short, params, 2, ["p_dose_postponed", "crs_rate"], executor="dask",
                                  workers=2)
     pd.testing.assert_frame_equal(serial, dask)

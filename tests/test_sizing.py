@@ -23,8 +23,11 @@ from sim.analysis.sizing import (
     size_pair,
 )
 from sim.analysis.stats import mean_ci
+import sim
 from sim.cli import main
+from sim.cli.size import parse_bounds, parse_resources, parse_unit_costs
 from sim.config import loader
+from sim.config.errors import UsageError
 from tests.conftest import REFERENCE, ROOT, SHORT
 from tests.queueing import erlang_b, mm_c
 
@@ -140,7 +143,7 @@ def test_unreachable_target_ends_quickly_with_a_clear_message():
     res = size_one(ev, "servers", [Target("blocking", "<=", 0.005)], 1, 1000, start=5)
     assert time.perf_counter() - t0 < 2
     assert res.status == "unreachable" and res.answer is None and not res.found
-    assert "no servers in [1, 1000] meets blocking<=0.005" in res.message and "Raise --max" in res.message
+    assert "no servers in [1, 1000] meets blocking<=0.005" in res.message and "Raise the upper bound" in res.message
     assert "at servers = 1000" in res.message
     assert len(ev.calls) <= bound(1, 1000)
 
@@ -222,7 +225,7 @@ def test_pair_search_reports_an_unreachable_target():
     ev = exact(lambda p: {"blocking": erlang_b(p["a"], 4.0) + erlang_b(p["b"], 7.0)})
     res = size_pair(ev, ("a", "b"), [Target("blocking", "<=", 1e-9)], {"a": (1, 12), "b": (1, 12)},
                     {"a": 1.0, "b": 1.0})
-    assert res.status == "unreachable" and res.answer is None and "Raise --max" in res.message
+    assert res.status == "unreachable" and res.answer is None and "Raise the upper bound" in res.message
     assert len(ev.calls) <= bound(1, 12)
 
 
@@ -259,23 +262,46 @@ def test_bad_targets_are_refused_with_the_reason(text, says):
         assert "allowed KPIs: patients_referred" in msg and "p_dose_postponed" in msg
 
 
-def test_resources_bounds_and_unit_costs_are_checked():
-    assert sizing.parse_resources("chairs, observation_beds") == ("chairs", "observation_beds")
-    for bad in ("beds", "chairs,chairs", "chairs,ward_beds,icu_beds", ""):
-        with pytest.raises(ValueError):
-            sizing.parse_resources(bad)
-    assert sizing.parse_bounds("3", ("chairs", "icu_beds"), 1, "--min") == {"chairs": 3, "icu_beds": 3}
-    assert sizing.parse_bounds("icu_beds=2", ("chairs", "icu_beds"), 1, "--min") == {"chairs": 1, "icu_beds": 2}
+def test_resources_bounds_and_unit_costs_are_checked(reference):
+    assert parse_resources("chairs, observation_beds") == ("chairs", "observation_beds")
+    assert sizing.resources_of(("chairs", "observation_beds")) == ("chairs", "observation_beds")
+    for bad in ("beds", ("chairs", "chairs"), ("chairs", "ward_beds", "icu_beds"), ()):
+        with pytest.raises(UsageError):
+            sizing.resources_of(bad)
+    with pytest.raises(UsageError):
+        parse_resources("")
+    assert parse_bounds("3", ("chairs", "icu_beds"), "--min") == 3
+    assert parse_bounds("icu_beds=2", ("chairs", "icu_beds"), "--min") == {"icu_beds": 2}
+    assert sizing.bounds_of(3, ("chairs", "icu_beds"), 1, "low") == {"chairs": 3, "icu_beds": 3}
+    assert sizing.bounds_of({"icu_beds": 2}, ("chairs", "icu_beds"), 1, "low") == {"chairs": 1, "icu_beds": 2}
     for bad in ("x", "ward_beds=3", "chairs=two"):
-        with pytest.raises(ValueError):
-            sizing.parse_bounds(bad, ("chairs", "icu_beds"), 1, "--min")
-    with pytest.raises(ValueError, match="above"):
+        with pytest.raises(UsageError):
+            parse_bounds(bad, ("chairs", "icu_beds"), "--min")
+    for bad in ({"ward_beds": 3}, 2.5, "3"):
+        with pytest.raises(UsageError):
+            sizing.bounds_of(bad, ("chairs", "icu_beds"), 1, "low")
+    with pytest.raises(UsageError, match="above"):
         sizing.check_bounds({"chairs": 5}, {"chairs": 4})
-    costs = sizing.parse_unit_costs("chairs=10", ("chairs", "icu_beds"), {"chairs": 1.0, "icu_beds": 2.0})
-    assert costs == {"chairs": 10.0, "icu_beds": 2.0}
+    assert parse_unit_costs("chairs=10", ("chairs", "icu_beds")) == {"chairs": 10.0}
     for bad in ("chairs=-1", "chairs=abc", "ward_beds=3", "chairs"):
-        with pytest.raises(ValueError):
-            sizing.parse_unit_costs(bad, ("chairs", "icu_beds"), {"chairs": 1.0, "icu_beds": 2.0})
+        with pytest.raises(UsageError):
+            parse_unit_costs(bad, ("chairs", "icu_beds"))
+    costs = sizing.unit_costs_of(reference, ("chairs", "icu_beds"), {"chairs": 10})
+    assert costs == {"chairs": 10.0, "icu_beds": sizing.default_unit_costs(reference)["icu_beds"]}
+    for bad in ({"chairs": -1}, {"ward_beds": 3}, {"chairs": "abc"}):
+        with pytest.raises(UsageError):
+            sizing.unit_costs_of(reference, ("chairs", "icu_beds"), bad)
+
+
+def test_capacity_curve_of_a_search_and_its_answer():
+    evaluate = exact(lambda point: {"p": {3: 0.11, 4: 0.03, 5: 0.005}[point["beds"]]})
+    res = size_one(evaluate, "beds", [Target("p", "<=", 0.02)], 3, 5, start=3)
+    curve = res.curve("p")
+    assert list(curve["capacity"]) == sorted(curve["capacity"]) and list(curve.columns[:4]) == \
+        ["capacity", "mean", "ci_low", "ci_high"]
+    assert res.answer == {"beds": 5} and curve.set_index("capacity").loc[4, "mean"] == pytest.approx(0.03)
+    with pytest.raises(UsageError):
+        size_pair(evaluate, ("a",), [Target("p", "<=", 0.02)], {"a": (1, 2)}, {"a": 1.0})
 
 
 def test_default_unit_costs_are_price_times_hours_available(reference):
@@ -294,7 +320,7 @@ def test_default_unit_costs_are_price_times_hours_available(reference):
 
 def test_real_model_answer_meets_targets_and_one_fewer_does_not_on_the_same_seeds():
     target = Target("p_dose_postponed", "<=", 0.03)
-    evaluate = sizing.model_evaluator(REFERENCE, 4, SHORT, executor="serial")
+    evaluate = sizing.model_evaluator(loader.load(REFERENCE, SHORT), 4, executor="serial")
     res = size_one(evaluate, "observation_beds", [target], 1, 12, start=2, report_kpis=("util_observation_beds",))
     assert res.status == "found", res.message
     n = res.answer["observation_beds"]
@@ -310,7 +336,7 @@ def test_real_model_answer_meets_targets_and_one_fewer_does_not_on_the_same_seed
 
 
 def test_real_model_postponement_falls_as_observation_beds_grow():
-    evaluate = sizing.model_evaluator(REFERENCE, 3, SHORT, executor="serial")
+    evaluate = sizing.model_evaluator(loader.load(REFERENCE, SHORT), 3, executor="serial")
     # from 2 beds up: with 1 bed patients wait past max_start_delay_days and are referred elsewhere,
     # which removes their doses from the count (postponement is then not monotone)
     means = [evaluate({"observation_beds": b})["p_dose_postponed"].mean() for b in (2, 3, 4, 6)]
@@ -347,7 +373,7 @@ def test_size_command_exits_1_on_an_unreachable_target_quickly(tmp_path):
                 "--reps", "2", "--min", "1", "--max", "6", "--executor", "serial", "--quiet", "--out", str(tmp_path),
                 *SET_SHORT)
     assert r.returncode == 1, r.stderr
-    assert "no observation_beds in [1, 6] meets patients_started>=10000" in r.stdout and "Raise --max" in r.stdout
+    assert "no observation_beds in [1, 6] meets patients_started>=10000" in r.stdout and "Raise the upper bound" in r.stdout
     assert time.perf_counter() - t0 < 120 and "Traceback" not in r.stderr
     table = pd.read_csv(tmp_path / "sizing.csv")
     # from the scenario's 4 beds: 4, 5, 6 (the bound) and stop
@@ -371,6 +397,22 @@ def test_size_command_bad_input_exits_2_with_one_line(capsys):
         assert main(["size", str(REFERENCE), *args]) == 2, args
         err = capsys.readouterr().err
         assert says in err and err.count("\n") == 1, err
+
+
+def test_size_refuses_bad_arguments_before_running(monkeypatch, reference):
+    monkeypatch.setattr(runner, "run", lambda *a, **k: pytest.fail("ran before checking the arguments"))
+    for kwargs, says in (({"resources": "beds"}, "unknown resource 'beds'"),
+                         ({"targets": "p_dose_postponed<2"}, "operator '<' is not allowed"),
+                         ({"targets": []}, "targets is empty"),
+                         ({"reps": 1}, "2 or more"),
+                         ({"low": 9, "high": 3}, "above"),
+                         ({"unit_costs": {"chairs": 1.0}}, "two resources"),
+                         ({"report_kpis": ["nope"]}, "unknown KPI 'nope'")):
+        args = {"resources": "observation_beds", "targets": "p_dose_postponed<=0.02", **kwargs}
+        with pytest.raises(UsageError, match=says):
+            sim.size(reference, **args)
+    with pytest.raises(sim.ScenarioErrors, match="ward_beds_reserved_for_unplanned"):
+        sim.size(reference, "ward_beds", "p_dose_postponed<=0.02", low=1)
 
 
 def test_size_command_refuses_a_bound_the_scenario_cannot_take_before_running(monkeypatch, capsys):

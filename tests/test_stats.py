@@ -67,3 +67,22 @@ def test_stockout_probability_gets_a_wilson_interval_not_zero_width():
     row = table.loc["p_stockout"]
     assert row["mean"] == 1.0 and row["ci_high"] == 1.0
     assert row["ci_low"] == pytest.approx(wilson(20, 20)[0]) and row["ci_low"] < 0.9
+
+
+def test_share_of_replications_uses_wilson_and_the_stock_curve_finds_the_smallest_level():
+    import pandas as pd
+
+    from sim.analysis.stats import share_ci, wilson
+    from sim.analysis.stock import smallest_meeting
+
+    share, lo, hi, n = share_ci([1.0] * 3 + [0.0] * 7)
+    assert (share, n) == (0.3, 10) and (lo, hi) == pytest.approx(wilson(3, 10))
+    rows = []
+    for level, hits in ((800.0, 9), (1600.0, 3), (3200.0, 0)):
+        share, lo, hi, _ = share_ci([1.0] * hits + [0.0] * (10 - hits))
+        rows.append({"level": level, "p_stockout": share, "p_stockout_ci_low": lo, "p_stockout_ci_high": hi})
+    curve = pd.DataFrame(rows)
+    assert smallest_meeting(curve, "level", 0.35) == 3200.0   # 1600's upper bound is above 0.35
+    assert smallest_meeting(curve, "level", 0.7) == 1600.0
+    assert smallest_meeting(curve, "level", 0.0) is None
+

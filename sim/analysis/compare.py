@@ -5,45 +5,27 @@ patients and the same toxicity draws (DESIGN.md). The difference ``other_r - bas
 most of the run-to-run noise, and its t-interval is usually far narrower than the unpaired
 (Welch) interval of two independent samples. Both are reported so the gain is visible.
 
-Pure functions on KPI frames; running the scenarios is :mod:`sim.cli.compare`'s job.
+:func:`compare_scenarios` runs the scenarios on one seed (:func:`sim.analysis.runner.run_many`);
+:func:`compare` and :func:`paired_differences` are pure functions on their KPI frames.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
-from sim.analysis.stats import mean_ci
+from sim.analysis import runner
+from sim.analysis.stats import check_kpis, mean_ci, paired_ci, paired_values
+from sim.config.errors import UsageError
+from sim.config.scenario import Scenario
 
 COLUMNS = ("scenario", "kpi", "n", "mean", "ci_low", "ci_high", "diff_mean", "diff_ci_low", "diff_ci_high",
            "distinguishable", "unpaired_ci_low", "unpaired_ci_high")
-
-
-def paired_ci(base: np.ndarray, other: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and t-based CI of the per-replication differences ``other - base``.
-
-    Parameters
-    ----------
-    base, other : array_like
-        Values of one KPI, aligned by replication (same length).
-    level : float
-        Confidence level.
-
-    Returns
-    -------
-    (mean, ci_low, ci_high)
-        A constant difference gives a zero-width interval; fewer than two pairs give NaN bounds.
-    """
-    b = np.asarray(base, dtype=float)
-    o = np.asarray(other, dtype=float)
-    if b.shape != o.shape:
-        raise ValueError(f"paired samples differ in length: {b.shape[0]} and {o.shape[0]}")
-    mean, _sd, lo, hi, _n = mean_ci(o - b, level)
-    return mean, lo, hi
 
 
 def welch_ci(base: np.ndarray, other: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
@@ -95,22 +77,19 @@ def compare(runs: Mapping[str, pd.DataFrame], base: str | None = None, level: fl
         ``distinguishable`` and have NaN unpaired bounds.
     """
     if not runs:
-        raise ValueError("nothing to compare")
+        raise UsageError("nothing to compare: allowed: one or more scenarios' KPI frames")
     names = list(runs)
     base = names[0] if base is None else base
     if base not in runs:
-        raise ValueError(f"base scenario {base!r} is not among {names}")
+        raise UsageError(f"base = {base!r}; allowed: one of {names}")
     ref = runs[base].sort_values("replication").reset_index(drop=True)
     cols = kpis or [c for c in ref.columns if c != "replication"]
-    missing = [c for c in cols if c not in ref.columns]
-    if missing:
-        raise ValueError(f"unknown KPI(s) {', '.join(missing)}; allowed: "
-                         f"{', '.join(c for c in ref.columns if c != 'replication')}")
+    check_kpis(cols, ref.columns)
     rows = []
     for name in names:
         frame = runs[name].sort_values("replication").reset_index(drop=True)
         if not np.array_equal(frame["replication"].to_numpy(), ref["replication"].to_numpy()):
-            raise ValueError(f"scenario {name!r} was not run on the same replications as {base!r}; "
+            raise UsageError(f"scenario {name!r} was not run on the same replications as {base!r}; "
                              "a paired comparison needs the same seed and replication numbers")
         for kpi in cols:
             x, b = frame[kpi].to_numpy(dtype=float), ref[kpi].to_numpy(dtype=float)
@@ -123,6 +102,126 @@ def compare(runs: Mapping[str, pd.DataFrame], base: str | None = None, level: fl
                          "distinguishable": name != base and excludes_zero(dlo, dhi),
                          "unpaired_ci_low": ulo, "unpaired_ci_high": uhi})
     return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+DIFFERENCE_COLUMNS = ("kpi", "base_mean", "other_mean", "diff_mean", "diff_ci_low", "diff_ci_high", "n",
+                      "excludes_zero")
+
+
+def paired_differences(base: pd.DataFrame, other: pd.DataFrame, kpis: Iterable[str],
+                       level: float = 0.95) -> pd.DataFrame:
+    """Per KPI, the means of two runs and the paired difference ``other - base`` with its t-based CI.
+
+    Both runs must share replication numbers (same seed: common random numbers), so replication r of
+    each saw the same patients and the same toxicity draws and the difference cancels most noise.
+
+    Parameters
+    ----------
+    base, other : DataFrame
+        KPI frames with a ``replication`` column.
+    kpis : iterable of str
+        KPIs to compare; those missing from either frame are skipped.
+    level : float
+        Confidence level.
+
+    Returns
+    -------
+    DataFrame
+        :data:`DIFFERENCE_COLUMNS`: means over the shared replications, the difference and its CI, the
+        number of pairs and whether the CI excludes 0.
+
+    Raises
+    ------
+    UsageError
+        If the two runs share no replication numbers.
+    """
+    rows = []
+    for kpi in kpis:
+        if kpi not in base.columns or kpi not in other.columns or kpi == "replication":
+            continue
+        a, b = paired_values(base, other, kpi)
+        mean, lo, hi = paired_ci(a, b, level)
+        rows.append({"kpi": kpi, "base_mean": float(np.nanmean(a)), "other_mean": float(np.nanmean(b)),
+                     "diff_mean": mean, "diff_ci_low": lo, "diff_ci_high": hi, "n": int(np.isfinite(b - a).sum()),
+                     "excludes_zero": excludes_zero(lo, hi)})
+    return pd.DataFrame(rows, columns=list(DIFFERENCE_COLUMNS))
+
+
+# --------------------------------------------------------------------------- running scenarios on one seed
+
+def unique_names(names: Sequence[str]) -> list[str]:
+    """The names with repeats numbered (``a``, ``a#2``): the same scenario twice would collide as a key."""
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        seen[n] = seen.get(n, 0) + 1
+        out.append(n if seen[n] == 1 else f"{n}#{seen[n]}")
+    return out
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Scenarios run on one seed and the same replications, and what their paired differences say."""
+
+    base: str
+    seed: int
+    reps: int
+    runs: dict[str, runner.RunResult]     # in the order given, the base first
+    table: pd.DataFrame                   # :func:`compare` of the runs
+
+    def differences(self, other: str | None = None, kpis: Iterable[str] | None = None,
+                    level: float = 0.95) -> pd.DataFrame:
+        """:func:`paired_differences` of ``other`` (default: the first that is not the base) minus the base."""
+        names = [n for n in self.runs if n != self.base]
+        other = names[0] if other is None and names else other
+        if other not in self.runs:
+            raise UsageError(f"other = {other!r}; allowed: one of {names}")
+        base = self.runs[self.base].kpis
+        return paired_differences(base, self.runs[other].kpis,
+                                  kpis if kpis is not None else [c for c in base.columns if c != "replication"],
+                                  level)
+
+
+def compare_scenarios(scenarios: Mapping[str, Scenario] | Sequence[Scenario], reps: int, *, base: str | None = None,
+                      seed: int | None = None, kpis: Sequence[str] | None = None, level: float = 0.95,
+                      executor: runner.Executor = "processes", workers: int | None = None, scheduler: Any = None,
+                      progress: runner.Progress | None = None, **run_options: Any) -> Comparison:
+    """Run scenarios on common random numbers and compare each with the base.
+
+    Parameters
+    ----------
+    scenarios : mapping of name to Scenario, or a sequence of Scenarios
+        A sequence is named by each scenario's ``name`` (repeats numbered ``#2``, ...).
+    reps : int
+        Replications per scenario.
+    base : str, optional
+        Name of the base (default: the first).
+    seed : int, optional
+        One seed for every scenario (default: the base's ``run.seed``).
+    kpis : sequence of str, optional
+        KPIs in the table (default: all).
+    level, executor, workers, scheduler, progress, run_options
+        As in :func:`compare` and :func:`sim.analysis.runner.run`; ``progress`` counts all replications.
+
+    Returns
+    -------
+    Comparison
+    """
+    if not isinstance(scenarios, Mapping):
+        scenarios = list(scenarios)
+        scenarios = dict(zip(unique_names([getattr(s, "name", "?") for s in scenarios]), scenarios))
+    if not scenarios:
+        raise UsageError("scenarios is empty; allowed: one or more scenarios, the base first")
+    base = next(iter(scenarios)) if base is None else base
+    if base not in scenarios:
+        raise UsageError(f"base = {base!r}; allowed: one of {list(scenarios)}")
+    if kpis is not None:
+        check_kpis(kpis)
+    runner.check_run_args(scenarios[base], reps, executor, workers=workers, scheduler=scheduler)
+    seed = scenarios[base].run.seed if seed is None else seed
+    runs = runner.run_many(scenarios, reps, seed, executor, workers, scheduler, progress, **run_options)
+    table = compare({n: r.kpis for n, r in runs.items()}, base=base, level=level, kpis=list(kpis) if kpis else None)
+    return Comparison(base=base, seed=seed, reps=reps, runs=runs, table=table)
 
 
 def format_table(table: pd.DataFrame, base: str) -> str:

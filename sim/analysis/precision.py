@@ -30,6 +30,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
+from sim.analysis.stats import check_kpis
+from sim.config.errors import UsageError
+
 INITIAL_REPLICATIONS = 3
 K_LIMIT = 5
 
@@ -57,7 +60,7 @@ def relative_precision(values: np.ndarray, alpha: float = 0.05) -> np.ndarray:
     """
     x = np.asarray(values, dtype=float)
     if not np.all(np.isfinite(x)):
-        raise ValueError("relative_precision needs finite values")
+        raise UsageError("relative_precision needs finite values")
     n = np.arange(1, x.size + 1, dtype=float)
     # Shift by the first value so a constant series has exactly zero variance (no round-off).
     y = x - x[0] if x.size else x
@@ -114,9 +117,9 @@ def solve(values: np.ndarray, target: float, alpha: float = 0.05, k_limit: int =
         ``n .. n + f(k_limit, n)``, provided that many replications exist; otherwise None.
     """
     if not 0 < target:
-        raise ValueError(f"precision = {target}; allowed: a positive fraction such as 0.05")
+        raise UsageError(f"precision = {target}; allowed: a positive fraction such as 0.05")
     if initial < 2:
-        raise ValueError(f"initial = {initial}; allowed: 2 or more (a CI needs two replications)")
+        raise UsageError(f"initial = {initial}; allowed: 2 or more (a CI needs two replications)")
     x = np.asarray(values, dtype=float)
     d = relative_precision(x, alpha)
     ok = np.nan_to_num(d, nan=math.inf) <= target
@@ -163,15 +166,12 @@ def assess(kpis: pd.DataFrame, names: list[str], target: float, alpha: float = 0
 
     Raises
     ------
-    ValueError
+    UsageError
         For a KPI name that is not a column, or an empty list.
     """
     if not names:
-        raise ValueError("no KPIs named; e.g. --kpis crs_rate,util_observation_beds")
-    unknown = [k for k in names if k not in kpis.columns or k == "replication"]
-    if unknown:
-        raise ValueError(f"unknown KPI(s) {', '.join(unknown)}; allowed: "
-                         f"{', '.join(c for c in kpis.columns if c != 'replication')}")
+        raise UsageError("names is empty; allowed: one or more KPIs, e.g. crs_rate, util_observation_beds")
+    check_kpis(names, kpis.columns)
     ordered = kpis.sort_values("replication") if "replication" in kpis.columns else kpis
     sols = tuple(solve(ordered[k].to_numpy(dtype=float), target, alpha, k_limit, initial, kpi=k) for k in names)
     return Assessment(solutions=sols, replications_run=len(ordered))

@@ -14,13 +14,15 @@ import multiprocessing as mp
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Literal
+from typing import Any, Callable, Iterator, Literal, Mapping
 
 import numpy as np
 import pandas as pd
 
 from sim import cohort as _cohort
 from sim import metrics, model
+from sim.analysis import stats
+from sim.config.errors import UsageError
 from sim.config.scenario import Scenario
 from sim.model.runlog import RunLog
 
@@ -35,11 +37,20 @@ MAX_REPLICATIONS = 100_000
 
 @dataclass(frozen=True)
 class RunResult:
+    """What :func:`run` returns: the KPIs of every replication, and what else was asked for."""
+
     scenario: Scenario
     seed: int
     kpis: pd.DataFrame                   # one row per replication, sorted by replication
     occupancy: np.ndarray | None         # (replications, hours, resources) hourly mean occupancy
     extras: list | None = None           # extract(log, scenario) per replication, in replication order
+
+    def summary(self, level: float = 0.95) -> pd.DataFrame:
+        """One row per KPI: kpi, mean, sd, ci_low, ci_high, n (Wilson bounds for proportions).
+
+        The table ``python -m sim run`` writes to summary.csv.
+        """
+        return stats.summary(self.kpis, level)
 
 
 Row = tuple[dict[str, float], np.ndarray | None, Any]
@@ -140,7 +151,7 @@ def run(scenario: Scenario, reps: int, seed: int | None = None, executor: Execut
         this package (same version) installed.
     extract : callable, optional
         A module-level function ``extract(log, scenario)`` run in the worker on each replication's
-        :class:`~sim.runlog.RunLog`; its results come back in ``RunResult.extras``.
+        :class:`~sim.model.runlog.RunLog`; its results come back in ``RunResult.extras``.
 
     Returns
     -------
@@ -149,19 +160,10 @@ def run(scenario: Scenario, reps: int, seed: int | None = None, executor: Execut
 
     Raises
     ------
-    ValueError
+    UsageError
         For a replication count out of range, an unknown executor, or a scheduler without Dask.
     """
-    if not 1 <= reps <= MAX_REPLICATIONS:
-        raise ValueError(f"reps = {reps}; allowed: 1 to {MAX_REPLICATIONS}")
-    if first < 0:
-        raise ValueError(f"first = {first}; allowed: 0 or more")
-    if executor not in EXECUTORS:
-        raise ValueError(f"executor = {executor!r}; allowed: {', '.join(EXECUTORS)}")
-    if scheduler is not None and executor != "dask":
-        raise ValueError(f"a scheduler address is only used with executor 'dask', not {executor!r}")
-    if workers is not None and workers < 1:
-        raise ValueError(f"workers = {workers}; allowed: 1 or more")
+    check_run_args(scenario, reps, executor, first=first, workers=workers, scheduler=scheduler)
     seed = scenario.run.seed if seed is None else seed
     rep_ids = list(range(first, first + reps))
     if executor == "serial" or (reps == 1 and executor == "processes"):
@@ -170,14 +172,57 @@ def run(scenario: Scenario, reps: int, seed: int | None = None, executor: Execut
         results = _run_processes(scenario, rep_ids, seed, keep_occupancy, extract, progress, workers)
     else:
         results = _run_dask(scenario, rep_ids, seed, keep_occupancy, extract, progress, workers, scheduler)
+    return _assemble(scenario, seed, results, keep_occupancy, extract is not None)
+
+
+def check_run_args(scenario: Scenario, reps: int, executor: str, *, first: int = 0, workers: int | None = None,
+                   scheduler: Any = None) -> None:
+    """Refuse, before anything runs, what :func:`run` cannot do (raises :class:`UsageError`)."""
+    if not isinstance(scenario, Scenario):
+        raise UsageError(f"scenario = {type(scenario).__name__}; allowed: a Scenario, e.g. from sim.load(...)")
+    if isinstance(reps, bool) or not isinstance(reps, (int, np.integer)) or not 1 <= reps <= MAX_REPLICATIONS:
+        raise UsageError(f"reps = {reps!r}; allowed: a whole number from 1 to {MAX_REPLICATIONS}")
+    if first < 0:
+        raise UsageError(f"first = {first}; allowed: 0 or more")
+    if executor not in EXECUTORS:
+        raise UsageError(f"executor = {executor!r}; allowed: {', '.join(EXECUTORS)}")
+    if scheduler is not None and executor != "dask":
+        raise UsageError(f"a scheduler is only used with executor 'dask', not {executor!r}")
+    if workers is not None and workers < 1:
+        raise UsageError(f"workers = {workers}; allowed: 1 or more")
+
+
+def _assemble(scenario: Scenario, seed: int, results: list[Row], keep_occupancy: bool, extracted: bool
+              ) -> RunResult:
     # Chunks finish in any order; replication order is restored here so every executor
     # returns the same frame, row for row.
     results.sort(key=lambda res: res[0]["replication"])
     kpis = pd.DataFrame([row for row, _, _ in results], columns=list(metrics.KPI_COLUMNS))
     kpis = kpis.reset_index(drop=True)
     occ = np.stack([o for _, o, _ in results]) if keep_occupancy else None
-    extras = [e for _, _, e in results] if extract is not None else None
+    extras = [e for _, _, e in results] if extracted else None
     return RunResult(scenario=scenario, seed=seed, kpis=kpis, occupancy=occ, extras=extras)
+
+
+def run_many(scenarios: Mapping[Any, Scenario], reps: int, seed: int, executor: Executor = "processes",
+             workers: int | None = None, scheduler: Any = None, progress: Progress | None = None,
+             **run_options: Any) -> dict[Any, RunResult]:
+    """Run each scenario for replications ``0 .. reps - 1`` on ``seed`` (common random numbers).
+
+    Every scenario is checked before the first runs; ``progress(done, total)`` counts replications over
+    all scenarios, and with Dask one cluster serves them all. ``run_options`` go to :func:`run`
+    (e.g. ``keep_occupancy``, ``extract``).
+    """
+    for scen in scenarios.values():
+        check_run_args(scen, reps, executor, workers=workers, scheduler=scheduler)
+    total = reps * len(scenarios)
+    results = {}
+    with shared_scheduler(executor, scheduler, workers) as shared:
+        for i, (name, scen) in enumerate(scenarios.items()):
+            report = None if progress is None else (lambda d, _t, off=i * reps: progress(off + d, total))
+            results[name] = run(scen, reps, seed=seed, executor=executor, workers=workers, progress=report,
+                            scheduler=shared, **run_options)
+    return results
 
 
 def _run_serial(scenario, rep_ids, seed, keep, extract, progress) -> list[Row]:
@@ -233,7 +278,7 @@ def _local_client(stack: contextlib.ExitStack, workers: int | None):
         import dask
         from distributed import Client, LocalCluster
     except ImportError:  # the optional extra is not installed
-        raise ValueError("executor 'dask' needs Dask: pip install 'btce-sim[dask]'") from None
+        raise UsageError("executor 'dask' needs Dask: pip install 'btce-sim[dask]'") from None
     n_workers = workers or os.cpu_count() or 1
     # One single-threaded process per core: the model is pure Python, so threads would only
     # contend for the GIL. No dashboard, so a second run never fights over its port. The workers'
@@ -251,7 +296,7 @@ def _run_dask(scenario, rep_ids, seed, keep, extract, progress, workers, schedul
     try:
         from distributed import Client, as_completed
     except ImportError:  # the optional extra is not installed
-        raise ValueError("executor 'dask' needs Dask: pip install 'btce-sim[dask]'") from None
+        raise UsageError("executor 'dask' needs Dask: pip install 'btce-sim[dask]'") from None
 
     with contextlib.ExitStack() as stack:
         if scheduler is not None and hasattr(scheduler, "submit"):
@@ -259,11 +304,11 @@ def _run_dask(scenario, rep_ids, seed, keep, extract, progress, workers, schedul
             n_workers = max(1, len(client.scheduler_info().get("workers", {})))
         elif scheduler is not None:
             if not isinstance(scheduler, str) or "://" not in scheduler:
-                raise ValueError(f"scheduler = {scheduler!r}; allowed: an address such as tcp://HOST:8786")
+                raise UsageError(f"scheduler = {scheduler!r}; allowed: an address such as tcp://HOST:8786")
             try:
                 client = stack.enter_context(Client(scheduler, timeout="10s"))
             except (OSError, TimeoutError) as exc:
-                raise ValueError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+                raise UsageError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
             n_workers = max(1, len(client.scheduler_info().get("workers", {})))
         else:
             n_workers = workers or os.cpu_count() or 1

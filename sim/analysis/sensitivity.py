@@ -1,56 +1,52 @@
 """Which inputs the answer hinges on: one-way sensitivity (a tornado) and full-factorial grids.
 
-A parameter is any scenario field written as a ``--set`` key, varied over numbers:
-``demand.patients_per_week=2:6`` (low and high), or ``drug.crs.rate=0.45,0.55,0.65`` (a list, for
-grids). Every point is loaded through :func:`sim.loader.load` with the value as an override, so it
-is validated exactly like the file (a plain number over a sourced value such as ``drug.crs.rate``
-is accepted and flagged as a user override), and every point is run by :func:`sim.runner.run` on
-the same seed and replications (common random numbers), so differences between points are not
-noise between patient cohorts. All points are loaded, hence validated, before any runs.
+A parameter is any numeric scenario field, named by its dotted key, with the values it takes:
+``{"demand.patients_per_week": (2, 6)}`` (low and high, one-way) or ``{"drug.crs.rate": (0.45, 0.55,
+0.65)}`` (any number of values, grids). Every point is a :func:`~sim.analysis.variants.vary` of the
+scenario, so it is validated exactly like the file (a plain number over a sourced value such as
+``drug.crs.rate`` is accepted and flagged as a user override), and every point is run by
+:func:`sim.analysis.runner.run` on the same seed and replications (common random numbers), so
+differences between points are not noise between patient cohorts. All points are validated before
+any runs.
 
-One-way: the baseline (the scenario as given, with ``--set``) and, for each parameter, its low and
-high value with the others at baseline: ``1 + 2P`` runs. The swing of a KPI is
-``|mean at high - mean at low|``; its paired CI (same replications) says whether it is more than
-noise. A grid runs every combination: ``prod(len(values))`` runs, each through the runner, so
-``executor="dask"`` spreads a large grid over a cluster.
+One-way: the baseline (the scenario as given) and, for each parameter, its low and high value with
+the others at baseline: ``1 + 2P`` runs. The swing of a KPI is ``|mean at high - mean at low|``; its
+paired CI (same replications) says whether it is more than noise. A grid runs every combination:
+``prod(len(values))`` runs, each through the runner, so ``executor="dask"`` spreads a large grid over
+a cluster.
 """
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import math
-import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from sim import metrics
 from sim.analysis import runner
-from sim.analysis.stats import mean_ci
-from sim.config import loader
+from sim.analysis.stats import check_kpis, mean_ci, paired_diff
+from sim.analysis.variants import vary
+from sim.config.errors import UsageError
 from sim.config.scenario import Scenario
 
 DEFAULT_KPIS = ("p_dose_postponed", "days_referral_to_first_dose_mean", "util_observation_beds",
                 "cost_per_patient_started")
-DEFAULT_LEVELS = 3
 MAX_GRID_POINTS = 10_000
 LEVEL = 0.95
 
-_NUMBER = re.compile(r"^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$")
-_INT = re.compile(r"^[-+]?\d+$")
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*$")
 
-Progress = Callable[[int, int], None]
+Progress = runner.Progress
+Params = Mapping[str, Sequence[float]] | Sequence["Param"]
 
 
 @dataclass(frozen=True)
 class Param:
-    """A scenario field (dotted ``--set`` key) and the values it takes."""
+    """A scenario field (dotted key) and the values it takes."""
 
     name: str
     values: tuple[float | int, ...]
@@ -63,85 +59,50 @@ class Param:
     def high(self) -> float | int:
         return self.values[-1]
 
-    def override(self, value: float | int) -> str:
-        """The ``KEY=VALUE`` override for one value (a TOML literal: ints stay ints)."""
-        return f"{self.name}={_literal(value)}"
 
-
-def _literal(value: float | int) -> str:
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    return repr(float(value))
-
-
-def _number(text: str, where: str) -> float | int:
-    t = text.strip()
-    if not _NUMBER.match(t):
-        raise ValueError(f"--param {where}: {t!r} is not a number; allowed: numbers, e.g. 2:6 or 2,4,6")
-    return int(t) if _INT.match(t) else float(t)
-
-
-def parse_param(text: str, grid: bool = False, levels: int = DEFAULT_LEVELS) -> Param:
-    """Parse ``KEY=LOW:HIGH`` or ``KEY=V1,V2,...``.
-
-    Parameters
-    ----------
-    text : str
-        E.g. ``"demand.patients_per_week=2:6"`` or ``"capacity.chairs=8,10,12"``.
-    grid : bool
-        For a grid, ``LOW:HIGH`` expands to ``levels`` evenly spaced values (whole numbers stay whole:
-        rounded and de-duplicated) and a list may have any length; one-way sensitivity takes exactly
-        two values, low then high.
-    levels : int
-        Values per ``LOW:HIGH`` range in a grid (at least 2).
-
-    Returns
-    -------
-    Param
+def param(name: str, values: Sequence[float], grid: bool = False) -> Param:
+    """A checked :class:`Param`: a dotted key and numbers; one-way takes exactly a low and a higher high.
 
     Raises
     ------
-    ValueError
-        For a malformed item, a non-number, a repeated value, or ``LOW >= HIGH``.
+    UsageError
+        For a key that is not dotted field syntax, a value that is not a finite number, a repeated
+        value, or (one-way) anything but two values, low below high.
     """
-    if "=" not in text:
-        raise ValueError(f"--param {text!r}: expected KEY=LOW:HIGH, e.g. demand.patients_per_week=2:6")
-    name, spec = (s.strip() for s in text.split("=", 1))
-    if not _KEY.match(name):
-        raise ValueError(f"--param {text!r}: {name!r} is not a dotted scenario key such as demand.patients_per_week")
-    if ":" in spec:
-        ends = spec.split(":")
-        if len(ends) != 2:
-            raise ValueError(f"--param {text!r}: expected LOW:HIGH with two numbers")
-        low, high = (_number(e, text) for e in ends)
-        if not low < high:
-            raise ValueError(f"--param {text!r}: LOW = {low} is not below HIGH = {high}")
-        if not grid:
-            return Param(name, (low, high))
-        if levels < 2:
-            raise ValueError(f"--levels {levels}; allowed: 2 or more")
-        if isinstance(low, int) and isinstance(high, int):
-            vals = tuple(dict.fromkeys(int(round(v)) for v in np.linspace(low, high, levels)))
-        else:
-            vals = tuple(float(v) for v in np.linspace(low, high, levels))
-        return Param(name, vals)
-    vals = tuple(_number(v, text) for v in spec.split(","))
+    if not isinstance(name, str) or not _KEY.match(name):
+        raise UsageError(f"parameter {name!r} is not a dotted scenario key such as demand.patients_per_week")
+    vals = tuple(values)
+    bad = [v for v in vals if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating))
+           or not math.isfinite(v)]
+    if bad or not vals:
+        raise UsageError(f"parameter {name}: {bad[0] if bad else 'no values'!r} is not a finite number; "
+                         "allowed: numbers")
     if len(set(vals)) != len(vals):
-        raise ValueError(f"--param {text!r}: a value is repeated")
+        raise UsageError(f"parameter {name}: a value is repeated in {list(vals)}")
     if not grid and len(vals) != 2:
-        raise ValueError(f"--param {text!r}: one-way sensitivity takes a low and a high value, e.g. "
-                         f"{name}=LOW:HIGH (lists of any length are for --grid)")
+        raise UsageError(f"parameter {name}: one-way sensitivity takes a low and a high value, got {len(vals)} "
+                         "(lists of any length are for a grid)")
     if not grid and not vals[0] < vals[1]:
-        raise ValueError(f"--param {text!r}: low = {vals[0]} is not below high = {vals[1]}")
+        raise UsageError(f"parameter {name}: low = {vals[0]} is not below high = {vals[1]}")
     return Param(name, vals)
 
 
+def params_of(params: Params, grid: bool = False) -> list[Param]:
+    """Parameters given as ``{key: values}`` or :class:`Param` objects, checked; at least one, each once."""
+    items = list(params.items()) if isinstance(params, Mapping) else [(p.name, p.values) for p in params]
+    if not items:
+        raise UsageError("params is empty; allowed: one or more, e.g. {\"demand.patients_per_week\": (2, 6)}")
+    out = [param(name, values, grid) for name, values in items]
+    check_unique(out)
+    return out
+
+
 def check_unique(params: Sequence[Param]) -> None:
-    """Raise ValueError if a parameter is named twice (the later would silently win)."""
+    """Raise :class:`UsageError` if a parameter is named twice (the later would silently win)."""
     names = [p.name for p in params]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
-        raise ValueError(f"--param {dup[0]} is given twice; allowed: each parameter once")
+        raise UsageError(f"parameter {dup[0]} is given twice; allowed: each parameter once")
 
 
 def base_value(scenario: Scenario, dotted: str) -> float:
@@ -164,70 +125,24 @@ def base_value(scenario: Scenario, dotted: str) -> float:
 
 # --------------------------------------------------------------------------- running
 
-@contextlib.contextmanager
-def shared_scheduler(executor: str, scheduler: Any = None, workers: int | None = None) -> Iterator[Any]:
-    """What to pass as ``scheduler`` to many :func:`sim.runner.run` calls in a row.
+def run_points(scenario: Scenario, points: Sequence[Mapping[str, Any]], reps: int, seed: int | None = None,
+               executor: runner.Executor = "processes", workers: int | None = None, scheduler: Any = None,
+               progress: Progress | None = None) -> list[pd.DataFrame]:
+    """Vary the scenario by every point (``{key: value}``), then run each on one seed.
 
-    With ``executor="dask"`` and no scheduler, one ``LocalCluster`` is started for all the runs
-    (the runner would otherwise start and stop a cluster per call, seconds each); it is closed on
-    exit. Otherwise ``scheduler`` is passed through unchanged.
+    All points are validated before the first run. Returns the KPI frames in the order of ``points``.
     """
-    if executor != "dask" or scheduler is not None:
-        yield scheduler
-        return
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:  # the optional extra is not installed
-        raise ValueError("executor 'dask' needs Dask: pip install 'btce-sim[dask]'") from None
-    n = workers or os.cpu_count() or 1
-    # as the runner does: single-threaded worker processes (pure-Python model), no dashboard port
-    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=40) as cluster, Client(cluster) as client:
-        yield client
-
-
-def run_points(scenario: str | Path, points: Sequence[Sequence[str]], reps: int, overrides: Sequence[str] = (),
-               seed: int | None = None, executor: runner.Executor = "processes", workers: int | None = None,
-               scheduler: Any = None, progress: Progress | None = None) -> list[pd.DataFrame]:
-    """Load every point (``overrides`` then the point's own ``KEY=VALUE``), then run each on one seed.
-
-    All points are loaded, and so validated, before the first run. Returns the KPI frames in the
-    order of ``points``.
-    """
-    scenarios = [loader.load(scenario, [*overrides, *extra]) for extra in points]
+    scenarios = {i: vary(scenario, point) for i, point in enumerate(points)}
     if not scenarios:
         return []
-    run_seed = scenarios[0].run.seed if seed is None else seed
-    total = reps * len(scenarios)
-    frames = []
-    with shared_scheduler(executor, scheduler, workers) as sched:
-        for i, s in enumerate(scenarios):
-            report = None if progress is None else (lambda d, _t, base=i * reps: progress(base + d, total))
-            frames.append(runner.run(s, reps, seed=run_seed, executor=executor, workers=workers, progress=report,
-                                     scheduler=sched).kpis)
-    return frames
-
-
-def _check_kpis(kpis: Sequence[str], frame: pd.DataFrame) -> None:
-    unknown = [k for k in kpis if k not in frame.columns or k == "replication"]
-    if unknown:
-        allowed = [c for c in frame.columns if c != "replication"]
-        raise ValueError(f"--kpis: unknown KPI {unknown[0]!r}; allowed KPIs: {', '.join(allowed)}")
+    run_seed = scenario.run.seed if seed is None else seed
+    runs = runner.run_many(scenarios, reps, run_seed, executor, workers, scheduler, progress)
+    return [runs[i].kpis for i in range(len(points))]
 
 
 def _ci(values: np.ndarray, level: float) -> tuple[float, float, float]:
     mean, _sd, lo, hi, _n = mean_ci(values, level)
     return mean, lo, hi
-
-
-def _paired(a: pd.DataFrame, b: pd.DataFrame, kpi: str, level: float) -> tuple[float, float, float]:
-    """Mean and CI of ``b - a`` per replication (same seeds, so replication r pairs with r)."""
-    if "replication" in a.columns and "replication" in b.columns:
-        m = a[["replication", kpi]].merge(b[["replication", kpi]], on="replication", suffixes=("_a", "_b"))
-        x, y = m[f"{kpi}_a"].to_numpy(dtype=float), m[f"{kpi}_b"].to_numpy(dtype=float)
-    else:
-        x, y = a[kpi].to_numpy(dtype=float), b[kpi].to_numpy(dtype=float)
-    return _ci(y - x, level)
 
 
 TORNADO_COLUMNS = ["param", "low", "base", "high", "kpi", "value_low", "value_low_ci_low", "value_low_ci_high",
@@ -261,9 +176,9 @@ def tornado_table(params: Sequence[Param], base: pd.DataFrame, lows: Sequence[pd
         high - low with its CI; ``rank`` 1 for the largest swing. Rows are sorted by KPI, then by
         swing, largest first.
     """
-    _check_kpis(kpis, base)
+    check_kpis(kpis, base.columns)
     if not (len(params) == len(lows) == len(highs)):
-        raise ValueError("one low and one high run per parameter")
+        raise UsageError("one low and one high run per parameter")
     base_values = list(base_values) if base_values is not None else [math.nan] * len(params)
     rows = []
     for kpi in kpis:
@@ -272,7 +187,7 @@ def tornado_table(params: Sequence[Param], base: pd.DataFrame, lows: Sequence[pd
         for p, bv, lo_f, hi_f in zip(params, base_values, lows, highs):
             l_mean, l_lo, l_hi = _ci(lo_f[kpi].to_numpy(dtype=float), level)
             h_mean, h_lo, h_hi = _ci(hi_f[kpi].to_numpy(dtype=float), level)
-            d_mean, d_lo, d_hi = _paired(lo_f, hi_f, kpi, level)
+            d_mean, d_lo, d_hi = paired_diff(lo_f, hi_f, kpi, level)
             block.append({"param": p.name, "low": p.low, "base": bv, "high": p.high, "kpi": kpi,
                           "value_low": l_mean, "value_low_ci_low": l_lo, "value_low_ci_high": l_hi,
                           "value_base": b_mean, "value_base_ci_low": b_lo, "value_base_ci_high": b_hi,
@@ -294,7 +209,7 @@ def grid_table(params: Sequence[Param], points: Sequence[Sequence[float | int]],
     Columns: one per parameter, ``replications``, then ``KPI``, ``KPI_ci_low``, ``KPI_ci_high`` per KPI.
     """
     if frames:
-        _check_kpis(kpis, frames[0])
+        check_kpis(kpis, frames[0].columns)
     rows = []
     for values, frame in zip(points, frames):
         row: dict[str, Any] = {p.name: v for p, v in zip(params, values)}
@@ -311,57 +226,59 @@ def grid_points(params: Sequence[Param]) -> list[tuple[float | int, ...]]:
     """Every combination of the parameters' values, the last parameter varying fastest."""
     n = math.prod(len(p.values) for p in params)
     if n > MAX_GRID_POINTS:
-        raise ValueError(f"the grid has {n:,} points; allowed: up to {MAX_GRID_POINTS:,} (use fewer values or --levels)")
+        raise UsageError(f"the grid has {n:,} points; allowed: up to {MAX_GRID_POINTS:,} (use fewer values)")
     return list(itertools.product(*(p.values for p in params)))
 
 
-def one_way(scenario: str | Path, params: Sequence[Param], reps: int, kpis: Sequence[str] = DEFAULT_KPIS,
-            overrides: Sequence[str] = (), seed: int | None = None, executor: runner.Executor = "processes",
-            workers: int | None = None, scheduler: Any = None, progress: Progress | None = None,
-            level: float = LEVEL) -> pd.DataFrame:
+def one_way(scenario: Scenario, params: Params, reps: int, kpis: Sequence[str] = DEFAULT_KPIS,
+            seed: int | None = None, executor: runner.Executor = "processes", workers: int | None = None,
+            scheduler: Any = None, progress: Progress | None = None, level: float = LEVEL) -> pd.DataFrame:
     """Run the baseline and each parameter at low and high on the same seeds; return the tornado table.
 
     Parameters
     ----------
-    scenario : path
-        Scenario file.
-    params : sequence of Param
-        Parameters with (low, high).
+    scenario : Scenario
+        The baseline.
+    params : mapping of key to (low, high), or Params
+        E.g. ``{"demand.patients_per_week": (2, 6), "drug.crs.rate": (0.45, 0.65)}``.
     reps : int
         Replications per run (``1 + 2 * len(params)`` runs).
     kpis : sequence of str
         KPIs to tabulate.
-    overrides : sequence of str
-        ``--set`` overrides applied to every run (the baseline is the scenario with these).
     seed, executor, workers, scheduler, progress
-        As in :func:`sim.runner.run`; one seed for every run.
+        As in :func:`sim.analysis.runner.run`; one seed for every run, ``progress`` counting all of them.
 
     Returns
     -------
     DataFrame
         See :func:`tornado_table`.
     """
-    check_unique(params)
-    if not params:
-        raise ValueError("at least one --param is required, e.g. --param demand.patients_per_week=2:6")
-    base_scenario = loader.load(scenario, list(overrides))
-    _check_kpis(kpis, pd.DataFrame(columns=list(metrics.KPI_COLUMNS)))
-    points = [[]] + [[p.override(v)] for p in params for v in (p.low, p.high)]
-    frames = run_points(scenario, points, reps, overrides, seed, executor, workers, scheduler, progress)
+    checked = params_of(params)
+    check_kpis(kpis)
+    points = [{}] + [{p.name: v} for p in checked for v in (p.low, p.high)]
+    frames = run_points(scenario, points, reps, seed, executor, workers, scheduler, progress)
     base, lows, highs = frames[0], frames[1::2], frames[2::2]
-    return tornado_table(params, base, lows, highs, kpis, [base_value(base_scenario, p.name) for p in params], level)
+    return tornado_table(checked, base, lows, highs, kpis, [base_value(scenario, p.name) for p in checked], level)
 
 
-def full_grid(scenario: str | Path, params: Sequence[Param], reps: int, kpis: Sequence[str] = DEFAULT_KPIS,
-              overrides: Sequence[str] = (), seed: int | None = None, executor: runner.Executor = "processes",
-              workers: int | None = None, scheduler: Any = None, progress: Progress | None = None,
-              level: float = LEVEL) -> pd.DataFrame:
+def full_grid(scenario: Scenario, params: Params, reps: int, kpis: Sequence[str] = DEFAULT_KPIS,
+              seed: int | None = None, executor: runner.Executor = "processes", workers: int | None = None,
+              scheduler: Any = None, progress: Progress | None = None, level: float = LEVEL) -> pd.DataFrame:
     """Run every combination of the parameters' values on the same seeds; return :func:`grid_table`."""
-    check_unique(params)
-    if not params:
-        raise ValueError("at least one --param is required, e.g. --param demand.patients_per_week=2,4,6")
-    _check_kpis(kpis, pd.DataFrame(columns=list(metrics.KPI_COLUMNS)))
-    combos = grid_points(params)
-    points = [[p.override(v) for p, v in zip(params, combo)] for combo in combos]
-    frames = run_points(scenario, points, reps, overrides, seed, executor, workers, scheduler, progress)
-    return grid_table(params, combos, frames, kpis, level)
+    checked = params_of(params, grid=True)
+    check_kpis(kpis)
+    combos = grid_points(checked)
+    points = [{p.name: v for p, v in zip(checked, combo)} for combo in combos]
+    frames = run_points(scenario, points, reps, seed, executor, workers, scheduler, progress)
+    return grid_table(checked, combos, frames, kpis, level)
+
+
+def sensitivity(scenario: Scenario, params: Params, reps: int = 30, kpis: Sequence[str] = DEFAULT_KPIS, *,
+                grid: bool = False, seed: int | None = None, executor: runner.Executor = "processes",
+                workers: int | None = None, scheduler: Any = None, progress: Progress | None = None,
+                level: float = LEVEL) -> pd.DataFrame:
+    """One-way sensitivity (the tornado table of :func:`one_way`) or, with ``grid``, :func:`full_grid`."""
+    if isinstance(reps, bool) or not isinstance(reps, (int, np.integer)) or reps < 2:
+        raise UsageError(f"reps = {reps!r}; allowed: 2 or more (a confidence interval needs two replications)")
+    run = full_grid if grid else one_way
+    return run(scenario, params, reps, kpis, seed, executor, workers, scheduler, progress, level)

@@ -3,9 +3,9 @@
 A target is ``KPI<=NUMBER`` or ``KPI>=NUMBER``. It holds at a capacity when the confidence
 interval of the KPI's mean across replications lies on the right side of it: the upper bound for
 ``<=``, the lower bound for ``>=``. With the default two-sided 95% interval that bound is a
-one-sided 97.5% bound, so "holds" means "holds with at least 95% confidence"; it is the rule
-:func:`sim.charts.smallest_capacity` and the stock command use, so every part of the project gives
-the same answer for the same runs.
+one-sided 97.5% bound, so "holds" means "holds with at least 95% confidence"; it is the rule the
+stock curve (:func:`sim.analysis.stock.smallest_meeting`) uses too, so every part of the project gives
+the same answer for the same runs. :func:`size` is the entry point; the CLI and the dashboard call it.
 
 The search assumes that meeting the targets never stops as capacity grows (monotonicity), which is
 what makes a few evaluations enough:
@@ -13,14 +13,14 @@ what makes a few evaluations enough:
 * one resource: from a starting capacity (the scenario's own) step by 1, 2, 4, ... until the targets
   flip, then bisect the bracket. The search ends on two neighbours, ``answer - 1`` failing and
   ``answer`` meeting the targets, evaluated on the same seeds; at most about ``2 log2(max - min) + 2``
-  capacities are run, so an unreachable target ends at ``--max`` instead of running forever.
+  capacities are run, so an unreachable target ends at the upper bound instead of running forever.
 * two resources (A, B): the smallest A that works with the most B, then for each A upward the
   smallest B by the same search, capped by the B found for A - 1 (more A never needs more B). The
   walk stops once A's cost alone (plus the least B) exceeds the cheapest feasible pair found.
 
 Every capacity is evaluated by a pluggable ``evaluate(point) -> DataFrame`` (one row per
 replication, a column per KPI), so the search can size any monotone KPI: :func:`model_evaluator`
-runs the simulation through :func:`sim.runner.run` with the same seed at every point (common random
+runs the simulation through :func:`sim.analysis.runner.run` with the same seed at every point (common random
 numbers); the tests plug in an Erlang-B loss system whose answer is known.
 
 After the search the evaluated points are checked for what monotonicity forbids: a point meeting the
@@ -33,13 +33,16 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from sim import metrics
-from sim.analysis.stats import mean_ci
+from sim.analysis import runner
+from sim.analysis.stats import mean_ci, paired_diff
+from sim.analysis.variants import vary
+from sim.config.errors import UsageError
 from sim.config.scenario import MAX_CAPACITY, RESOURCES, Scenario
 
 KPI_NAMES = tuple(k for k in metrics.KPI_COLUMNS if k != "replication")
@@ -100,12 +103,12 @@ def parse_target(text: str, allowed: Sequence[str] = KPI_NAMES) -> Target:
 
     Raises
     ------
-    ValueError
+    UsageError
         For a malformed target, an operator other than ``<=``/``>=``, a non-finite number or an
         unknown KPI; the message names the target and lists what is allowed.
     """
     if not isinstance(text, str):
-        raise ValueError(f"target {text!r}: expected text such as \"p_dose_postponed<=0.02\"")
+        raise UsageError(f"target {text!r}: expected text such as \"p_dose_postponed<=0.02\"")
     m = _TARGET.match(text)
     if m is None:
         op = _ANY_OPERATOR.search(text)
@@ -113,94 +116,82 @@ def parse_target(text: str, allowed: Sequence[str] = KPI_NAMES) -> Target:
             why = f"operator {op.group(1)!r} is not allowed; allowed operators: <= and >="
         else:
             why = "expected KPI<=NUMBER or KPI>=NUMBER"
-        raise ValueError(f"target {text!r}: {why}, e.g. \"p_dose_postponed<=0.02\"")
+        raise UsageError(f"target {text!r}: {why}, e.g. \"p_dose_postponed<=0.02\"")
     kpi, op, number = m.group(1), m.group(2), float(m.group(3))
     if not math.isfinite(number):
-        raise ValueError(f"target {text!r}: {m.group(3)} is not a finite number")
+        raise UsageError(f"target {text!r}: {m.group(3)} is not a finite number")
     if kpi not in allowed:
-        raise ValueError(f"target {text!r}: unknown KPI {kpi!r}; allowed KPIs: {', '.join(allowed)}")
+        raise UsageError(f"target {text!r}: unknown KPI {kpi!r}; allowed KPIs: {', '.join(allowed)}")
     return Target(kpi, op, number)
 
 
-def parse_targets(texts: Iterable[str], allowed: Sequence[str] = KPI_NAMES) -> list[Target]:
-    """Parse several targets (see :func:`parse_target`); at least one is required."""
-    targets = [parse_target(t, allowed) for t in texts]
-    if not targets:
-        raise ValueError("at least one --target is required, e.g. --target \"p_dose_postponed<=0.02\"")
-    return targets
+def targets_of(targets: str | Target | Iterable[str | Target], allowed: Sequence[str] = KPI_NAMES) -> list[Target]:
+    """Targets given as :class:`Target` objects or ``"KPI<=NUMBER"`` text, one or several; at least one.
+
+    Raises
+    ------
+    UsageError
+        For a malformed target, an unknown KPI, or none at all.
+    """
+    items = [targets] if isinstance(targets, (str, Target)) else list(targets)
+    out = [t if isinstance(t, Target) else parse_target(t, allowed) for t in items]
+    unknown = [t.kpi for t in out if t.kpi not in allowed]
+    if unknown:
+        raise UsageError(f"target on {unknown[0]!r}: unknown KPI; allowed KPIs: {', '.join(allowed)}")
+    if not out:
+        raise UsageError('targets is empty; allowed: one or more, e.g. "p_dose_postponed<=0.02"')
+    return out
 
 
 # --------------------------------------------------------------------------- resources, bounds, costs
 
-def parse_resources(text: str) -> tuple[str, ...]:
-    """``"observation_beds"`` or ``"chairs,observation_beds"`` -> a tuple of one or two resource names.
+def resources_of(resources: str | Sequence[str]) -> tuple[str, ...]:
+    """One resource name, or two (a pair), checked against :data:`RESOURCES`.
 
     Raises
     ------
-    ValueError
-        For an unknown or repeated resource, or more than two.
+    UsageError
+        For an unknown or repeated resource, none, or more than two.
     """
-    names = tuple(n.strip() for n in str(text).split(",") if n.strip())
-    if not names:
-        raise ValueError(f"--resource {text!r}: allowed: one of {', '.join(RESOURCES)}, or two separated by a comma")
+    names = (resources,) if isinstance(resources, str) else tuple(resources)
     unknown = [n for n in names if n not in RESOURCES]
     if unknown:
-        raise ValueError(f"--resource {text!r}: unknown resource {unknown[0]!r}; allowed: {', '.join(RESOURCES)}")
+        raise UsageError(f"unknown resource {unknown[0]!r}; allowed: {', '.join(RESOURCES)}")
     if len(set(names)) != len(names):
-        raise ValueError(f"--resource {text!r}: a resource is named twice; allowed: two different resources")
-    if len(names) > 2:
-        raise ValueError(f"--resource {text!r}: allowed: one resource, or a pair (cheapest feasible pair)")
+        raise UsageError(f"resources {list(names)}: a resource is named twice; allowed: two different resources")
+    if not 1 <= len(names) <= 2:
+        raise UsageError(f"resources {list(names)}: allowed: one resource, or a pair (cheapest feasible pair)")
     return names
 
 
-def _int_value(text: str, what: str) -> int:
-    try:
-        return int(text.strip())
-    except ValueError:
-        raise ValueError(f"{what} = {text.strip()!r}; allowed: a whole number") from None
+def bounds_of(value: int | Mapping[str, int] | None, resources: Sequence[str], default: int, what: str
+              ) -> dict[str, int]:
+    """A bound for every resource: one number for all, or ``{resource: number}`` (others keep ``default``)."""
+    if value is None:
+        return dict.fromkeys(resources, default)
+    if not isinstance(value, Mapping):
+        return dict.fromkeys(resources, _whole(value, what))
+    stray = [r for r in value if r not in resources]
+    if stray:
+        raise UsageError(f"{what}: {stray[0]!r} is not a resource being sized; allowed: {', '.join(resources)}")
+    return {r: _whole(value.get(r, default), f"{what} {r}") for r in resources}
 
 
-def _resource_items(text: str, resources: Sequence[str], what: str, expected: str):
-    """Yield (resource, raw value) from ``"chairs=4,observation_beds=1"``, refusing malformed items and
-    resources not being sized."""
-    for item in text.split(","):
-        if not item.strip():
-            continue
-        if "=" not in item:
-            raise ValueError(f"{what} {text!r}: expected {expected}")
-        name, raw = (part.strip() for part in item.split("=", 1))
-        if name not in resources:
-            raise ValueError(f"{what} {text!r}: {name!r} is not a resource being sized; allowed: {', '.join(resources)}")
-        yield name, raw
-
-
-def parse_bounds(text: str | None, resources: Sequence[str], default: int, what: str) -> dict[str, int]:
-    """``"4"`` (every resource) or ``"chairs=4,observation_beds=1"`` -> ``{resource: bound}``.
-
-    Resources not named keep ``default``. ``what`` names the option in messages (``--min``).
-    """
-    out = dict.fromkeys(resources, default)
-    if text is None or not str(text).strip():
-        return out
-    text = str(text)
-    if "=" not in text:
-        value = _int_value(text, what)
-        return dict.fromkeys(resources, value)
-    for name, raw in _resource_items(text, resources, what,
-                                     "NUMBER or RESOURCE=NUMBER,..., e.g. chairs=4,observation_beds=1"):
-        out[name] = _int_value(raw, f"{what} {name}")
-    return out
+def _whole(value, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise UsageError(f"{what} = {value!r}; allowed: a whole number")
+    return int(value)
 
 
 def check_bounds(lo: Mapping[str, int], hi: Mapping[str, int]) -> None:
-    """Raise ValueError unless ``0 <= lo <= hi <= MAX_CAPACITY`` for every resource."""
+    """Raise :class:`UsageError` unless ``0 <= lo <= hi <= MAX_CAPACITY`` for every resource."""
     for r in lo:
         if lo[r] < 0:
-            raise ValueError(f"--min {r} = {lo[r]}; allowed: 0 or more")
+            raise UsageError(f"low {r} = {lo[r]}; allowed: 0 or more")
         if hi[r] > MAX_CAPACITY:
-            raise ValueError(f"--max {r} = {hi[r]}; allowed: up to {MAX_CAPACITY}")
+            raise UsageError(f"high {r} = {hi[r]}; allowed: up to {MAX_CAPACITY}")
         if lo[r] > hi[r]:
-            raise ValueError(f"--min {r} = {lo[r]} is above --max {r} = {hi[r]}")
+            raise UsageError(f"low {r} = {lo[r]} is above high {r} = {hi[r]}")
 
 
 def open_hours_in_window(s: Scenario) -> float:
@@ -238,25 +229,22 @@ def default_unit_costs(s: Scenario) -> dict[str, float]:
     }
 
 
-def parse_unit_costs(text: str | None, resources: Sequence[str], defaults: Mapping[str, float]) -> dict[str, float]:
-    """``"chairs=2e6,observation_beds=5e5"`` over ``defaults``; only the sized resources are kept.
+def unit_costs_of(scenario: Scenario, resources: Sequence[str], given: Mapping[str, float] | None
+                  ) -> dict[str, float]:
+    """Unit costs of the sized resources: ``given`` over :func:`default_unit_costs`.
 
     Raises
     ------
-    ValueError
-        For a malformed item, a resource not being sized, or a negative or non-finite cost.
+    UsageError
+        For a resource not being sized, or a negative or non-finite cost.
     """
-    out = {r: float(defaults[r]) for r in resources}
-    if text is None or not str(text).strip():
-        return out
-    for name, raw in _resource_items(str(text), resources, "--unit-cost",
-                                     "RESOURCE=COST,..., e.g. chairs=2000000,observation_beds=500000"):
-        if not re.fullmatch(_NUMBER, raw):
-            raise ValueError(f"--unit-cost {name} = {raw!r}; allowed: a number >= 0")
-        value = float(raw)
-        if value < 0:
-            raise ValueError(f"--unit-cost {name} = {raw}; allowed: a number >= 0")
-        out[name] = value
+    out = {r: float(c) for r, c in default_unit_costs(scenario).items() if r in resources}
+    for name, value in (given or {}).items():
+        if name not in resources:
+            raise UsageError(f"unit cost of {name!r}: not a resource being sized; allowed: {', '.join(resources)}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
+            raise UsageError(f"unit cost of {name} = {value!r}; allowed: a number >= 0")
+        out[name] = float(value)
     return out
 
 
@@ -305,6 +293,17 @@ class SizingResult:
         if not self.unit_costs:
             return math.nan
         return float(sum(self.unit_costs[r] * point[r] for r in self.resources))
+
+    def curve(self, kpi: str) -> pd.DataFrame:
+        """One KPI against the capacity of a one-resource search: capacity, mean, ci_low, ci_high, n,
+        one row per capacity evaluated, in capacity order (the capacity curve the dashboard draws)."""
+        if len(self.resources) != 1:
+            raise UsageError(f"curve() is for one resource; this search sized {list(self.resources)}")
+        (r,) = self.resources
+        rows = [{"capacity": c.point[r], "mean": c.stats[kpi][0], "ci_low": c.stats[kpi][1],
+                 "ci_high": c.stats[kpi][2], "n": c.stats[kpi][3]}
+                for c in sorted(self.candidates, key=lambda c: c.point[r]) if kpi in c.stats]
+        return pd.DataFrame(rows, columns=["capacity", "mean", "ci_low", "ci_high", "n"])
 
     def table(self) -> pd.DataFrame:
         """The candidates, in evaluation order: capacities, (cost), whether each target is met, the
@@ -362,7 +361,7 @@ def bracket_and_bisect(feasible: Callable[[int], bool], lo: int, hi: int, start:
         ``lo`` is feasible.
     """
     if lo > hi:
-        raise ValueError(f"search bounds [{lo}, {hi}] are empty")
+        raise UsageError(f"search bounds [{lo}, {hi}] are empty")
     c = lo if start is None else min(max(int(start), lo), hi)
     if feasible(c):
         good, bad, step = c, None, 1
@@ -419,7 +418,7 @@ class _Judge:
         frame = self.evaluate(pt)
         missing = [t.kpi for t in self.targets if t.kpi not in frame.columns]
         if missing:
-            raise ValueError(f"the evaluation at {pt} has no KPI {missing[0]!r}")
+            raise UsageError(f"the evaluation at {pt} has no KPI {missing[0]!r}")
         stats = {}
         for k in self.kpis:
             if k in frame.columns:
@@ -479,32 +478,28 @@ def monotonicity_notes(judge: "_Judge") -> list[str]:
                                      "the answer may not be the smallest")
                         break
             for a, b in zip(keys, keys[1:]):
-                for t in judge.targets:
-                    diff = _paired_diff(judge.values[a], judge.values[b], t.kpi)
-                    if diff is None:
-                        continue
-                    mean, lo, hi = diff
-                    if (t.op == "<=" and lo > 0) or (t.op == ">=" and hi < 0):
-                        notes.append(f"{t.kpi} is worse at {r} = {b[i]} than at {r} = {a[i]}"
-                                     + (f" (others: {_point_text({q: v for q, v in zip(res, a) if q != r})})"
-                                        if len(res) > 1 else "")
-                                     + f": paired difference {mean:+.4g}, 95% CI [{lo:.4g}, {hi:.4g}] on the "
-                                     "same seeds; the KPI is not monotone in this resource")
+                notes.extend(_worse_with_more(judge, i, a, b))
     return notes
 
 
-def _paired_diff(a: pd.DataFrame, b: pd.DataFrame, kpi: str) -> tuple[float, float, float] | None:
-    if "replication" in a.columns and "replication" in b.columns:
-        m = a[["replication", kpi]].merge(b[["replication", kpi]], on="replication", suffixes=("_a", "_b"))
-        x, y = m[f"{kpi}_a"].to_numpy(dtype=float), m[f"{kpi}_b"].to_numpy(dtype=float)
-    elif len(a) == len(b):
-        x, y = a[kpi].to_numpy(dtype=float), b[kpi].to_numpy(dtype=float)
-    else:
-        return None
-    mean, _sd, lo, hi, n = mean_ci(y - x)
-    if n < 2 or not (math.isfinite(lo) and math.isfinite(hi)):
-        return None
-    return mean, lo, hi
+def _worse_with_more(judge: "_Judge", i: int, a: tuple[int, ...], b: tuple[int, ...]) -> list[str]:
+    """Target KPIs significantly worse at ``b`` (one more of resource ``i``) than at ``a``, paired on seeds."""
+    res, r = judge.resources, judge.resources[i]
+    notes = []
+    for t in judge.targets:
+        try:
+            mean, lo, hi = paired_diff(judge.values[a], judge.values[b], t.kpi)
+        except UsageError:          # evaluations that cannot be paired say nothing here
+            continue
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            continue
+        if (t.op == "<=" and lo > 0) or (t.op == ">=" and hi < 0):
+            others = (f" (others: {_point_text({q: v for q, v in zip(res, a) if q != r})})"
+                      if len(res) > 1 else "")
+            notes.append(f"{t.kpi} is worse at {r} = {b[i]} than at {r} = {a[i]}{others}: paired difference "
+                         f"{mean:+.4g}, 95% CI [{lo:.4g}, {hi:.4g}] on the same seeds; the KPI is not monotone "
+                         "in this resource")
+    return notes
 
 
 def size_one(evaluate: Evaluate, resource: str, targets: Sequence[Target], lo: int = DEFAULT_MIN,
@@ -541,33 +536,34 @@ def size_one(evaluate: Evaluate, resource: str, targets: Sequence[Target], lo: i
         non-monotonicity.
     """
     if lo > hi:
-        raise ValueError(f"--min {lo} is above --max {hi}")
+        raise UsageError(f"low = {lo} is above high = {hi}")
     judge = _Judge(evaluate, (resource,), targets, report_kpis, level, on_candidate)
     answer, below = bracket_and_bisect(lambda c: judge.feasible({resource: c}), lo, hi, start)
-    tt = ", ".join(str(t) for t in targets)
-    notes: list[str] = []
-    if answer is None:
-        worst = judge({resource: hi})
-        status = "unreachable"
-        message = (f"no {resource} in [{lo}, {hi}] meets {tt} with {level:.0%} confidence: at {resource} = {hi} "
-                   f"{_describe_failure(worst, targets, level)}. Raise --max or relax the target.")
-    else:
-        if below is None:
-            status = "at_min"
-            message = (f"{resource} = {answer} meets {tt} with {level:.0%} confidence; it is the lower bound "
-                       f"(--min {lo}), so a smaller value was not tried")
-        else:
-            status = "found"
-            # the search always ends on answer - 1; asked again here only to read its result (cached)
-            neighbour = judge({resource: answer - 1})
-            message = (f"smallest {resource} meeting {tt} with {level:.0%} confidence: {answer} "
-                       f"({resource} = {answer - 1} fails: {_describe_failure(neighbour, targets, level)})")
-            if neighbour.feasible:  # pragma: no cover - impossible by construction of the search
-                notes.append(f"{resource} = {answer - 1} also meets the targets")
+    status, message, notes = _one_verdict(judge, resource, answer, below, lo, hi)
     notes.extend(monotonicity_notes(judge))
     return SizingResult(resources=(resource,), targets=list(targets), level=level, candidates=judge.candidates,
                         answer=None if answer is None else {resource: answer}, status=status, message=message,
                         bounds={resource: (lo, hi)}, notes=notes)
+
+
+def _one_verdict(judge: "_Judge", resource: str, answer: int | None, below: int | None, lo: int, hi: int
+                 ) -> tuple[str, str, list[str]]:
+    """Status, message and notes of a one-resource search that ended on ``answer`` (``below`` failing)."""
+    targets, level = judge.targets, judge.level
+    tt = ", ".join(str(t) for t in targets)
+    if answer is None:
+        worst = judge({resource: hi})
+        return "unreachable", (f"no {resource} in [{lo}, {hi}] meets {tt} with {level:.0%} confidence: at "
+                               f"{resource} = {hi} {_describe_failure(worst, targets, level)}. Raise the upper "
+                               "bound or relax the target."), []
+    if below is None:
+        return "at_min", (f"{resource} = {answer} meets {tt} with {level:.0%} confidence; it is the lower bound "
+                          f"({lo}), so a smaller value was not tried"), []
+    # the search always ends on answer - 1; asked again here only to read its result (cached)
+    neighbour = judge({resource: answer - 1})
+    notes = [f"{resource} = {answer - 1} also meets the targets"] if neighbour.feasible else []
+    return "found", (f"smallest {resource} meeting {tt} with {level:.0%} confidence: {answer} "
+                     f"({resource} = {answer - 1} fails: {_describe_failure(neighbour, targets, level)})"), notes
 
 
 def size_pair(evaluate: Evaluate, resources: Sequence[str], targets: Sequence[Target],
@@ -603,93 +599,185 @@ def size_pair(evaluate: Evaluate, resources: Sequence[str], targets: Sequence[Ta
         With ``unit_costs`` and ``frontier`` (for each A walked: the smallest B and the pair's cost).
     """
     if len(resources) != 2:
-        raise ValueError(f"size_pair needs two resources, got {list(resources)}")
+        raise UsageError(f"size_pair needs two resources, got {list(resources)}")
     ra, rb = resources
     (lo_a, hi_a), (lo_b, hi_b) = bounds[ra], bounds[rb]
-    ca, cb = float(unit_costs[ra]), float(unit_costs[rb])
+    costs = {ra: float(unit_costs[ra]), rb: float(unit_costs[rb])}
     start = dict(start or {})
     judge = _Judge(evaluate, (ra, rb), targets, report_kpis, level, on_candidate)
-    tt = ", ".join(str(t) for t in targets)
-    notes: list[str] = []
+    box = {ra: (lo_a, hi_a), rb: (lo_b, hi_b)}
     # The smallest A that can work at all is the one that works with the most B.
     a_min, _ = bracket_and_bisect(lambda a: judge.feasible({ra: a, rb: hi_b}), lo_a, hi_a, start.get(ra))
     if a_min is None:
-        worst = judge({ra: hi_a, rb: hi_b})
-        message = (f"no pair in {ra} [{lo_a}, {hi_a}] x {rb} [{lo_b}, {hi_b}] meets {tt} with {level:.0%} "
-                   f"confidence: at {ra} = {hi_a}, {rb} = {hi_b} {_describe_failure(worst, targets, level)}. "
-                   "Raise --max or relax the target.")
-        notes.extend(monotonicity_notes(judge))
-        return SizingResult(resources=(ra, rb), targets=list(targets), level=level, candidates=judge.candidates,
-                            answer=None, status="unreachable", message=message,
-                            bounds={ra: (lo_a, hi_a), rb: (lo_b, hi_b)}, notes=notes,
-                            unit_costs={ra: ca, rb: cb})
+        return _unreachable_pair(judge, box, costs)
+    notes: list[str] = []
+    frontier = _walk_pairs(judge, box, costs, a_min, start.get(rb), notes)
+    best = min(frontier, key=lambda f: f["capacity_cost"])   # the first of equal costs: the smaller A
+    answer = {ra: int(best[ra]), rb: int(best[rb])}
+    neighbours = _cheaper_neighbours(judge, answer, box, notes)
+    tt = ", ".join(str(t) for t in targets)
+    message = (f"cheapest {ra} and {rb} meeting {tt} with {level:.0%} confidence: {ra} = {answer[ra]}, "
+               f"{rb} = {answer[rb]} (capacity cost {best['capacity_cost']:,.0f}; with one unit less, "
+               f"{'; '.join(neighbours)})")
+    notes.extend(monotonicity_notes(judge))
+    return SizingResult(resources=(ra, rb), targets=list(targets), level=level, candidates=judge.candidates,
+                        answer=answer, status="found", message=message, bounds=box,
+                        notes=list(dict.fromkeys(notes)), unit_costs=costs, frontier=frontier)
+
+
+def _unreachable_pair(judge: "_Judge", box: Mapping[str, tuple[int, int]], costs: dict[str, float]) -> SizingResult:
+    """The result when even the largest pair fails the targets."""
+    (ra, (lo_a, hi_a)), (rb, (lo_b, hi_b)) = box.items()
+    worst = judge({ra: hi_a, rb: hi_b})
+    tt = ", ".join(str(t) for t in judge.targets)
+    message = (f"no pair in {ra} [{lo_a}, {hi_a}] x {rb} [{lo_b}, {hi_b}] meets {tt} with {judge.level:.0%} "
+               f"confidence: at {ra} = {hi_a}, {rb} = {hi_b} {_describe_failure(worst, judge.targets, judge.level)}. "
+               "Raise the upper bounds or relax the target.")
+    return SizingResult(resources=(ra, rb), targets=judge.targets, level=judge.level, candidates=judge.candidates,
+                        answer=None, status="unreachable", message=message, bounds=dict(box),
+                        notes=monotonicity_notes(judge), unit_costs=costs)
+
+
+def _walk_pairs(judge: "_Judge", box: Mapping[str, tuple[int, int]], costs: Mapping[str, float], a_min: int,
+                b_start: int | None, notes: list[str]) -> list[dict[str, float]]:
+    """For each A from ``a_min`` up, the smallest feasible B (searched below the B of A - 1) and the pair's
+    cost, until more A can no longer be cheaper. Non-empty: ``(a_min, hi_b)`` meets every target."""
+    (ra, (_lo_a, hi_a)), (rb, (lo_b, hi_b)) = box.items()
+    ca, cb = costs[ra], costs[rb]
     frontier: list[dict[str, float]] = []
-    best: tuple[float, int, int] | None = None
-    cap_b, first_start = hi_b, start.get(rb)
+    best = math.inf
+    cap_b = hi_b
     for a in range(a_min, hi_a + 1):
-        if best is not None and ca * a + cb * lo_b >= best[0]:
+        if frontier and ca * a + cb * lo_b >= best:
             break       # even the least B cannot make a larger A cheaper
-        b_start = first_start if not frontier else cap_b
-        b, _ = bracket_and_bisect(lambda b: judge.feasible({ra: a, rb: b}), lo_b, cap_b, b_start)
+        b, _ = bracket_and_bisect(lambda b: judge.feasible({ra: a, rb: b}), lo_b, cap_b,
+                                  b_start if not frontier else cap_b)
         if b is None:
             # only on a later line: (previous A, cap_b) met every target, yet (A, cap_b) does not
-            prev_a = int(frontier[-1][ra])
-            notes.append(f"monotonicity violated: {ra} = {prev_a}, {rb} = {cap_b} meets every target but "
-                         f"{ra} = {a}, {rb} = {cap_b} does not (same seeds)")
+            notes.append(f"monotonicity violated: {ra} = {int(frontier[-1][ra])}, {rb} = {cap_b} meets every "
+                         f"target but {ra} = {a}, {rb} = {cap_b} does not (same seeds)")
             if cap_b < hi_b:
                 b, _ = bracket_and_bisect(lambda b: judge.feasible({ra: a, rb: b}), cap_b + 1, hi_b, cap_b + 1)
         if b is None:
             continue
         cost = ca * a + cb * b
         frontier.append({ra: a, rb: b, "capacity_cost": cost})
-        if best is None or cost < best[0]:
-            best = (cost, a, b)
+        best = min(best, cost)
         cap_b = b
         if b == lo_b:
             break       # B cannot go lower, so more A only costs more
-    assert best is not None  # (a_min, hi_b) is feasible, so the first line finds some B
-    cost, a, b = best
-    answer = {ra: a, rb: b}
-    # The neighbours one unit cheaper in each resource must fail (same seeds); at most two more runs.
-    neighbours = []
-    for r, lo_r in ((ra, lo_a), (rb, lo_b)):
+    return frontier
+
+
+def _cheaper_neighbours(judge: "_Judge", answer: dict[str, int], box: Mapping[str, tuple[int, int]],
+                        notes: list[str]) -> list[str]:
+    """The pairs one unit cheaper in each resource must fail (same seeds); at most two more runs."""
+    out = []
+    for r, (lo_r, _hi_r) in box.items():
         if answer[r] > lo_r:
             nb = {**answer, r: answer[r] - 1}
             c = judge(nb)
-            neighbours.append(f"{r} = {nb[r]} {'also meets them (not monotone)' if c.feasible else 'fails'}")
+            out.append(f"{r} = {nb[r]} {'also meets them (not monotone)' if c.feasible else 'fails'}")
             if c.feasible:
                 notes.append(f"{_point_text(nb)} also meets every target and costs less: monotonicity is violated "
                              "and the answer may not be the cheapest")
         else:
-            neighbours.append(f"{r} = {lo_r} is its lower bound")
-    message = (f"cheapest {ra} and {rb} meeting {tt} with {level:.0%} confidence: {ra} = {a}, {rb} = {b} "
-               f"(capacity cost {cost:,.0f}; with one unit less, {'; '.join(neighbours)})")
-    notes.extend(monotonicity_notes(judge))
-    return SizingResult(resources=(ra, rb), targets=list(targets), level=level, candidates=judge.candidates,
-                        answer=answer, status="found", message=message,
-                        bounds={ra: (lo_a, hi_a), rb: (lo_b, hi_b)}, notes=list(dict.fromkeys(notes)),
-                        unit_costs={ra: ca, rb: cb}, frontier=frontier)
+            out.append(f"{r} = {lo_r} is its lower bound")
+    return out
 
 
 # --------------------------------------------------------------------------- the simulation as evaluator
 
-def model_evaluator(scenario: str | Path, reps: int, overrides: Sequence[str] = (), seed: int | None = None,
-                    executor: str = "processes", workers: int | None = None, scheduler=None) -> Evaluate:
+def model_evaluator(scenario: Scenario, reps: int, seed: int | None = None, executor: runner.Executor = "processes",
+                    workers: int | None = None, scheduler=None) -> Evaluate:
     """An ``evaluate(point)`` that runs the scenario with ``capacity.<resource> = value`` set.
 
-    Each point is loaded through :func:`sim.loader.load` (validated like the file; the capacity
-    overrides come after ``overrides``) and run by :func:`sim.runner.run` for replications
-    ``0 .. reps - 1`` on one seed (``seed``, else the scenario's ``run.seed``), so every point sees
-    the same patients and toxicity draws (common random numbers).
+    Each point is a :func:`~sim.analysis.variants.vary` of ``scenario`` (validated like the file) run
+    by :func:`sim.analysis.runner.run` for replications ``0 .. reps - 1`` on one seed (``seed``, else the
+    scenario's ``run.seed``), so every point sees the same patients and toxicity draws (common random
+    numbers).
     """
-    from sim.analysis import runner
-    from sim.config import loader
-
-    base = loader.load(scenario, list(overrides))
-    run_seed = base.run.seed if seed is None else seed
+    run_seed = scenario.run.seed if seed is None else seed
 
     def evaluate(point: Point) -> pd.DataFrame:
-        s = loader.load(scenario, [*overrides, *(f"capacity.{r}={int(v)}" for r, v in point.items())])
+        s = vary(scenario, {f"capacity.{r}": int(v) for r, v in point.items()})
         return runner.run(s, reps, seed=run_seed, executor=executor, workers=workers, scheduler=scheduler).kpis
 
     return evaluate
+
+
+def size(scenario: Scenario, resources: str | Sequence[str], targets: str | Target | Iterable[str | Target],
+         reps: int = 30, *, low: int | Mapping[str, int] | None = None, high: int | Mapping[str, int] | None = None,
+         unit_costs: Mapping[str, float] | None = None, report_kpis: Sequence[str] = (), seed: int | None = None,
+         executor: runner.Executor = "processes", workers: int | None = None, scheduler=None,
+         on_candidate: OnCandidate | None = None, level: float = LEVEL) -> SizingResult:
+    """The smallest capacity of one resource (or the cheapest pair of two) at which every target holds.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario; its own capacities are the starting guesses.
+    resources : str or (str, str)
+        A resource of :data:`~sim.config.scenario.RESOURCES`, or two for the cheapest feasible pair.
+    targets : str, Target or several
+        E.g. ``"p_dose_postponed<=0.02"``; every one must hold with ``level`` confidence.
+    reps : int
+        Replications per capacity tried (at least 2, for an interval), on one seed.
+    low, high : int or mapping, optional
+        Search bounds, inclusive: one number for every resource or ``{resource: number}``
+        (default :data:`DEFAULT_MIN` to :data:`DEFAULT_MAX`).
+    unit_costs : mapping, optional
+        Pairs only: cost of one unit of each resource (default :func:`default_unit_costs`).
+    report_kpis : sequence of str
+        Further KPIs summarised at every candidate (the sized resources' utilisation always is).
+    seed, executor, workers, scheduler
+        As in :func:`sim.analysis.runner.run`; one seed for every candidate.
+    on_candidate : callable, optional
+        Called with each :class:`Candidate` as soon as it is evaluated (progress).
+    level : float
+        Two-sided confidence level.
+
+    Returns
+    -------
+    SizingResult
+
+    Raises
+    ------
+    UsageError
+        For bad arguments; ScenarioError(s) for a bound the scenario cannot take. Both before any run.
+    """
+    names = resources_of(resources)
+    goals = targets_of(targets)
+    lo, hi = _checked_box(scenario, names, low, high, reps, report_kpis)
+    if len(names) == 1 and unit_costs:
+        raise UsageError("unit_costs are used only with two resources (the cheapest feasible pair)")
+    costs = unit_costs_of(scenario, names, unit_costs) if len(names) == 2 else None
+    start = {r: getattr(scenario.capacity, r) for r in names}
+    report = list(dict.fromkeys([*(f"util_{r}" for r in names), *report_kpis]))
+    with runner.shared_scheduler(executor, scheduler, workers) as shared:
+        evaluate = model_evaluator(scenario, reps, seed, executor, workers, shared)
+        if len(names) == 1:
+            (r,) = names
+            return size_one(evaluate, r, goals, lo[r], hi[r], start[r], report_kpis=report, level=level,
+                            on_candidate=on_candidate)
+        return size_pair(evaluate, names, goals, {r: (lo[r], hi[r]) for r in names}, costs, start,
+                         report_kpis=report, level=level, on_candidate=on_candidate)
+
+
+def _checked_box(scenario: Scenario, names: Sequence[str], low, high, reps: int, report_kpis: Sequence[str]
+                 ) -> tuple[dict[str, int], dict[str, int]]:
+    """The search bounds, with everything :func:`size` needs checked before the first run."""
+    unknown = [k for k in report_kpis if k not in KPI_NAMES]
+    if unknown:
+        raise UsageError(f"report_kpis: unknown KPI {unknown[0]!r}; allowed KPIs: {', '.join(KPI_NAMES)}")
+    if isinstance(reps, bool) or not isinstance(reps, (int, np.integer)) or reps < 2:
+        raise UsageError(f"reps = {reps!r}; allowed: 2 or more (a confidence interval needs two replications)")
+    runner.check_run_args(scenario, reps, "serial")
+    lo = bounds_of(low, names, DEFAULT_MIN, "low")
+    hi = bounds_of(high, names, DEFAULT_MAX, "high")
+    check_bounds(lo, hi)
+    # Both corners of the search box are validated before anything runs, so a bound the scenario
+    # cannot take (e.g. no bookable ward bed) is reported at once rather than mid-search.
+    for corner in (lo, hi):
+        vary(scenario, {f"capacity.{r}": v for r, v in corner.items()})
+    return lo, hi

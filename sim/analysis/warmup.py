@@ -19,16 +19,20 @@ that limit means the run is too short to show the steady state; :class:`MserResu
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sim.config.scenario import RESOURCES, Scenario
+from sim.analysis import runner
+from sim.config.errors import UsageError
+from sim.config.scenario import MAX_WEEKS, RESOURCES, Scenario
 from sim.metrics import hourly_mean
 from sim.model.runlog import RunLog
 
 HOURS_PER_WEEK = 168
 SERIES = RESOURCES + ("census",)
+MIN_WEEKS = 20          # MSER-5 needs at least 4 batches of 5 weeks
 
 
 @dataclass(frozen=True)
@@ -64,17 +68,17 @@ def mser(series: np.ndarray, batch: int = 5, max_fraction: float = 0.5) -> MserR
 
     Raises
     ------
-    ValueError
+    UsageError
         With fewer than 4 full batches (nothing sensible to choose from) or non-finite values.
     """
     x = np.asarray(series, dtype=float)
     if batch < 1:
-        raise ValueError(f"batch = {batch}; allowed: 1 or more")
+        raise UsageError(f"batch = {batch}; allowed: 1 or more")
     if not np.all(np.isfinite(x)):
-        raise ValueError("MSER needs finite values")
+        raise UsageError("MSER needs finite values")
     k = x.size // batch
     if k < 4:
-        raise ValueError(f"series of {x.size} observations gives {k} batches of {batch}; MSER needs at least 4")
+        raise UsageError(f"series of {x.size} observations gives {k} batches of {batch}; MSER needs at least 4")
     z = x[:k * batch].reshape(k, batch).mean(axis=1)
     # Tail sums give every truncated mean and sum of squares in one pass.
     tail_sum = np.cumsum(z[::-1])[::-1]
@@ -91,7 +95,7 @@ def mser(series: np.ndarray, batch: int = 5, max_fraction: float = 0.5) -> MserR
 def weekly_profile(log: RunLog, scenario: Scenario) -> np.ndarray:
     """Weekly mean occupancy per resource and weekly mean census over the run's window.
 
-    A module-level function so it can be passed to :func:`sim.runner.run` as ``extract``: it runs
+    A module-level function so it can be passed to :func:`sim.analysis.runner.run` as ``extract``: it runs
     in the worker and sends back a (weeks, 6) float32 array instead of the event log.
 
     Returns
@@ -138,7 +142,7 @@ def welch_table(profiles: list[np.ndarray]) -> pd.DataFrame:
         ``week`` (1-based: week 1 is hours 0-167), then ``SERIES`` means and ``SERIES_sd`` columns.
     """
     if not profiles:
-        raise ValueError("no replications")
+        raise UsageError("profiles is empty; allowed: one weekly profile per replication")
     arr = np.stack(profiles).astype(float)  # (reps, weeks, series)
     table = pd.DataFrame({"week": np.arange(1, arr.shape[1] + 1)})
     for j, name in enumerate(SERIES):
@@ -161,3 +165,53 @@ def suggest(table: pd.DataFrame, batch: int = 5) -> pd.DataFrame:
                      "steady_mean": float(series[res.truncate:].mean()),
                      "first_weeks_mean": float(series[:batch].mean())})
     return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class WarmupResult:
+    """What :func:`warmup` found: the Welch table, the MSER suggestion per series, and how it was run."""
+
+    scenario: Scenario                   # the scenario as given (its own warm-up is ``run.warmup_weeks``)
+    seed: int
+    reps: int
+    weeks: int
+    table: pd.DataFrame                  # :func:`welch_table`
+    suggestion: pd.DataFrame             # :func:`suggest`
+
+    @property
+    def longest(self) -> int:
+        """The longest suggested warm-up over every series, in weeks."""
+        return int(self.suggestion["warmup_weeks"].max())
+
+
+def warmup(scenario: Scenario, reps: int = 20, weeks: int = 156, seed: int | None = None,
+           executor: runner.Executor = "processes", workers: int | None = None, scheduler: Any = None,
+           progress: runner.Progress | None = None, batch: int = 5) -> WarmupResult:
+    """Simulate from the initial state for ``weeks`` weeks and suggest a warm-up per series by MSER.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Its warm-up, horizon and follow-up are replaced (see :func:`from_empty`).
+    reps : int
+        Replications averaged in the Welch table.
+    weeks : int
+        Weeks simulated (:data:`MIN_WEEKS` to ``MAX_WEEKS``).
+    seed, executor, workers, scheduler, progress
+        As in :func:`sim.analysis.runner.run`.
+    batch : int
+        MSER batch size (5 for MSER-5).
+
+    Returns
+    -------
+    WarmupResult
+    """
+    if isinstance(weeks, bool) or not isinstance(weeks, (int, np.integer)) or not MIN_WEEKS <= weeks <= MAX_WEEKS:
+        raise UsageError(f"weeks = {weeks!r}; allowed: {MIN_WEEKS} to {MAX_WEEKS} (MSER-5 needs at least 4 "
+                         "batches of 5 weeks)")
+    empty = from_empty(scenario, int(weeks))
+    result = runner.run(empty, reps, seed=seed, executor=executor, workers=workers, progress=progress,
+                        scheduler=scheduler, extract=weekly_profile)
+    table = welch_table(result.extras)
+    return WarmupResult(scenario=scenario, seed=result.seed, reps=reps, weeks=int(weeks), table=table,
+                        suggestion=suggest(table, batch))

@@ -12,7 +12,7 @@ from sim.charts.capacity import (
     toxicity_grade_chart,
     toxicity_grade_frame,
 )
-from sim.charts.compare import forest_plot, paired_differences
+from sim.charts.compare import forest_plot
 from sim.charts.format import (
     CAPACITY_KPIS,
     COMPARE_KPIS,
@@ -26,12 +26,10 @@ from sim.charts.format import (
     stamped,
     summary_table,
 )
-from sim.charts.sizing import capacity_curve, capacity_curve_chart, smallest_capacity
+from sim.charts.sizing import capacity_curve_chart
 from sim.charts.stock import (
     STOCK_CURVE_KPIS,
-    smallest_stock,
     stock_curve_chart,
-    stock_curve_frame,
     stock_over_time_chart,
     stock_over_time_frame,
     toci_weekly_chart,
@@ -46,4 +44,4 @@ from sim.charts.style import (
     RESOURCE_LABELS,
 )
 
-__all__ = ['HOURS_PER_WEEK', 'DAY_NAMES', 'RESOURCE_LABELS', 'PLACE_LABELS', 'PLACE_COLORS', 'GRADE_COLORS', 'KpiInfo', 'KPI_INFO', 'CAPACITY_KPIS', 'TOCI_KPIS', 'COMPARE_KPIS', 'HOSPITAL_USE', 'kpi_info', 'format_value', 'format_ci', 'summary_table', 'stamped', 'hour_of_week_frame', 'occupancy_heatmap', 'daily_peak_frame', 'daily_peak_chart', 'hospital_use_frame', 'hospital_use_chart', 'toxicity_grade_frame', 'toxicity_grade_chart', 'toci_weekly_frame', 'toci_weekly_chart', 'stock_over_time_frame', 'stock_over_time_chart', 'STOCK_CURVE_KPIS', 'stock_curve_frame', 'stock_curve_chart', 'smallest_stock', 'paired_differences', 'forest_plot', 'capacity_curve', 'smallest_capacity', 'capacity_curve_chart', 'dosing_calendar', 'dosing_gantt']
+__all__ = ['HOURS_PER_WEEK', 'DAY_NAMES', 'RESOURCE_LABELS', 'PLACE_LABELS', 'PLACE_COLORS', 'GRADE_COLORS', 'KpiInfo', 'KPI_INFO', 'CAPACITY_KPIS', 'TOCI_KPIS', 'COMPARE_KPIS', 'HOSPITAL_USE', 'kpi_info', 'format_value', 'format_ci', 'summary_table', 'stamped', 'hour_of_week_frame', 'occupancy_heatmap', 'daily_peak_frame', 'daily_peak_chart', 'hospital_use_frame', 'hospital_use_chart', 'toxicity_grade_frame', 'toxicity_grade_chart', 'toci_weekly_frame', 'toci_weekly_chart', 'stock_over_time_frame', 'stock_over_time_chart', 'STOCK_CURVE_KPIS', 'stock_curve_chart', 'forest_plot', 'capacity_curve_chart', 'dosing_calendar', 'dosing_gantt']

@@ -2,59 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Iterable
-
 import altair as alt
 import numpy as np
 import pandas as pd
 
-from sim.analysis import stats
-from sim.charts.format import kpi_info
 from sim.charts.style import _padded, _title
-
-
-def paired_differences(base: pd.DataFrame, other: pd.DataFrame, kpis: Iterable[str],
-                       level: float = 0.95, currency: str = "USD") -> pd.DataFrame:
-    """Per-replication differences ``other - base`` of each KPI, with a t-based CI.
-
-    Both runs must share replication numbers (same seed: common random numbers), so replication r of
-    each saw the same patients and the same toxicity draws and the difference cancels most noise.
-
-    Parameters
-    ----------
-    base, other : DataFrame
-        KPI frames with a ``replication`` column.
-    kpis : iterable of str
-        KPIs to compare; those missing from either frame are skipped.
-    level : float
-        Confidence level.
-
-    Returns
-    -------
-    DataFrame
-        kpi, label, unit, base_mean, other_mean, diff_mean, diff_ci_low, diff_ci_high, n, excludes_zero.
-
-    Raises
-    ------
-    ValueError
-        If the two runs share no replication numbers.
-    """
-    merged = base.merge(other, on="replication", suffixes=("__a", "__b"))
-    if merged.empty:
-        raise ValueError("the two runs share no replications; run both with the same seed and replications")
-    rows = []
-    for kpi in kpis:
-        if kpi not in base.columns or kpi not in other.columns or kpi == "replication":
-            continue
-        a = merged[f"{kpi}__a"].to_numpy(dtype=float)
-        b = merged[f"{kpi}__b"].to_numpy(dtype=float)
-        mean, _sd, lo, hi, n = stats.mean_ci(b - a, level)
-        info = kpi_info(kpi, currency)
-        rows.append({"kpi": kpi, "label": info.label, "unit": info.unit, "base_mean": float(np.nanmean(a)),
-                     "other_mean": float(np.nanmean(b)), "diff_mean": mean, "diff_ci_low": lo,
-                     "diff_ci_high": hi, "n": n, "excludes_zero": bool(lo > 0 or hi < 0)})
-    return pd.DataFrame(rows, columns=["kpi", "label", "unit", "base_mean", "other_mean", "diff_mean",
-                                       "diff_ci_low", "diff_ci_high", "n", "excludes_zero"])
 
 
 @_padded

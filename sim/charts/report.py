@@ -338,7 +338,7 @@ def comparison_report(base: views.RunView, other: views.RunView, diffs: pd.DataF
     base, other : RunView
         The two runs (differences are ``other - base``).
     diffs : DataFrame
-        :func:`sim.charts.paired_differences` of the two runs.
+        :func:`sim.analysis.compare.paired_differences` of the two runs, with ``label`` and ``unit``.
 
     Returns
     -------

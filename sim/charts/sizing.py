@@ -2,39 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Mapping
-
 import altair as alt
 import pandas as pd
 
-from sim.analysis import stats
-from sim.analysis.sizing import (
-    Target,  # the one place that says when an interval meets a target
-)
 from sim.charts.format import kpi_info
 from sim.charts.style import RESOURCE_LABELS, _padded, _title
-
-
-def capacity_curve(runs: Mapping[int, pd.DataFrame], kpi: str, level: float = 0.95) -> pd.DataFrame:
-    """Mean and t-based CI of one KPI at each capacity tried: capacity, mean, ci_low, ci_high, n."""
-    rows = []
-    for cap in sorted(runs):
-        mean, _sd, lo, hi, n = stats.mean_ci(runs[cap][kpi].to_numpy(dtype=float), level)
-        rows.append({"capacity": int(cap), "mean": mean, "ci_low": lo if lo == lo else mean,
-                     "ci_high": hi if hi == hi else mean, "n": n})
-    return pd.DataFrame(rows, columns=["capacity", "mean", "ci_low", "ci_high", "n"])
-
-
-def smallest_capacity(curve: pd.DataFrame, target: float, sense: str = "<=") -> int | None:
-    """Smallest capacity whose whole 95% CI meets the target (upper bound for "<=", lower for ">=").
-
-    Returns None when no capacity tried meets it.
-    """
-    if sense not in ("<=", ">="):
-        raise ValueError(f"sense = {sense!r}; allowed: '<=' or '>='")
-    rule = Target("", sense, target)
-    meeting = [int(r.capacity) for r in curve.itertuples(index=False) if rule.met(r.ci_low, r.ci_high)]
-    return min(meeting) if meeting else None
 
 
 @_padded

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import math
-from typing import Mapping
-
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -113,36 +110,6 @@ def stock_over_time_chart(frame: pd.DataFrame, level_mg: float | None = None) ->
 STOCK_CURVE_KPIS = ("toci_doses_delayed", "toci_delay_hours_mean", "toci_vials_expired", "toci_cost")
 
 
-def stock_curve_frame(runs: Mapping[float, pd.DataFrame], level: float = 0.95) -> pd.DataFrame:
-    """Stock-out probability against the stock level, from runs at each level on the same seeds.
-
-    Parameters
-    ----------
-    runs : mapping of stock level (mg) to KPI frame
-        Each frame has ``p_stockout`` (1 when the replication had a stock-out).
-
-    Returns
-    -------
-    DataFrame
-        stock_mg, p_stockout, ci_low, ci_high (Wilson), n, and the mean of each of
-        :data:`STOCK_CURVE_KPIS` present in the runs.
-    """
-    from sim.analysis.stats import wilson
-
-    rows = []
-    for lvl in sorted(runs):
-        k = runs[lvl]
-        x = k["p_stockout"].to_numpy(dtype=float)
-        hits, n = int((x > 0).sum()), int(x.size)
-        lo, hi = wilson(hits, n, level)
-        row = {"stock_mg": float(lvl), "p_stockout": hits / n if n else math.nan, "ci_low": lo, "ci_high": hi, "n": n}
-        for col in STOCK_CURVE_KPIS:
-            if col in k.columns:
-                row[col] = float(k[col].mean())
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
 @_padded
 def stock_curve_chart(frame: pd.DataFrame, target: float | None = None, param_label: str = "Stock level (mg)") -> alt.Chart:
     """P(at least one stock-out in the window) against the stock level, Wilson 95% band, target line."""
@@ -163,9 +130,3 @@ def stock_curve_chart(frame: pd.DataFrame, target: float | None = None, param_la
     return alt.layer(*layers).properties(width=520, height=230,
                                          title=_title("Chance of a stock-out in the window against the stock level",
                                                       "Wilson 95% band; dashed: target"))
-
-
-def smallest_stock(curve: pd.DataFrame, target: float) -> float | None:
-    """Smallest stock level whose upper Wilson bound on P(stock-out) is at or below ``target``."""
-    ok = curve.loc[curve["ci_high"] <= target, "stock_mg"]
-    return float(ok.min()) if len(ok) else None

@@ -2,7 +2,7 @@
 
 Every scenario runs replications 0..N-1 on one seed (the base's ``run.seed``, or ``--seed``), so
 replication r of each scenario has the same patients and toxicity draws; the paired differences
-from the base are in ``comparison.csv`` (see :mod:`sim.compare`).
+from the base are in ``comparison.csv`` (see :mod:`sim.analysis.compare`).
 """
 
 from __future__ import annotations
@@ -12,10 +12,19 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.cli.common import (
+    add_executor_args,
+    add_save_args,
+    executor_of,
+    kpi_list,
+    positive_int,
+    progress_bar,
+    seed,
+    storage_errors,
+)
+
 
 def add_parser(subparsers) -> None:
-    from sim.cli.main import _positive_int, _seed, add_executor_args, add_save_args
-
     p = subparsers.add_parser(
         "compare", help="run scenarios on the same seeds and report paired differences from the first",
         description="Run BASE and each OTHER on the same seed and replications (common random numbers) and "
@@ -25,8 +34,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("others", nargs="+", metavar="other", help="scenario TOML(s) compared with the base")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a field in every scenario, e.g. --set capacity.observation_beds=5 (repeatable)")
-    p.add_argument("--reps", type=_positive_int, default=100, help="replications per scenario (default 100)")
-    p.add_argument("--seed", type=_seed, default=None, help="seed for all scenarios (default: the base's run.seed)")
+    p.add_argument("--reps", type=positive_int, default=100, help="replications per scenario (default 100)")
+    p.add_argument("--seed", type=seed, default=None, help="seed for all scenarios (default: the base's run.seed)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default: results/compare-BASE_NAME)")
     p.add_argument("--kpis", default=None, metavar="A,B", help="only these KPIs (default: all)")
     add_executor_args(p)
@@ -34,70 +43,59 @@ def add_parser(subparsers) -> None:
     p.set_defaults(func=cmd_compare)
 
 
-def _unique_names(names: list[str]) -> list[str]:
-    # The same scenario twice (or two files with one name) would collide as table keys.
-    seen: dict[str, int] = {}
-    out = []
-    for n in names:
-        seen[n] = seen.get(n, 0) + 1
-        out.append(n if seen[n] == 1 else f"{n}#{seen[n]}")
-    return out
-
-
 def cmd_compare(args: argparse.Namespace) -> int:
-    from sim import metrics
-    from sim.analysis import compare, runner, stats
-    from sim.cli.main import executor_of, progress_bar
+    from sim.analysis import compare
+    from sim.analysis.stats import check_kpis
     from sim.config import loader
     from sim.storage import runs
-    from sim.storage.output import resolved_toml
 
     executor = executor_of(args)
-    kpis = [k.strip() for k in args.kpis.split(",") if k.strip()] if args.kpis else None
+    kpis = kpi_list(args.kpis) or None
     if kpis:
-        unknown = [k for k in kpis if k not in metrics.KPI_COLUMNS or k == "replication"]
-        if unknown:
-            raise ValueError(f"unknown KPI(s) {', '.join(unknown)}; see the columns of kpis.csv")
-    paths = [args.base, *args.others]
-    scenarios = [loader.load(p, args.overrides) for p in paths]   # all validated before any run
-    names = _unique_names([s.name for s in scenarios])
-    seed = scenarios[0].run.seed if args.seed is None else args.seed
+        check_kpis(kpis)
+    scenarios = [loader.load(p, args.overrides) for p in [args.base, *args.others]]   # all validated before any run
     started = runs.utc_now()
-    results = {}
     with progress_bar(args.quiet, args.reps * len(scenarios)) as update:
-        # one Dask LocalCluster for all scenarios, not one per scenario
-        with runner.shared_scheduler(executor, args.scheduler, args.workers) as scheduler:
-            for i, (name, scen) in enumerate(zip(names, scenarios)):
-                cb = (lambda d, _t, off=i * args.reps: update(off + d, 0)) if update else None
-                results[name] = runner.run(scen, args.reps, seed=seed, executor=executor, workers=args.workers,
-                                           progress=cb, scheduler=scheduler)
+        result = compare.compare_scenarios(scenarios, args.reps, seed=args.seed, kpis=kpis, executor=executor,
+                                           workers=args.workers, scheduler=args.scheduler, progress=update)
     finished = runs.utc_now()
-    table = compare.compare({n: r.kpis for n, r in results.items()}, base=names[0], kpis=kpis)
-
-    out = args.out or Path("results") / f"compare-{names[0]}"
-    _write(out, table, results)
-    others = [f"{n} ({s.run.seed})" for n, s in zip(names[1:], scenarios[1:]) if s.run.seed != seed]
-    print(f"{len(names)} scenarios x {args.reps} replications on seed {seed} (common random numbers)"
+    out = args.out or Path("results") / f"compare-{result.base}"
+    with storage_errors():
+        _write(out, result)
+    others = [f"{n} ({r.scenario.run.seed})" for n, r in result.runs.items()
+              if n != result.base and r.scenario.run.seed != result.seed]
+    print(f"{len(result.runs)} scenarios x {args.reps} replications on seed {result.seed} (common random numbers)"
           + (f"; run.seed of {', '.join(others)} replaced by the common seed" if others else ""))
-    print(compare.format_table(table, names[0]))
+    print(compare.format_table(result.table, result.base))
     print(f"\nwrote {out}/comparison.csv, kpis.csv")
     if args.save:
-        kpi_long = pd.concat([r.kpis.assign(scenario=n) for n, r in results.items()], ignore_index=True)
-        summary = pd.concat([stats.summary(r.kpis).assign(scenario=n) for n, r in results.items()], ignore_index=True)
-        manifest = runs.new_manifest(
-            kind="compare", scenarios={n: resolved_toml(r) for n, r in results.items()}, seed=seed,
-            replications=args.reps, executor=executor, started=started, finished=finished,
-            extra={"base": names[0], "workers": args.workers, "scheduler": args.scheduler})
-        path = runs.save(args.runs_dir, manifest, {"kpis": kpi_long, "summary": summary, "comparison": table})
-        print(f"saved run {path.name} in {path.parent}")
+        _save(result, args, executor, started, finished)
     return 0
 
 
-def _write(out: Path, table: pd.DataFrame, results: dict) -> None:
+def _long_kpis(result) -> pd.DataFrame:
+    return pd.concat([r.kpis.assign(scenario=n) for n, r in result.runs.items()], ignore_index=True)
+
+
+def _save(result, args: argparse.Namespace, executor: str, started: str, finished: str) -> None:
+    from sim.storage import runs
+    from sim.storage.output import resolved_toml
+
+    summary = pd.concat([r.summary().assign(scenario=n) for n, r in result.runs.items()], ignore_index=True)
+    manifest = runs.new_manifest(
+        kind="compare", scenarios={n: resolved_toml(r) for n, r in result.runs.items()}, seed=result.seed,
+        replications=args.reps, executor=executor, started=started, finished=finished,
+        extra={"base": result.base, "workers": args.workers, "scheduler": args.scheduler})
+    with storage_errors():
+        path = runs.save(args.runs_dir, manifest, {"kpis": _long_kpis(result), "summary": summary,
+                                                   "comparison": result.table})
+    print(f"saved run {path.name} in {path.parent}")
+
+
+def _write(out: Path, result) -> None:
     """comparison.csv and kpis.csv (long, with a scenario column), both or neither."""
     from sim.storage.output import atomic_folder
 
     with atomic_folder(out) as tmp:
-        table.to_csv(tmp / "comparison.csv", index=False)
-        pd.concat([r.kpis.assign(scenario=n) for n, r in results.items()],
-                  ignore_index=True).to_csv(tmp / "kpis.csv", index=False)
+        result.table.to_csv(tmp / "comparison.csv", index=False)
+        _long_kpis(result).to_csv(tmp / "kpis.csv", index=False)

@@ -19,7 +19,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def cmd_drugs(args: argparse.Namespace) -> int:
     """List the library, or describe one drug.
 
-    An unknown NAME raises :class:`sim.errors.ScenarioError`, which the CLI turns into exit status 2
+    An unknown NAME raises :class:`sim.config.errors.ScenarioError`, which the CLI turns into exit status 2
     with a message listing the available drugs.
     """
     if args.name is None:

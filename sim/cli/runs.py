@@ -1,4 +1,4 @@
-"""``python -m sim runs list`` and ``python -m sim runs show ID``: read saved runs back (see :mod:`sim.runs`)."""
+"""``python -m sim runs list`` and ``python -m sim runs show ID``: read saved runs back (see :mod:`sim.storage.runs`)."""
 
 from __future__ import annotations
 
@@ -39,11 +39,13 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from sim.cli.main import format_summary
+    from sim.cli.common import format_summary, storage_errors
     from sim.storage import runs
 
-    folder = runs.find(args.runs_dir, args.id)
-    m = runs.read_manifest(folder)
+    with storage_errors():
+        folder = runs.find(args.runs_dir, args.id)
+        m = runs.read_manifest(folder)
+        summary = runs.load_table(folder, "summary")
     git = m.get("git") or {}
     print(f"run {m['id']} ({m['kind']}) in {folder}")
     print(f"  package {m['package_version']}, git {git.get('commit') or 'none'}"
@@ -57,7 +59,6 @@ def cmd_show(args: argparse.Namespace) -> int:
         p = m["precision"]
         print(f"  precision {p['target']} on {', '.join(p['kpis'])}: needed {p['replications_needed']}")
     print(f"  files: {', '.join(m.get('files', []))}")
-    summary = runs.load_table(folder, "summary")
     if "scenario" in summary.columns:
         for name, part in summary.groupby("scenario", sort=False):
             print(f"\n{name}")

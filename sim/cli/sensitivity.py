@@ -4,19 +4,38 @@ One-way (default): the baseline and each parameter at its low and high value, th
 baseline, all on the same seeds; writes tornado.csv and prints, per KPI, the parameters sorted by
 swing. ``--grid``: every combination of the parameters' values (``LOW:HIGH`` gives ``--levels``
 evenly spaced values; ``V1,V2,...`` lists them), each point through the runner, so
-``--executor dask`` takes a large grid to a cluster; writes grid.csv. See :mod:`sim.sensitivity`.
+``--executor dask`` takes a large grid to a cluster; writes grid.csv. See :mod:`sim.analysis.sensitivity`.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import re
 from pathlib import Path
+
+import numpy as np
+
+from sim.cli.common import (
+    add_executor_args,
+    add_scenario_args,
+    executor_of,
+    kpi_list,
+    load_scenario,
+    positive_int,
+    progress_bar,
+    seed,
+    write_csv,
+)
+from sim.config.errors import UsageError
+
+DEFAULT_LEVELS = 3
+_NUMBER = re.compile(r"^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$")
+_INT = re.compile(r"^[-+]?\d+$")
 
 
 def add_parser(subparsers) -> None:
-    from sim.analysis.sensitivity import DEFAULT_KPIS, DEFAULT_LEVELS
-    from sim.cli.main import _positive_int, _seed, add_executor_args, add_scenario_args
+    from sim.analysis.sensitivity import DEFAULT_KPIS
 
     p = subparsers.add_parser(
         "sensitivity", help="one-way sensitivity (tornado) or a full-factorial grid over scenario parameters",
@@ -30,52 +49,93 @@ def add_parser(subparsers) -> None:
     p.add_argument("--kpis", default=",".join(DEFAULT_KPIS), metavar="A,B",
                    help=f"KPIs to tabulate (default {','.join(DEFAULT_KPIS)})")
     p.add_argument("--grid", action="store_true", help="run the full factorial of the parameters instead (grid.csv)")
-    p.add_argument("--levels", type=_positive_int, default=DEFAULT_LEVELS,
+    p.add_argument("--levels", type=positive_int, default=DEFAULT_LEVELS,
                    help=f"with --grid: values per LOW:HIGH range, evenly spaced (default {DEFAULT_LEVELS})")
-    p.add_argument("--reps", type=_positive_int, default=30,
+    p.add_argument("--reps", type=positive_int, default=30,
                    help="replications per point (default 30; at least 2 for a CI)")
-    p.add_argument("--seed", type=_seed, default=None, help="seed for every point (default: the scenario's run.seed)")
+    p.add_argument("--seed", type=seed, default=None, help="seed for every point (default: the scenario's run.seed)")
     p.add_argument("--out", type=Path, default=None,
                    help="folder for tornado.csv / grid.csv (default: results/NAME-sensitivity)")
     add_executor_args(p)
     p.set_defaults(func=cmd_sensitivity)
 
 
-def cmd_sensitivity(args: argparse.Namespace) -> int:
-    import math as _m
+def _number(text: str, where: str) -> float | int:
+    t = text.strip()
+    if not _NUMBER.match(t):
+        raise UsageError(f"--param {where}: {t!r} is not a number; allowed: numbers, e.g. 2:6 or 2,4,6")
+    return int(t) if _INT.match(t) else float(t)
 
+
+def _spaced(low: float | int, high: float | int, levels: int) -> tuple[float | int, ...]:
+    """``levels`` evenly spaced values from low to high; whole numbers stay whole (rounded, de-duplicated)."""
+    if isinstance(low, int) and isinstance(high, int):
+        return tuple(dict.fromkeys(int(round(v)) for v in np.linspace(low, high, levels)))
+    return tuple(float(v) for v in np.linspace(low, high, levels))
+
+
+def parse_param(text: str, grid: bool = False, levels: int = DEFAULT_LEVELS):
+    """Parse ``KEY=LOW:HIGH`` or ``KEY=V1,V2,...`` into a checked :class:`~sim.analysis.sensitivity.Param`.
+
+    For a grid, ``LOW:HIGH`` expands to ``levels`` evenly spaced values and a list may have any length;
+    one-way sensitivity takes exactly two values, low then high.
+
+    Raises
+    ------
+    UsageError
+        For a malformed item, a non-number, a repeated value, or ``LOW >= HIGH``.
+    """
+    from sim.analysis.sensitivity import param
+
+    if "=" not in text:
+        raise UsageError(f"--param {text!r}: expected KEY=LOW:HIGH, e.g. demand.patients_per_week=2:6")
+    name, spec = (s.strip() for s in text.split("=", 1))
+    if ":" not in spec:
+        values = tuple(_number(v, text) for v in spec.split(","))
+    else:
+        ends = spec.split(":")
+        if len(ends) != 2:
+            raise UsageError(f"--param {text!r}: expected LOW:HIGH with two numbers")
+        low, high = (_number(e, text) for e in ends)
+        if not low < high:
+            raise UsageError(f"--param {text!r}: LOW = {low} is not below HIGH = {high}")
+        if grid and levels < 2:
+            raise UsageError(f"--levels {levels}; allowed: 2 or more")
+        values = _spaced(low, high, levels) if grid else (low, high)
+    try:
+        return param(name, values, grid)
+    except UsageError as exc:
+        raise UsageError(f"--param {text!r}: {exc}") from None
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
     from sim.analysis import sensitivity
-    from sim.cli.main import executor_of, progress_bar
-    from sim.config import loader
 
     executor = executor_of(args)
     if not args.params:
-        raise ValueError("at least one --param is required, e.g. --param demand.patients_per_week=2:6")
+        raise UsageError("at least one --param is required, e.g. --param demand.patients_per_week=2:6")
     if args.reps < 2:
-        raise ValueError(f"--reps {args.reps}; allowed: 2 or more (a confidence interval needs two replications)")
+        raise UsageError(f"--reps {args.reps}; allowed: 2 or more (a confidence interval needs two replications)")
     if args.grid and args.levels < 2:
-        raise ValueError(f"--levels {args.levels}; allowed: 2 or more")
-    params = [sensitivity.parse_param(t, grid=args.grid, levels=args.levels) for t in args.params]
+        raise UsageError(f"--levels {args.levels}; allowed: 2 or more")
+    params = [parse_param(t, grid=args.grid, levels=args.levels) for t in args.params]
     sensitivity.check_unique(params)
-    kpis = [k.strip() for k in args.kpis.split(",") if k.strip()]
+    kpis = kpi_list(args.kpis)
     if not kpis:
-        raise ValueError("--kpis: allowed: one or more KPI names separated by commas")
-    scenario = loader.load(args.scenario, args.overrides)
-    n_points = _m.prod(len(p.values) for p in params) if args.grid else 1 + 2 * len(params)
+        raise UsageError("--kpis: allowed: one or more KPI names separated by commas")
+    scenario = load_scenario(args)
+    n_points = math.prod(len(p.values) for p in params) if args.grid else 1 + 2 * len(params)
     if args.grid:
         sensitivity.grid_points(params)          # refuses an oversized grid before anything runs
-    run = sensitivity.full_grid if args.grid else sensitivity.one_way
     with progress_bar(args.quiet, args.reps * n_points) as update:
-        table = run(args.scenario, params, args.reps, kpis, args.overrides, args.seed, executor, args.workers,
-                    args.scheduler, update)
-    out = args.out or Path("results") / f"{scenario.name}-sensitivity"
-    out.mkdir(parents=True, exist_ok=True)
+        table = sensitivity.sensitivity(scenario, params, args.reps, kpis, grid=args.grid, seed=args.seed,
+                                        executor=executor, workers=args.workers, scheduler=args.scheduler,
+                                        progress=update)
     name = "grid.csv" if args.grid else "tornado.csv"
-    tmp = out / f".{name}.tmp"
-    table.to_csv(tmp, index=False)
-    tmp.replace(out / name)       # a reader never sees half a table
-    seed = scenario.run.seed if args.seed is None else args.seed
-    print(f"{scenario.name}: {n_points} points x {args.reps} replications on seed {seed} (common random numbers)")
+    out = args.out or Path("results") / f"{scenario.name}-sensitivity"
+    write_csv(table, out / name)
+    run_seed = scenario.run.seed if args.seed is None else args.seed
+    print(f"{scenario.name}: {n_points} points x {args.reps} replications on seed {run_seed} (common random numbers)")
     print(format_grid(table, params, kpis) if args.grid else format_tornado(table))
     print(f"\nwrote {out}/{name}")
     return 0

@@ -1,7 +1,7 @@
 """``python -m sim size SCENARIO --resource R --target "KPI<=X" [...]``: the smallest capacity meeting a service level.
 
 One resource: the smallest capacity in ``[--min, --max]`` at which every target holds with 95%
-confidence (see :mod:`sim.sizing`). Two resources (``--resource chairs,observation_beds``): the
+confidence (see :mod:`sim.analysis.sizing`). Two resources (``--resource chairs,observation_beds``): the
 cheapest feasible pair under ``--unit-cost``. Every capacity tried runs the same replications on the
 same seed (common random numbers). Writes sizing.csv: every candidate evaluated, with its KPI means
 and CIs, whether it meets each target, and the answer flagged. Exit status 0 when an answer is
@@ -11,15 +11,29 @@ found, 1 when no capacity within the bounds meets the targets, 2 for bad input.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
+from typing import Sequence
+
+from sim.cli.common import (
+    add_executor_args,
+    add_scenario_args,
+    executor_of,
+    kpi_list,
+    load_scenario,
+    positive_int,
+    seed,
+    write_csv,
+)
+from sim.config.errors import UsageError
+from sim.config.scenario import RESOURCES
 
 EXIT_UNREACHABLE = 1
+_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 
 
 def add_parser(subparsers) -> None:
-    from sim.cli.main import _positive_int, _seed, add_executor_args, add_scenario_args
-
     p = subparsers.add_parser(
         "size", help="smallest capacity (or cheapest pair) meeting service-level targets with 95%% confidence",
         description="Find the smallest capacity of --resource at which every --target holds with 95% confidence "
@@ -34,7 +48,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--target", dest="targets", action="append", default=[], metavar="KPI<=X",
                    help="service level, KPI<=NUMBER or KPI>=NUMBER, e.g. \"p_dose_postponed<=0.02\" "
                         "(repeatable; all must hold)")
-    p.add_argument("--reps", type=_positive_int, default=30,
+    p.add_argument("--reps", type=positive_int, default=30,
                    help="replications per capacity tried (default 30; at least 2 for a CI)")
     p.add_argument("--min", dest="min", default=None, metavar="N|R=N,...",
                    help="smallest capacity considered (default 1); one number, or per resource, e.g. "
@@ -49,77 +63,117 @@ def add_parser(subparsers) -> None:
     p.add_argument("--kpis", default=None, metavar="A,B",
                    help="further KPIs to report for every candidate (default: the targets' KPIs and the "
                         "sized resources' utilisation)")
-    p.add_argument("--seed", type=_seed, default=None, help="seed for every candidate (default: the scenario's run.seed)")
+    p.add_argument("--seed", type=seed, default=None, help="seed for every candidate (default: the scenario's run.seed)")
     p.add_argument("--out", type=Path, default=None, help="folder for sizing.csv (default: results/NAME-size)")
     add_executor_args(p)
     p.set_defaults(func=cmd_size)
 
 
+# --------------------------------------------------------------------------- option syntax
+
+def parse_resources(text: str) -> tuple[str, ...]:
+    """``"observation_beds"`` or ``"chairs,observation_beds"`` -> the names (checked by the library)."""
+    names = tuple(n.strip() for n in str(text).split(",") if n.strip())
+    if not names:
+        raise UsageError(f"--resource {text!r}: allowed: one of {', '.join(RESOURCES)}, or two separated by a comma")
+    return names
+
+
+def _int_value(text: str, what: str) -> int:
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise UsageError(f"{what} = {text.strip()!r}; allowed: a whole number") from None
+
+
+def _resource_items(text: str, resources: Sequence[str], what: str, expected: str):
+    """Yield (resource, raw value) from ``"chairs=4,observation_beds=1"``, refusing malformed items and
+    resources not being sized."""
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        if "=" not in item:
+            raise UsageError(f"{what} {text!r}: expected {expected}")
+        name, raw = (part.strip() for part in item.split("=", 1))
+        if name not in resources:
+            raise UsageError(f"{what} {text!r}: {name!r} is not a resource being sized; allowed: {', '.join(resources)}")
+        yield name, raw
+
+
+def parse_bounds(text: str | None, resources: Sequence[str], what: str) -> int | dict[str, int] | None:
+    """``"4"`` (every resource) or ``"chairs=4,observation_beds=1"`` (those named); None when not given.
+    ``what`` names the option in messages (``--min``)."""
+    if text is None or not str(text).strip():
+        return None
+    text = str(text)
+    if "=" not in text:
+        return _int_value(text, what)
+    return {name: _int_value(raw, f"{what} {name}") for name, raw in _resource_items(
+        text, resources, what, "NUMBER or RESOURCE=NUMBER,..., e.g. chairs=4,observation_beds=1")}
+
+
+def parse_unit_costs(text: str | None, resources: Sequence[str]) -> dict[str, float] | None:
+    """``"chairs=2e6,observation_beds=5e5"`` -> ``{resource: cost}``; None when not given."""
+    if text is None or not str(text).strip():
+        return None
+    out = {}
+    for name, raw in _resource_items(str(text), resources, "--unit-cost",
+                                     "RESOURCE=COST,..., e.g. chairs=2000000,observation_beds=500000"):
+        if not re.fullmatch(_NUMBER, raw) or float(raw) < 0:
+            raise UsageError(f"--unit-cost {name} = {raw!r}; allowed: a number >= 0")
+        out[name] = float(raw)
+    return out
+
+
+# --------------------------------------------------------------------------- the command
+
 def cmd_size(args: argparse.Namespace) -> int:
     import time
 
     from sim.analysis import sizing
-    from sim.analysis.sensitivity import shared_scheduler
-    from sim.cli.main import executor_of
-    from sim.config import loader
 
     executor = executor_of(args)
-    resources = sizing.parse_resources(args.resource)
-    targets = sizing.parse_targets(args.targets)
-    extra = [k.strip() for k in args.kpis.split(",") if k.strip()] if args.kpis else []
-    unknown = [k for k in extra if k not in sizing.KPI_NAMES]
-    if unknown:
-        raise ValueError(f"--kpis: unknown KPI {unknown[0]!r}; allowed KPIs: {', '.join(sizing.KPI_NAMES)}")
+    resources = parse_resources(args.resource)
+    if not args.targets:
+        raise UsageError('at least one --target is required, e.g. --target "p_dose_postponed<=0.02"')
     if args.reps < 2:
-        raise ValueError(f"--reps {args.reps}; allowed: 2 or more (a confidence interval needs two replications)")
-    lo = sizing.parse_bounds(args.min, resources, sizing.DEFAULT_MIN, "--min")
-    hi = sizing.parse_bounds(args.max, resources, sizing.DEFAULT_MAX, "--max")
-    sizing.check_bounds(lo, hi)
+        raise UsageError(f"--reps {args.reps}; allowed: 2 or more (a confidence interval needs two replications)")
     if len(resources) == 1 and args.unit_cost:
-        raise ValueError("--unit-cost is used only with two resources (the cheapest feasible pair)")
-    scenario = loader.load(args.scenario, args.overrides)
-    # Both corners of the search box are validated before anything runs, so a bound the scenario
-    # cannot take (e.g. no bookable ward bed) is reported at once rather than mid-search.
-    for corner in (lo, hi):
-        loader.load(args.scenario, [*args.overrides, *(f"capacity.{r}={v}" for r, v in corner.items())])
-    start = {r: getattr(scenario.capacity, r) for r in resources}
-    report = [*(f"util_{r}" for r in resources), *extra]
-    unit_costs = (sizing.parse_unit_costs(args.unit_cost, resources, sizing.default_unit_costs(scenario))
-                  if len(resources) == 2 else None)
+        raise UsageError("--unit-cost is used only with two resources (the cheapest feasible pair)")
+    low, high = parse_bounds(args.min, resources, "--min"), parse_bounds(args.max, resources, "--max")
+    unit_costs = parse_unit_costs(args.unit_cost, resources)
+    targets = sizing.targets_of(args.targets)
+    scenario = load_scenario(args)
+    t0 = time.perf_counter()
+    result = sizing.size(scenario, resources, targets, args.reps, low=low, high=high, unit_costs=unit_costs,
+                         report_kpis=kpi_list(args.kpis), seed=args.seed, executor=executor, workers=args.workers,
+                         scheduler=args.scheduler, on_candidate=None if args.quiet else _shouter(targets))
+    seconds = time.perf_counter() - t0
+    out = args.out or Path("results") / f"{scenario.name}-size"
+    write_csv(result.table(), out / "sizing.csv")
+    _report(result, scenario, args, seconds)
+    print(f"wrote {out}/sizing.csv")
+    return 0 if result.found else EXIT_UNREACHABLE
+
+
+def _shouter(targets):
+    """A candidate callback printing one line on stderr per capacity evaluated: target KPIs and verdict."""
+    kpis = list(dict.fromkeys(t.kpi for t in targets))
 
     def shout(c) -> None:
-        if args.quiet:
-            return
         verdict = "meets every target" if c.feasible else "fails"
-        parts = [f"{t.kpi} {c.stats[t.kpi][0]:.4g} [{c.stats[t.kpi][1]:.4g}, {c.stats[t.kpi][2]:.4g}]"
-                 for t in dict((t.kpi, t) for t in targets).values()]
+        parts = [f"{k} {c.stats[k][0]:.4g} [{c.stats[k][1]:.4g}, {c.stats[k][2]:.4g}]" for k in kpis]
         print(f"  #{c.order} {', '.join(f'{r}={v}' for r, v in c.point.items())}: {'; '.join(parts)}: {verdict}",
               file=sys.stderr, flush=True)
 
-    t0 = time.perf_counter()
-    with shared_scheduler(executor, args.scheduler, args.workers) as sched:
-        evaluate = sizing.model_evaluator(args.scenario, args.reps, args.overrides, args.seed, executor,
-                                          args.workers, sched)
-        if len(resources) == 1:
-            (r,) = resources
-            result = sizing.size_one(evaluate, r, targets, lo[r], hi[r], start[r], report_kpis=report,
-                                     on_candidate=shout)
-        else:
-            result = sizing.size_pair(evaluate, resources, targets, {r: (lo[r], hi[r]) for r in resources},
-                                      unit_costs, start, report_kpis=report, on_candidate=shout)
-    seconds = time.perf_counter() - t0
+    return shout
 
-    table = result.table()
-    out = args.out or Path("results") / f"{scenario.name}-size"
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = out / ".sizing.csv.tmp"
-    table.to_csv(tmp, index=False)
-    tmp.replace(out / "sizing.csv")   # a reader never sees half a table
 
-    seed = scenario.run.seed if args.seed is None else args.seed
-    print(f"{scenario.name}: sizing {' and '.join(resources)} for {', '.join(str(t) for t in targets)}; "
-          f"{args.reps} replications per candidate on seed {seed} (common random numbers); "
-          f"{len(result.candidates)} candidates evaluated in {seconds:.1f} s")
+def _report(result, scenario, args: argparse.Namespace, seconds: float) -> None:
+    run_seed = scenario.run.seed if args.seed is None else args.seed
+    print(f"{scenario.name}: sizing {' and '.join(result.resources)} for "
+          f"{', '.join(str(t) for t in result.targets)}; {args.reps} replications per candidate on seed {run_seed} "
+          f"(common random numbers); {len(result.candidates)} candidates evaluated in {seconds:.1f} s")
     print(format_table(result))
     if result.unit_costs:
         print("unit costs (per unit over the statistics window): "
@@ -129,8 +183,6 @@ def cmd_size(args: argparse.Namespace) -> int:
     print(result.message)
     for note in result.notes:
         print(f"note: {note}")
-    print(f"wrote {out}/sizing.csv")
-    return 0 if result.found else EXIT_UNREACHABLE
 
 
 def format_table(result) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sim.cli.main import add_scenario_args, progress_bar
+from sim.cli.common import add_scenario_args, load_scenario, progress_bar, write_csv
 
 
 def _values(text: str) -> list[float]:
@@ -35,32 +35,31 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-def run(args) -> int:
-    from sim.analysis.stock import smallest_meeting, stock_curve
-    from sim.config import loader
+def run(args: argparse.Namespace) -> int:
+    from sim.analysis.stock import check_pharmacy, smallest_meeting, stock_curve
 
-    scenario = loader.load(args.scenario, args.overrides)  # validates before the long run
-    if scenario.pharmacy is None:
-        raise ValueError(f"{args.scenario}: pharmacy: the scenario has no [pharmacy] section; allowed: a scenario "
-                         "that models tocilizumab stock (see scenarios/base.toml)")
-    if not 1 <= args.reps <= 100_000:
-        raise ValueError(f"--reps = {args.reps}; allowed: 1 to 100000")
+    scenario = load_scenario(args)
+    check_pharmacy(scenario)             # before the progress bar appears
     with progress_bar(args.quiet, args.reps * len(args.values)) as update:
-        curve = stock_curve(args.scenario, args.param, args.values, args.reps, args.overrides, args.seed,
-                            args.executor, update)
+        curve = stock_curve(scenario, args.values, args.param, args.reps, args.seed, args.executor, progress=update)
     out = args.out or Path("results") / f"{scenario.name}-stock"
-    out.mkdir(parents=True, exist_ok=True)
-    curve.to_csv(out / "stock.csv", index=False)
+    write_csv(curve, out / "stock.csv")
     print(f"{scenario.name}: {args.reps} replications per value, same seeds for every value")
-    print(f"{args.param:>22s}  {'P(stock-out)':>12s} {'95% CI':>17s}  {'doses delayed':>13s}  "
-          f"{'delay h':>7s}  {'vials expired':>13s}  {'tocilizumab cost':>16s}")
-    for r in curve.to_dict("records"):
-        print(f"{r[args.param]:>22g}  {r['p_stockout']:>12.3f} [{r['p_stockout_ci_low']:.3f}, "
-              f"{r['p_stockout_ci_high']:.3f}]  {r['toci_doses_delayed']:>13.2f}  {r['toci_delay_hours_mean']:>7.1f}  "
-              f"{r['toci_vials_expired']:>13.2f}  {r['toci_cost']:>16,.0f}")
+    print(format_curve(curve, args.param))
     best = smallest_meeting(curve, args.param, args.target)
     print(f"\nsmallest {args.param} with P(stock-out) <= {args.target} (upper 95% bound): "
           f"{best:g}" if best is not None else
           f"\nno value tried meets P(stock-out) <= {args.target} at the upper 95% bound; try larger values")
     print(f"wrote {out}/stock.csv")
     return 0
+
+
+def format_curve(curve, param: str) -> str:
+    """One line per stock level: P(stock-out) with its Wilson interval, delays, expiry and cost."""
+    lines = [f"{param:>22s}  {'P(stock-out)':>12s} {'95% CI':>17s}  {'doses delayed':>13s}  "
+             f"{'delay h':>7s}  {'vials expired':>13s}  {'tocilizumab cost':>16s}"]
+    for r in curve.to_dict("records"):
+        lines.append(f"{r[param]:>22g}  {r['p_stockout']:>12.3f} [{r['p_stockout_ci_low']:.3f}, "
+                     f"{r['p_stockout_ci_high']:.3f}]  {r['toci_doses_delayed']:>13.2f}  "
+                     f"{r['toci_delay_hours_mean']:>7.1f}  {r['toci_vials_expired']:>13.2f}  {r['toci_cost']:>16,.0f}")
+    return "\n".join(lines)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sim.cli.main import add_scenario_args
+from sim.cli.common import add_scenario_args, load_scenario
+from sim.config.errors import UsageError
 
 
 def add_parser(sub) -> None:
@@ -15,12 +16,15 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from sim import cohort, model
-    from sim.config import loader
 
-    scenario = loader.load(args.scenario, args.overrides)
+    scenario = load_scenario(args)
     if args.replication < 0:
-        raise ValueError(f"--replication = {args.replication}; allowed: 0 or more")
-    steps = model.trace(scenario, cohort.draw(scenario, args.replication), args.patient)
+        raise UsageError(f"--replication = {args.replication}; allowed: 0 or more")
+    patients = cohort.draw(scenario, args.replication)
+    if not 0 <= args.patient < patients.n:
+        raise UsageError(f"--patient = {args.patient}; allowed: 0 to {patients.n - 1} (patients referred in "
+                         f"replication {args.replication})")
+    steps = model.trace(scenario, patients, args.patient)
     print(f"{scenario.name}, replication {args.replication}, patient {args.patient}")
     for t, text in steps:
         day = int(t // 24)

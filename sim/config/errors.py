@@ -1,4 +1,5 @@
-"""The one error type a user sees for bad input."""
+"""The errors a user sees for bad input: a bad scenario (:class:`ScenarioError`, :class:`ScenarioErrors`)
+and a bad argument to a library function (:class:`UsageError`)."""
 
 from __future__ import annotations
 
@@ -47,3 +48,14 @@ class ScenarioErrors(Exception):
     def __init__(self, errors: list[ScenarioError]):
         self.errors = errors
         super().__init__("\n".join(e.message for e in errors))
+
+
+class UsageError(ValueError):
+    """A library function called with an argument it does not accept.
+
+    Raised for a replication count out of range, an unknown executor, resource or KPI, a malformed
+    target, bounds that do not fit, and the like; the message names the argument, the value and what
+    is allowed. A ``ValueError``, so code that caught those before keeps working. The command line
+    turns it, like :class:`ScenarioError`, into one line and exit status 2; any other exception
+    is a bug and surfaces as one.
+    """
