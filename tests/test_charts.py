@@ -123,7 +123,7 @@ def test_view_from_occupancy_when_the_runner_has_no_extract(fast):
 
 def test_binary_kpi_gets_a_wilson_interval():
     kpis = pd.DataFrame({"replication": range(10), "p_stockout": [1.0] * 3 + [0.0] * 7, "toci_mg": range(10)})
-    s = views.run_summary(kpis).set_index("kpi")
+    s = stats.summary(kpis).set_index("kpi")
     lo, hi = wilson(3, 10)
     assert s.loc["p_stockout", "ci_low"] == pytest.approx(lo) and s.loc["p_stockout", "ci_high"] == pytest.approx(hi)
     _, _, tlo, thi, _ = stats.mean_ci(np.arange(10.0))

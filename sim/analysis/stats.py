@@ -11,6 +11,7 @@ import pandas as pd
 from scipy import stats as _st
 
 from sim import metrics
+from sim.config import registry
 from sim.config.errors import UsageError
 
 
@@ -120,9 +121,9 @@ def paired_diff(base: pd.DataFrame, other: pd.DataFrame, kpi: str, level: float 
     return paired_ci(*paired_values(base, other, kpi), level)
 
 
-# KPIs that are 0/1 per replication: their mean is a probability, and its interval is Wilson's
-# (a t interval collapses to zero width when every replication agrees).
-PROPORTION_KPIS = frozenset({"p_stockout"})
+# KPIs that are 0/1 per replication (registry: ``proportion=True``): their mean is a probability, and
+# its interval is Wilson's (a t interval collapses to zero width when every replication agrees).
+PROPORTION_KPIS = frozenset(registry.PROPORTION_KPIS)
 
 
 def summary(kpis: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:

@@ -78,26 +78,11 @@ def view_from_result(result: Any, seconds: float = math.nan) -> RunView:
         raise ValueError("the run kept neither chart extras nor occupancy; run with extract=collect "
                          "or keep_occupancy=True")
     return RunView(scenario=s, seed=int(result.seed), reps=len(result.kpis), kpis=result.kpis,
-                   summary=run_summary(result.kpis), hour_of_week=np.asarray(how, dtype=float),
+                   summary=stats.summary(result.kpis), hour_of_week=np.asarray(how, dtype=float),
                    daily_peak=peaks, peaks_exact=exact, toci_week=toci, grades=grades, seconds=seconds,
                    on_hand=on_hand, stockouts=outs)
 
 
-# KPIs that are 0/1 per replication: their mean is a proportion, whose interval is Wilson's, not t.
-BINARY_KPIS = ("p_stockout",)
-
-
-def run_summary(kpis: pd.DataFrame) -> pd.DataFrame:
-    """:func:`sim.stats.summary` with Wilson intervals for the 0/1 KPIs of :data:`BINARY_KPIS`."""
-    from sim.analysis.stats import wilson
-
-    out = stats.summary(kpis)
-    for kpi in BINARY_KPIS:
-        if kpi in kpis.columns:
-            x = kpis[kpi].to_numpy(dtype=float)
-            lo, hi = wilson(int((x > 0).sum()), int(x.size))
-            out.loc[out["kpi"] == kpi, ["ci_low", "ci_high"]] = [lo, hi]
-    return out
 
 
 def capacity_of(scenario: Scenario) -> dict[str, int]:
