@@ -3,4 +3,4 @@
 Data flows one way: scenario -> cohort -> model -> metrics -> analysis -> CLI / dashboard.
 """
 
-__version__ = "0.1.0"
+from sim._version import __version__  # first: the modules imported after it read sim.__version__

@@ -17,7 +17,7 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
 
-COMMANDS = ("compare", "drugs", "runs", "sensitivity", "size", "stock", "trace", "warmup")
+COMMANDS = ("app", "compare", "drugs", "runs", "sensitivity", "size", "stock", "trace", "warmup")
 """Modules of :mod:`sim.cli` that each register their sub-command(s) with ``add_parser(subparsers)``
 and set ``func`` (a callable taking the parsed args, returning the exit status)."""
 
