@@ -67,7 +67,6 @@ def user_env(bin_dir: Path) -> dict[str, str]:
     """The environment of a user of the fresh venv: nothing of this checkout on the import path."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
     env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
-    env["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
     return env
 
 
@@ -178,6 +177,7 @@ def test_installed_app_serves_the_dashboard(venv, user):
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=60)
     assert answer == "ok", (answer, log.read_text())
+    assert "Collecting usage statistics" not in log.read_text()   # btce-sim app switches them off
 
 
 def test_installed_dashboard_script_runs_on_the_packaged_presets(venv, user):

@@ -60,8 +60,12 @@ def entry_script() -> Path:
 
 
 def streamlit_command(script: Path, args: argparse.Namespace) -> list[str]:
-    """``python -m streamlit run SCRIPT`` with the options asked for."""
-    cmd = [sys.executable, "-m", "streamlit", "run", str(script)]
+    """``python -m streamlit run SCRIPT`` with the options asked for.
+
+    Streamlit's usage statistics are switched off: a hospital's server should not call out to a third
+    party because a planner opened a page.
+    """
+    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--browser.gatherUsageStats", "false"]
     if args.port is not None:
         cmd += ["--server.port", str(args.port)]
     if args.address is not None:
