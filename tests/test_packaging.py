@@ -2,8 +2,8 @@
 fresh virtual environment, and from an empty folder a preset runs by name, the drug library lists every
 drug, a centre's scenario extends a preset by name and the dashboard answers its health check.
 
-Slow (a build, a virtual environment and a pip install from the package index: a few minutes). A
-failed build or install fails the tests; nothing here is skipped.
+Slow (a build, a virtual environment and a pip install from the package index: a few minutes), but
+for the first test. A failed build or install fails the tests; nothing here is skipped.
 """
 
 from __future__ import annotations
@@ -27,14 +27,20 @@ import pytest
 
 from tests.conftest import ROOT, SCENARIOS
 
-pytestmark = pytest.mark.slow
-
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
 VERSION = PROJECT["version"]
 # What a build copies from a checkout: the source tree without local state (venvs, outputs, caches).
 NOT_SOURCE = shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "results",
                                     "runs", "test-output", ".pytest_cache", ".hypothesis", ".import_linter_cache")
 HEALTH_TIMEOUT_S = 180
+
+
+def test_pyproject_lists_every_package_of_the_checkout():
+    """``find`` cannot see the mapped sim/scenarios/, so the packages are listed by hand; a new one must be too."""
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    found = {p.parent.relative_to(ROOT).as_posix().replace("/", ".")
+             for d in ("sim", "dashboard") for p in (ROOT / d).rglob("__init__.py")}
+    assert listed == found | {"sim.scenarios", "sim.scenarios.drugs"}
 
 
 def check(cmd: list[str], timeout: int, **kw) -> subprocess.CompletedProcess:
@@ -94,11 +100,13 @@ def user(venv, tmp_path):
     return btce_sim, folder
 
 
+@pytest.mark.slow
 def test_sdist_and_wheel_pass_twine_check(dist):
     r = check([sys.executable, "-m", "twine", "check", "--strict", *map(str, sorted(dist.iterdir()))], timeout=120)
     assert r.stdout.count("PASSED") == 2, r.stdout
 
 
+@pytest.mark.slow
 def test_wheel_and_sdist_carry_every_module_preset_and_drug_file(dist):
     source = {p.relative_to(ROOT).as_posix() for d in ("sim", "dashboard") for p in (ROOT / d).rglob("*.py")}
     data = {p.relative_to(SCENARIOS).as_posix() for p in SCENARIOS.rglob("*.toml")}
@@ -114,6 +122,7 @@ def test_wheel_and_sdist_carry_every_module_preset_and_drug_file(dist):
     assert {f"scenarios/{f}" for f in data} | source | {"CHANGELOG.md", "app.py", "pyproject.toml"} <= in_sdist
 
 
+@pytest.mark.slow
 def test_installed_run_of_a_preset_by_name_writes_its_outputs_and_version(user):
     btce_sim, folder = user
     r = btce_sim("run", "tarlatamab_outpatient", "--reps", "2", "--quiet", "--save", "--runs-dir", "runs")
@@ -128,6 +137,7 @@ def test_installed_run_of_a_preset_by_name_writes_its_outputs_and_version(user):
     assert btce_sim("--version").stdout.split()[-1] == VERSION
 
 
+@pytest.mark.slow
 def test_installed_drugs_lists_every_drug_file(user):
     btce_sim, _ = user
     listed = {line.split()[0] for line in btce_sim("drugs").stdout.splitlines() if line.strip()}
@@ -135,6 +145,7 @@ def test_installed_drugs_lists_every_drug_file(user):
     assert len(expected) >= 10 and expected <= listed, sorted(expected - listed)
 
 
+@pytest.mark.slow
 def test_installed_validate_of_a_centre_scenario_extending_a_preset_by_name(user):
     btce_sim, folder = user
     (folder / "my_centre.toml").write_text('extends = "tarlatamab_outpatient"\nname = "my_centre"\n'
@@ -164,6 +175,7 @@ def wait_for_health(url: str, server: subprocess.Popen) -> str:
     raise AssertionError(f"no answer from {url} within {HEALTH_TIMEOUT_S} s")
 
 
+@pytest.mark.slow
 def test_installed_app_serves_the_dashboard(venv, user):
     _, folder = user
     port = free_port()
@@ -180,6 +192,7 @@ def test_installed_app_serves_the_dashboard(venv, user):
     assert "Collecting usage statistics" not in log.read_text()   # btce-sim app switches them off
 
 
+@pytest.mark.slow
 def test_installed_dashboard_script_runs_on_the_packaged_presets(venv, user):
     """The health check says the server is up; this runs the installed entry script itself once."""
     _, folder = user

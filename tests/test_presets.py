@@ -17,7 +17,7 @@ from tests.conftest import REFERENCE, ROOT, SCENARIOS
 def test_the_checkout_reads_its_own_scenarios_folder():
     assert presets.SCENARIO_DIR.resolve() == SCENARIOS.resolve()
     assert loader.DEFAULT_SCENARIO.resolve() == REFERENCE.resolve()
-    assert presets.drug_names() == sorted(p.stem for p in (SCENARIOS / "drugs").glob("*.toml"))
+    assert presets.DRUG_DIR.resolve() == (SCENARIOS / "drugs").resolve()
     listed = presets.list_presets()
     assert "tarlatamab_outpatient" in listed and "base" not in listed
     assert len(listed) == len(list(SCENARIOS.glob("*.toml"))) - 1

@@ -2,8 +2,8 @@
 
 Files are parsed as data only (``tomllib``); nothing in them is executed. A scenario is a path or a
 preset name (:mod:`sim.config.presets`). It may say ``extends = "other.toml"`` (a file next to it) or
-``extends = "tarlatamab_outpatient"`` (a preset) and override a few fields; ``[drug] file = "drugs/x.toml"`` pulls in a
-drug file, of which one toxicity profile is selected.
+``extends = "tarlatamab_outpatient"`` (a preset) and override a few fields; ``[drug] file =
+"drugs/x.toml"`` pulls in a drug file, of which one toxicity profile is selected.
 """
 
 from __future__ import annotations

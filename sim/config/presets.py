@@ -37,16 +37,12 @@ def scenario_dir() -> Path:
 
 SCENARIO_DIR = scenario_dir()
 DRUG_DIR = SCENARIO_DIR / "drugs"
+"""The drug library: one TOML file per drug (schedule), read by :mod:`sim.config.library`."""
 
 
 def list_presets() -> list[str]:
     """Names of the runnable presets (file stems), sorted; building blocks such as ``base`` left out."""
     return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml") if p.stem not in BUILDING_BLOCKS)
-
-
-def drug_names() -> list[str]:
-    """File stems of every drug file in the library, sorted."""
-    return sorted(p.stem for p in DRUG_DIR.glob("*.toml"))
 
 
 def preset_path(name: str) -> Path | None:
