@@ -2,8 +2,8 @@
 fresh virtual environment, and from an empty folder a preset runs by name, the drug library lists every
 drug, a centre's scenario extends a preset by name and the dashboard answers its health check.
 
-Slow (a build, a virtual environment and a pip install from the package index: a few minutes), but
-for the first test. A failed build or install fails the tests; nothing here is skipped.
+All but the first test are slow (a build, a virtual environment and a pip install from the package
+index: a few minutes). A failed build or install fails the tests; nothing here is skipped.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ import pytest
 
 from tests.conftest import ROOT, SCENARIOS
 
-PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-VERSION = PROJECT["version"]
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+VERSION = PYPROJECT["project"]["version"]
 # What a build copies from a checkout: the source tree without local state (venvs, outputs, caches).
 NOT_SOURCE = shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "results",
                                     "runs", "test-output", ".pytest_cache", ".hypothesis", ".import_linter_cache")
@@ -37,7 +37,7 @@ HEALTH_TIMEOUT_S = 180
 
 def test_pyproject_lists_every_package_of_the_checkout():
     """``find`` cannot see the mapped sim/scenarios/, so the packages are listed by hand; a new one must be too."""
-    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    listed = set(PYPROJECT["tool"]["setuptools"]["packages"])
     found = {p.parent.relative_to(ROOT).as_posix().replace("/", ".")
              for d in ("sim", "dashboard") for p in (ROOT / d).rglob("__init__.py")}
     assert listed == found | {"sim.scenarios", "sim.scenarios.drugs"}
