@@ -134,7 +134,7 @@ def test_installed_run_of_a_preset_by_name_writes_its_outputs_and_version(user):
     assert "95% CI" in r.stdout
     manifest = json.loads(only(folder / "runs", "*/manifest.json").read_text())
     assert manifest["package_version"] == VERSION
-    assert btce_sim("--version").stdout.split()[-1] == VERSION
+    assert btce_sim("--version").stdout.split() == ["btce-sim", VERSION]
 
 
 @pytest.mark.slow

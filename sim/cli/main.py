@@ -97,7 +97,7 @@ def add_scenario_args(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sim", description=(
         "Capacity simulation of bispecific T-cell engager step-up dosing."))
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action="version", version=f"btce-sim {__version__}")  # the package, however invoked
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("run", help="simulate a scenario and print every KPI with its 95%% CI")
