@@ -1,35 +1,10 @@
-"""Dashboard entry point: ``streamlit run app.py``.
+"""``streamlit run app.py`` from the repository: runs the dashboard's entry script, ``dashboard/app.py``.
 
-A capacity planner for bispecific T-cell engager step-up dosing: choose or upload a scenario, edit any
-input in the sidebar, run the simulation, and read capacity, tocilizumab stock and strategy
-comparisons with their confidence intervals. The model lives in ``sim/`` (which never imports
-streamlit); the pages live in ``dashboard/``. Everything a user does stays in their own session.
+The installed package starts that same script with ``btce-sim app``; this file only keeps the
+repository's command working. Streamlit executes it on every interaction, so the dashboard script is
+run afresh each time (``run_module``), not imported once.
 """
 
-from __future__ import annotations
+import runpy
 
-import streamlit as st
-
-from dashboard import inputs, pages, running, state
-
-st.set_page_config(page_title="BTCE step-up dosing: capacity planner", page_icon="🏥", layout="wide")
-state.init()
-if "base" not in st.session_state:
-    st.error(f"The reference scenario cannot be loaded, so there is nothing to start from:  \n"
-             f"{st.session_state.get('startup_error')}")
-    st.stop()
-run_clicked = inputs.sidebar()
-scenario, _errors = state.current()
-
-st.title("BTCE step-up dosing: capacity planner")
-page = st.radio("Page", pages.PAGES, horizontal=True, key="page", label_visibility="collapsed")
-if run_clicked and scenario is not None:
-    running.run_main(scenario, int(st.session_state["reps"]))
-
-{
-    "Capacity": pages.capacity_page,
-    "Tocilizumab stock": pages.toci_page,
-    "Compare strategies": pages.compare_page,
-    "Drug library": pages.drug_page,
-    "About the model": pages.about_page,
-}[page](scenario)
+runpy.run_module("dashboard.app", run_name="__main__")

@@ -48,7 +48,7 @@ def test_load_by_name_or_path_with_changes_validated_like_set():
 
 
 @pytest.mark.parametrize("args, error, says", [
-    (("no_such_preset",), sim.ScenarioError, "no preset of that name; allowed: blinatumomab_inpatient"),
+    (("no_such_preset",), sim.ScenarioError, "not a preset name; allowed: a scenario file or one of the presets: blinatumomab_inpatient"),
     (("tarlatamab_outpatient", {"capacity.beds": 2}), sim.ScenarioErrors, "capacity.beds: unknown key"),
     (("tarlatamab_outpatient", {"capacity.chairs": -1}), sim.ScenarioErrors, "with the set= changes"),
     (("tarlatamab_outpatient", {"capacity.chairs": None}), sim.UsageError, "allowed: a value"),

@@ -19,14 +19,14 @@ from sim.config.errors import ScenarioError, ScenarioErrors, UsageError
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
-COMMANDS = ("run", "validate", "compare", "drugs", "runs", "sensitivity", "size", "stock", "trace", "warmup")
+COMMANDS = ("run", "validate", "app", "compare", "drugs", "runs", "sensitivity", "size", "stock", "trace", "warmup")
 """Modules of :mod:`sim.cli`, one per command, in the order ``--help`` lists them."""
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sim", description=(
         "Capacity simulation of bispecific T-cell engager step-up dosing."))
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action="version", version=f"btce-sim {__version__}")  # the package, however invoked
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
         importlib.import_module(f"sim.cli.{name}").add_parser(sub)

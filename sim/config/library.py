@@ -13,12 +13,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from sim.config import loader
+from sim.config import loader, presets
 from sim.config.drug import DrugProfile
 from sim.config.errors import MISSING, ScenarioError, ScenarioErrors
 from sim.config.params import Sourced, SourcedVector, iter_sourced
+from sim.config.presets import drug_names
 
-DRUG_DIR = loader.SCENARIO_DIR / "drugs"
+DRUG_DIR = presets.DRUG_DIR
 
 
 @dataclass(frozen=True)
@@ -39,11 +40,6 @@ class LibraryRow:
     icans_rate: float
     unverified: int          # sourced values with verified = false (default profile)
     sourced: int             # all sourced values (default profile)
-
-
-def drug_names(folder: Path = DRUG_DIR) -> list[str]:
-    """File stems of every drug file, sorted."""
-    return sorted(p.stem for p in folder.glob("*.toml"))
 
 
 def drug_path(key: str, folder: Path = DRUG_DIR) -> Path:

@@ -1,8 +1,9 @@
 """Scenario files: TOML in, validated :class:`~sim.scenario.Scenario` out, or one clear error.
 
-Files are parsed as data only (``tomllib``); nothing in them is executed. A scenario may say
-``extends = "other.toml"`` and override a few fields; ``[drug] file = "drugs/x.toml"`` pulls in a
-drug file, of which one toxicity profile is selected.
+Files are parsed as data only (``tomllib``); nothing in them is executed. A scenario is a path or a
+preset name (:mod:`sim.config.presets`). It may say ``extends = "other.toml"`` (a file next to it) or
+``extends = "tarlatamab_outpatient"`` (a preset) and override a few fields; ``[drug] file =
+"drugs/x.toml"`` pulls in a drug file, of which one toxicity profile is selected.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from typing import Any
 import tomli_w
 from pydantic import BaseModel, ValidationError
 
+from sim.config import presets
 from sim.config.errors import MISSING, ScenarioError, ScenarioErrors
 from sim.config.params import Sourced, SourcedVector
 from sim.config.scenario import Scenario
 
-SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
-DEFAULT_SCENARIO = SCENARIO_DIR / "tarlatamab_outpatient.toml"
+SCENARIO_DIR = presets.SCENARIO_DIR
+DEFAULT_SCENARIO = SCENARIO_DIR / f"{presets.REFERENCE}.toml"
 OVERRIDE_SOURCE = "user override"
 _MAX_EXTENDS = 20
 
@@ -107,8 +109,8 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, An
     if parent is None:
         return data
     if not isinstance(parent, str):
-        raise ScenarioError(str(path), "extends", parent, "allowed: a file name, e.g. \"base.toml\"")
-    base = _read_with_extends(path.parent / parent, chain + (path,))
+        raise ScenarioError(str(path), "extends", parent, "allowed: a file name, e.g. \"base.toml\", or a preset name")
+    base = _read_with_extends(presets.resolve_extends(path.parent, parent, str(path)), chain + (path,))
     return deep_merge(base, data)
 
 
@@ -136,7 +138,7 @@ def resolve_drug(raw: dict[str, Any], where: str) -> dict[str, Any]:
         drug_where = str(drug_path)
         if not drug_path.exists():
             raise ScenarioError(where, "drug.file", file, "file not found; allowed: a drug file such as "
-                                f"drugs/tarlatamab.toml (available: {', '.join(available_drugs())})")
+                                f"drugs/tarlatamab.toml (available: {', '.join(presets.drug_names())})")
         base = read_toml(drug_path)
     profile = table.get("profile")
     if "toxicity" in base:
@@ -163,10 +165,6 @@ def select_profile(drug: dict[str, Any], profile: str | None, where: str) -> dic
         if key in chosen:
             drug[key] = chosen[key]
     return drug
-
-
-def available_drugs() -> list[str]:
-    return sorted(p.stem for p in (SCENARIO_DIR / "drugs").glob("*.toml"))
 
 
 def resolve(raw: dict[str, Any], where: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -219,7 +217,7 @@ def load(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scena
     ScenarioError, ScenarioErrors
         For every kind of bad input, with the file, the field, the value and what is allowed.
     """
-    path = Path(path)
+    path = presets.resolve(path)
     raw = _read_with_extends(path)
     over = overrides_to_dict(list(overrides))
     _absolutise_drug_file(over, Path.cwd(), "--set")
@@ -239,11 +237,11 @@ def loads(text: str, where: str = "upload", base_dir: Path | None = None) -> Sce
     parent = data.pop("extends", None)
     if parent is not None:
         if not isinstance(parent, str):
-            raise ScenarioError(where, "extends", parent, "allowed: a file name, e.g. \"base.toml\"")
+            raise ScenarioError(where, "extends", parent, "allowed: a file name, e.g. \"base.toml\", or a preset name")
         if not (base_dir / parent).resolve().is_relative_to(base_dir):
             raise ScenarioError(where, "extends", parent, f"allowed: a scenario inside {base_dir.name}/ "
                                 "(an upload cannot reach other files)")
-        data = deep_merge(_read_with_extends(base_dir / parent), data)
+        data = deep_merge(_read_with_extends(presets.resolve_extends(base_dir, parent, where)), data)
     return validate(resolve(data, where), where)
 
 
