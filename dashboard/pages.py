@@ -133,9 +133,6 @@ def capacity_page(scenario: Scenario | None) -> None:
     with c1:
         if len(use):
             chart(charts.hospital_use_chart(use))
-        if set(use["grade"]) == {"All grades"}:
-            st.caption("The model does not yet record which toxicity grade caused each ED visit or admission, "
-                       "so these are shown for all grades together.")
     with c2:
         if view.grades is not None:
             chart(charts.toxicity_grade_chart(charts.toxicity_grade_frame(view.grades)))

@@ -156,15 +156,14 @@ def test_daily_peak_frame_shares_sum_to_one_and_mark_capacity():
     assert chairs.loc[3, "reach"] == "at capacity" and chairs.loc[2, "reach"] == "below capacity"
 
 
-def test_hospital_use_split_by_grade_only_when_the_kpis_have_it():
+def test_hospital_use_is_split_by_the_grade_that_caused_it():
     base = pd.DataFrame({"ed_visits": [10.0, 12.0], "unplanned_ward_admissions": [4.0, 6.0], "icu_admissions": [1.0, 1.0]})
-    plain = charts.hospital_use_frame(base)
-    assert list(plain["grade"]) == ["All grades"] * 3
-    assert plain.set_index("use").loc["ED visits", "mean"] == 11.0
+    assert charts.hospital_use_frame(base).empty  # totals alone cannot be split by grade
     split = base.assign(**{f"ed_visits_grade{g}": [g, g] for g in range(1, 5)})
     frame = charts.hospital_use_frame(split)
     ed = frame[frame["use"] == "ED visits"]
     assert list(ed["grade"]) == [f"Grade {g}" for g in range(1, 5)] and list(ed["mean"]) == [1, 2, 3, 4]
+    assert set(frame["use"]) == {"ED visits"}
 
 
 def test_toxicity_grade_frame_means_and_shape_check():
