@@ -50,7 +50,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from sim.cli.main import executor_of, progress_bar
     from sim.config import loader
     from sim.storage import runs
-    from sim.storage.output import resolved_toml
+    from sim.storage.output import preflight, resolved_toml
 
     executor = executor_of(args)
     kpis = [k.strip() for k in args.kpis.split(",") if k.strip()] if args.kpis else None
@@ -62,6 +62,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     scenarios = [loader.load(p, args.overrides) for p in paths]   # all validated before any run
     names = _unique_names([s.name for s in scenarios])
     seed = scenarios[0].run.seed if args.seed is None else args.seed
+    out = args.out or Path("results") / f"compare-{names[0]}"
+    # every output path is checked before the first replication, not after the work
+    preflight(out, scenarios[0], args.reps, runs_dir=args.runs_dir if args.save else None, keep_occupancy=False,
+              scenarios=len(scenarios))
     started = runs.utc_now()
     results = {}
     with progress_bar(args.quiet, args.reps * len(scenarios)) as update:
@@ -74,7 +78,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
     finished = runs.utc_now()
     table = compare.compare({n: r.kpis for n, r in results.items()}, base=names[0], kpis=kpis)
 
-    out = args.out or Path("results") / f"compare-{names[0]}"
     _write(out, table, results)
     others = [f"{n} ({s.run.seed})" for n, s in zip(names[1:], scenarios[1:]) if s.run.seed != seed]
     print(f"{len(names)} scenarios x {args.reps} replications on seed {seed} (common random numbers)"

@@ -10,11 +10,11 @@ from pathlib import Path
 
 from sim import __version__
 from sim.analysis import runner, stats
+from sim.cli import exits
 from sim.config import loader
 from sim.config.errors import ScenarioError, ScenarioErrors
 
 EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
 
 
 COMMANDS = ("compare", "drugs", "runs", "sensitivity", "size", "stock", "trace", "warmup")
@@ -95,7 +95,7 @@ def add_scenario_args(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m sim", description=(
+    parser = exits.OneLineParser(prog="python -m sim", description=(
         "Capacity simulation of bispecific T-cell engager step-up dosing."))
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -171,7 +171,7 @@ def check_occupancy_budget(scenario, reps: int) -> None:
 
 def cmd_run(args) -> int:
     from sim.storage import runs
-    from sim.storage.output import save_result, write_run
+    from sim.storage.output import preflight, save_result, write_run
 
     executor = executor_of(args)
     if (args.precision is None) != (args.kpis is None):
@@ -183,19 +183,23 @@ def cmd_run(args) -> int:
             raise ValueError("--uncertainty and --precision do not go together; allowed: one of them")
         fixed = scenario
         scenario = scenario.model_copy(update={"run": scenario.run.model_copy(update={"parameter_uncertainty": True})})
+    reps = args.reps or 100
+    if args.precision is None:
+        check_occupancy_budget(scenario, reps)
+    out = args.out or Path("results") / scenario.name
+    # every output path is checked before the first replication, not after the work
+    preflight(out, scenario, args.max_reps if args.precision is not None else reps,
+              runs_dir=args.runs_dir if args.save else None)
     started = runs.utc_now()
     assessment = None
     if args.precision is not None:
         result, assessment = run_to_precision(scenario, args, executor)
     else:
-        reps = args.reps or 100
-        check_occupancy_budget(scenario, reps)
         with progress_bar(args.quiet, reps) as update:
             result = runner.run(scenario, reps, seed=args.seed, executor=executor, workers=args.workers,
                                 progress=update, keep_occupancy=True, scheduler=args.scheduler)
     finished = runs.utc_now()
     n = len(result.kpis)
-    out = args.out or Path("results") / scenario.name
     uncertainty = None
     if fixed is not None:
         from sim.analysis.uncertainty import decompose
@@ -307,13 +311,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        with exits.sigterm_as_interrupt():
+            return args.func(args)
     except (ScenarioError, ScenarioErrors) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("interrupted: no output written", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:    # Ctrl-C, or SIGTERM (exits.Terminated)
+        return exits.interrupted(exc)

@@ -8,9 +8,7 @@ drug file, of which one toxicity profile is selected.
 from __future__ import annotations
 
 import copy
-import os
 import re
-import stat
 import tomllib
 import types
 import typing
@@ -23,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from sim.config import limits
 from sim.config.errors import MISSING, ScenarioError, ScenarioErrors
 from sim.config.params import Sourced, SourcedVector
+from sim.config.reading import ReadRefused, check_size, read_regular_file
 from sim.config.scenario import Scenario
 
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
@@ -42,42 +41,19 @@ def read_toml(path: Path, where: str | None = None) -> dict[str, Any]:
     return parse_toml(_read_text(Path(path), where), where)
 
 
-_FILE_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-               (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"))
-
-
 def _read_text(path: Path, where: str) -> str:
-    # Opened without blocking so that a FIFO with no writer cannot hang the open, and checked on the
-    # open descriptor (not the name) so the file cannot be swapped between the check and the read.
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        data = read_regular_file(path, limits.MAX_FILE_BYTES)
     except FileNotFoundError:
         raise ScenarioError(where, "", MISSING, "file not found") from None
-    except OSError as exc:
-        raise ScenarioError(where, "", MISSING, f"cannot be read ({exc.strerror})") from None
-    try:
-        info = os.fstat(fd)
-        kind = next((name for test, name in _FILE_KINDS if test(info.st_mode)), None)
-        if kind is not None or not stat.S_ISREG(info.st_mode):
-            raise ScenarioError(where, "", MISSING, f"is {kind or 'not a regular file'}; allowed: a TOML file")
-        _check_size(info.st_size, where)
-        with open(fd, "rb", closefd=False) as f:
-            data = f.read(limits.MAX_FILE_BYTES + 1)   # the file may have grown since fstat
-        _check_size(len(data), where)
+    except ReadRefused as exc:
+        raise ScenarioError(where, "", MISSING, str(exc)) from None
     except OSError as exc:
         raise ScenarioError(where, "", MISSING, f"cannot be read ({exc.strerror or exc.__class__.__name__})") from None
-    finally:
-        os.close(fd)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ScenarioError(where, "", MISSING, f"cannot be read as UTF-8 text ({exc.__class__.__name__})") from None
-
-
-def _check_size(size: int, where: str) -> None:
-    if size > limits.MAX_FILE_BYTES:
-        raise ScenarioError(where, "", MISSING, f"too large ({size:,} bytes); allowed: at most "
-                            f"{limits.MAX_FILE_BYTES:,} bytes")
 
 
 def parse_toml(text: str, where: str) -> dict[str, Any]:
@@ -87,7 +63,11 @@ def parse_toml(text: str, where: str) -> dict[str, Any]:
     per level), the depth of the parsed tables and the length of every text after.
     """
     # a character is at least a byte, so only a text short enough to pass is encoded to count its bytes
-    _check_size(len(text) if len(text) > limits.MAX_FILE_BYTES else len(text.encode("utf-8", "surrogatepass")), where)
+    try:
+        check_size(len(text) if len(text) > limits.MAX_FILE_BYTES else len(text.encode("utf-8", "surrogatepass")),
+                   limits.MAX_FILE_BYTES)
+    except ReadRefused as exc:
+        raise ScenarioError(where, "", MISSING, str(exc)) from None
     _check_brackets(text, where)
     try:
         data = tomllib.loads(text)
