@@ -1,12 +1,10 @@
-"""Shared by the fault tests: the CLI run in this process with a time limit, worker processes seen
-through /proc, and a read-only or full folder made with a tmpfs mount where this machine allows it."""
+"""Fixtures of the fault tests: the CLI run in this process with a time limit, replications made to
+fail, and a read-only or full folder made with a tmpfs mount where this machine allows it."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import time
 import uuid
@@ -15,26 +13,9 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
+from tests.faults.support import time_limit
 
 TIME_LIMIT = 20      # seconds an in-process command may take before the test fails rather than hangs
-
-
-class TookTooLong(BaseException):
-    """Raised by the alarm; a BaseException so that no ``except Exception`` in the code swallows it."""
-
-
-@contextlib.contextmanager
-def time_limit(seconds: int):
-    def alarm(_signum, _frame):
-        raise TookTooLong(f"more than {seconds} s")
-
-    old = signal.signal(signal.SIGALRM, alarm)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ import pytest
 
 from sim.analysis import workers
 from tests.conftest import REFERENCE, ROOT
-from tests.faults.processes import children, running, wait_gone
+from tests.faults.support import children, running, wait_gone
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/task").exists() or "fork" not in mp.get_all_start_methods(),
                                 reason="needs Linux /proc and fork to see and start worker processes")

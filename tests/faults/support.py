@@ -1,9 +1,30 @@
-"""Worker processes seen through Linux /proc, for the fault tests."""
+"""For the fault tests (and tests/test_robustness.py): a time limit on a call, and worker processes
+seen through Linux /proc."""
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import time
 from pathlib import Path
+
+
+class TookTooLong(BaseException):
+    """Raised by the alarm; a BaseException so that no ``except Exception`` in the code swallows it."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: int):
+    def alarm(_signum, _frame):
+        raise TookTooLong(f"more than {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, alarm)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
 
 
 def children(pid: int) -> list[int]:
