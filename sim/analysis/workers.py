@@ -114,6 +114,9 @@ def init_worker(parent: int, lifeline: int | None) -> None:
     # Ctrl-C in a terminal reaches the whole process group; the parent stops the pool (by cutting the
     # lifeline), so a worker neither stops half-way on its own nor prints a KeyboardInterrupt traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A forked worker inherits the parent's Python handlers (the CLI turns SIGTERM into an exception
+    # for its clean-up); a worker has nothing to clean up, so SIGTERM simply ends it.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     for fd in _WRITE_ENDS:
         _close_quietly(fd)
     _WRITE_ENDS.clear()
