@@ -120,7 +120,11 @@ def atomic_folder(out: Path):
             old = out.with_name(f".{out.name}.old")
             shutil.rmtree(old, ignore_errors=True)
             out.rename(old)
-            tmp.rename(out)
+            try:
+                tmp.rename(out)
+            except BaseException:
+                old.rename(out)             # the previous run's output goes back, never lost
+                raise
             shutil.rmtree(old, ignore_errors=True)
         else:
             tmp.rename(out)

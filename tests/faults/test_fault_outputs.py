@@ -138,3 +138,23 @@ def test_reps_zero_is_one_line(cli):
     status, _, err, _ = cli("run", "--reps", "0")
     assert status == 2 and err == ["error: python -m sim run: argument --reps: 0 is below 1 "
                                    "(see python -m sim run --help)"], err
+
+
+def test_a_failed_replacement_keeps_the_previous_output(tmp_path, monkeypatch):
+    """Interrupted between moving the previous output aside and moving the new one in: the previous
+    output is put back, whole."""
+    out = tmp_path / "o"
+    with output.atomic_folder(out) as tmp:
+        (tmp / "kpis.csv").write_text("previous")
+    real = type(out).rename
+
+    def rename(self, target):
+        if self.name.startswith(".o.tmp-"):
+            raise KeyboardInterrupt
+        return real(self, target)
+
+    monkeypatch.setattr(type(out), "rename", rename)
+    with pytest.raises(KeyboardInterrupt):
+        with output.atomic_folder(out) as tmp:
+            (tmp / "kpis.csv").write_text("new")
+    assert (out / "kpis.csv").read_text() == "previous" and [p.name for p in tmp_path.iterdir()] == ["o"]
