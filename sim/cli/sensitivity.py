@@ -47,6 +47,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     from sim.analysis import sensitivity
     from sim.cli.main import executor_of, progress_bar
     from sim.config import loader
+    from sim.storage.output import check_out_folder, write_csv
 
     executor = executor_of(args)
     if not args.params:
@@ -61,6 +62,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     if not kpis:
         raise ValueError("--kpis: allowed: one or more KPI names separated by commas")
     scenario = loader.load(args.scenario, args.overrides)
+    out = check_out_folder(args.out or Path("results") / f"{scenario.name}-sensitivity")   # before the work
     n_points = _m.prod(len(p.values) for p in params) if args.grid else 1 + 2 * len(params)
     if args.grid:
         sensitivity.grid_points(params)          # refuses an oversized grid before anything runs
@@ -68,12 +70,8 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     with progress_bar(args.quiet, args.reps * n_points) as update:
         table = run(args.scenario, params, args.reps, kpis, args.overrides, args.seed, executor, args.workers,
                     args.scheduler, update)
-    out = args.out or Path("results") / f"{scenario.name}-sensitivity"
-    out.mkdir(parents=True, exist_ok=True)
     name = "grid.csv" if args.grid else "tornado.csv"
-    tmp = out / f".{name}.tmp"
-    table.to_csv(tmp, index=False)
-    tmp.replace(out / name)       # a reader never sees half a table
+    write_csv(table, out / name)
     seed = scenario.run.seed if args.seed is None else args.seed
     print(f"{scenario.name}: {n_points} points x {args.reps} replications on seed {seed} (common random numbers)")
     print(format_grid(table, params, kpis) if args.grid else format_tornado(table))

@@ -62,6 +62,7 @@ def cmd_size(args: argparse.Namespace) -> int:
     from sim.analysis.sensitivity import shared_scheduler
     from sim.cli.main import executor_of
     from sim.config import loader
+    from sim.storage.output import check_out_folder, write_csv
 
     executor = executor_of(args)
     resources = sizing.parse_resources(args.resource)
@@ -78,6 +79,7 @@ def cmd_size(args: argparse.Namespace) -> int:
     if len(resources) == 1 and args.unit_cost:
         raise ValueError("--unit-cost is used only with two resources (the cheapest feasible pair)")
     scenario = loader.load(args.scenario, args.overrides)
+    out = check_out_folder(args.out or Path("results") / f"{scenario.name}-size")   # before the work
     # Both corners of the search box are validated before anything runs, so a bound the scenario
     # cannot take (e.g. no bookable ward bed) is reported at once rather than mid-search.
     for corner in (lo, hi):
@@ -110,11 +112,7 @@ def cmd_size(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - t0
 
     table = result.table()
-    out = args.out or Path("results") / f"{scenario.name}-size"
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = out / ".sizing.csv.tmp"
-    table.to_csv(tmp, index=False)
-    tmp.replace(out / "sizing.csv")   # a reader never sees half a table
+    write_csv(table, out / "sizing.csv")
 
     seed = scenario.run.seed if args.seed is None else args.seed
     print(f"{scenario.name}: sizing {' and '.join(resources)} for {', '.join(str(t) for t in targets)}; "

@@ -38,8 +38,10 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from sim.analysis.stock import smallest_meeting, stock_curve
     from sim.config import loader
+    from sim.storage.output import check_out_folder, write_csv
 
     scenario = loader.load(args.scenario, args.overrides)  # validates before the long run
+    out = check_out_folder(args.out or Path("results") / f"{scenario.name}-stock")
     if scenario.pharmacy is None:
         raise ValueError(f"{args.scenario}: pharmacy: the scenario has no [pharmacy] section; allowed: a scenario "
                          "that models tocilizumab stock (see scenarios/base.toml)")
@@ -48,9 +50,7 @@ def run(args) -> int:
     with progress_bar(args.quiet, args.reps * len(args.values)) as update:
         curve = stock_curve(args.scenario, args.param, args.values, args.reps, args.overrides, args.seed,
                             args.executor, update)
-    out = args.out or Path("results") / f"{scenario.name}-stock"
-    out.mkdir(parents=True, exist_ok=True)
-    curve.to_csv(out / "stock.csv", index=False)
+    write_csv(curve, out / "stock.csv")
     print(f"{scenario.name}: {args.reps} replications per value, same seeds for every value")
     print(f"{args.param:>22s}  {'P(stock-out)':>12s} {'95% CI':>17s}  {'doses delayed':>13s}  "
           f"{'delay h':>7s}  {'vials expired':>13s}  {'tocilizumab cost':>16s}")

@@ -34,6 +34,7 @@ def cmd_warmup(args: argparse.Namespace) -> int:
     from sim.cli.main import executor_of, progress_bar
     from sim.config import loader
     from sim.config.scenario import MAX_WEEKS
+    from sim.storage.output import check_out_folder, write_csv
 
     executor = executor_of(args)
     if args.weeks < 20:
@@ -41,16 +42,15 @@ def cmd_warmup(args: argparse.Namespace) -> int:
     if args.weeks > MAX_WEEKS:
         raise ValueError(f"--weeks {args.weeks}; allowed: up to {MAX_WEEKS}")
     scenario = loader.load(args.scenario, args.overrides)
+    out = check_out_folder(args.out or Path("results") / scenario.name)   # before the work
     empty = warmup.from_empty(scenario, args.weeks)
     with progress_bar(args.quiet, args.reps) as update:
         result = runner.run(empty, args.reps, seed=args.seed, executor=executor, workers=args.workers,
                             progress=update, scheduler=args.scheduler, extract=warmup.weekly_profile)
     table = warmup.welch_table(result.extras)
     suggestion = warmup.suggest(table)
-    out = args.out or Path("results") / scenario.name
-    out.mkdir(parents=True, exist_ok=True)
-    _atomic_csv(table, out / "warmup.csv")
-    _atomic_csv(suggestion, out / "warmup_suggestion.csv")
+    write_csv(table, out / "warmup.csv")
+    write_csv(suggestion, out / "warmup_suggestion.csv")
 
     print(f"{scenario.name}: {args.reps} replications from empty over {args.weeks} weeks, seed {result.seed} "
           f"(the scenario's own warm-up: {scenario.run.warmup_weeks} weeks)")
@@ -76,14 +76,3 @@ def format_weeks(table, every: int = 4) -> str:
     for r in table.iloc[::every].itertuples(index=False):
         rows.append(f"{r.week:>5d} " + " ".join(f"{getattr(r, s):>12.3f}" for s in SERIES))
     return "\n".join(rows)
-
-
-def _atomic_csv(frame, path: Path) -> None:
-    # Write beside the target and rename, so a reader never sees half a file.
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        frame.to_csv(tmp, index=False)
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
@@ -92,6 +93,33 @@ def check_replaceable(out: Path) -> None:
     if out.exists() and (not out.is_dir() or any(p.name not in OUTPUT_FILES for p in out.iterdir())):
         raise OutputError(f"--out {out}: exists and {'is a file' if not out.is_dir() else 'holds other files'}; "
                           "allowed: a new folder, or one that only a previous run wrote")
+
+
+def check_out_folder(out: Path) -> Path:
+    """Before the work: refuse an ``--out`` folder that files cannot be written into (a command that
+    adds its table to the folder rather than replacing it). Returns ``out``."""
+    files.check_writable(Path(out), f"--out {out}")
+    return Path(out)
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    """Write ``frame`` to ``path`` (creating its folder) through a temporary file beside it and a rename,
+    so a reader never sees half a table and a failed write leaves nothing but one
+    :class:`OutputError` line."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{secrets.token_hex(4)}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(tmp, index=False)
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"--out {path.parent}: writing {path.name} failed ({exc.strerror or exc}); "
+                          "nothing was written") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
 
 
 def _temp_prefix(out: Path) -> str:

@@ -158,3 +158,32 @@ def test_a_failed_replacement_keeps_the_previous_output(tmp_path, monkeypatch):
         with output.atomic_folder(out) as tmp:
             (tmp / "kpis.csv").write_text("new")
     assert (out / "kpis.csv").read_text() == "previous" and [p.name for p in tmp_path.iterdir()] == ["o"]
+
+
+@pytest.mark.parametrize("command", [
+    ["size", "--resource", "observation_beds", "--target", "p_dose_postponed<=0.02", "--reps", "2"],
+    ["stock", "--values", "800,1600", "--reps", "2"],
+    ["sensitivity", "--param", "demand.patients_per_week=2:6", "--reps", "2"],
+    ["warmup", "--reps", "2"],
+], ids=["size", "stock", "sensitivity", "warmup"])
+def test_every_command_checks_its_out_before_the_work(cli, read_only_dir, monkeypatch, command):
+    from sim.analysis import runner, sizing
+
+    def refuse(*_a, **_k):
+        raise AssertionError("the work started before --out was checked")
+
+    monkeypatch.setattr(runner, "run", refuse)
+    monkeypatch.setattr(sizing, "model_evaluator", refuse)
+    status, _, err, _ = cli(command[0], REFERENCE, *command[1:], "--quiet", "--out", read_only_dir / "x")
+    _one_line(status, err, f"--out {read_only_dir / 'x'}: cannot write in {read_only_dir}")
+
+
+def test_write_csv_leaves_nothing_when_the_write_fails(tmp_path, monkeypatch):
+    def full(self, path, **_k):
+        open(path, "w").write("half")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full)
+    with pytest.raises(files.OutputError, match=r"writing t\.csv failed \(No space left on device\)"):
+        output.write_csv(pd.DataFrame({"a": [1]}), tmp_path / "t.csv")
+    assert list(tmp_path.iterdir()) == []
