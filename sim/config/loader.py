@@ -258,7 +258,11 @@ def resolve(raw: dict[str, Any], where: str, overrides: dict[str, Any] | None = 
 
 
 def validate(data: dict[str, Any], where: str) -> Scenario:
-    """Validate a resolved scenario dict; one error line per field the user got wrong."""
+    """Validate a resolved scenario dict; one error line per field the user got wrong.
+
+    The bounds of :func:`check_bounds` are checked first, since the dashboard's sidebar edits reach
+    here without passing through the TOML parser."""
+    check_bounds(data, where)
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:

@@ -127,3 +127,13 @@ def test_real_command_line_refuses_quickly(tmp_path, case):
     lines = res.stderr.strip().splitlines()
     assert res.returncode == 2 and len(lines) == 1 and needle in lines[0], res.stderr
     assert took < 5, took
+
+
+def test_sidebar_edits_are_bounded_too():
+    """The dashboard's sidebar validates edited data without the TOML parser: the text limit holds there."""
+    import tomllib
+
+    data = tomllib.loads(loader.to_toml(loader.load(REFERENCE)))
+    data["description"] = "x" * (limits.MAX_TEXT_CHARS + 1)
+    with pytest.raises(ScenarioError, match=f"sidebar: description: a text of {limits.MAX_TEXT_CHARS + 1:,} "):
+        loader.validate(data, "sidebar")
