@@ -24,7 +24,6 @@ from sim.cli.common import (
     positive_int,
     progress_bar,
     seed,
-    storage_errors,
 )
 from sim.config.errors import UsageError
 
@@ -67,17 +66,21 @@ def check_occupancy_budget(scenario, reps: int) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from sim.storage import runs
-    from sim.storage.output import write_run
+    from sim.storage.output import preflight, write_run
 
     executor = executor_of(args)
     scenario, fixed = _scenarios(args)
+    out = args.out or Path("results") / scenario.name
+    reps = args.max_reps if args.precision is not None else (args.reps or 100)
+    if args.precision is None:
+        check_occupancy_budget(scenario, reps)
+    # every output path is checked before the first replication, not after the work
+    preflight(out, scenario, reps, runs_dir=args.runs_dir if args.save else None)
     started = runs.utc_now()
     result, assessment = _simulate(scenario, args, executor)
     finished = runs.utc_now()
     uncertainty = _uncertainty(result, fixed, args, executor)
-    out = args.out or Path("results") / scenario.name
-    with storage_errors():
-        write_run(result, out, summary=uncertainty)
+    write_run(result, out, summary=uncertainty)
     _report(result, uncertainty, assessment, args)
     print(f"\nwrote {out}/kpis.csv, summary.csv, occupancy.parquet, scenario.toml")
     if args.save:
@@ -103,7 +106,6 @@ def _simulate(scenario, args: argparse.Namespace, executor: str):
     if args.precision is not None:
         return run_to_precision(scenario, args, executor)
     reps = args.reps or 100
-    check_occupancy_budget(scenario, reps)
     with progress_bar(args.quiet, reps) as update:
         result = runner.run(scenario, reps, seed=args.seed, executor=executor, workers=args.workers,
                             progress=update, keep_occupancy=True, scheduler=args.scheduler)
@@ -142,8 +144,7 @@ def _save(result, assessment, args: argparse.Namespace, executor: str, started: 
     if assessment is not None:
         extra["precision"] = {"target": args.precision, "kpis": [s.kpi for s in assessment.solutions],
                               "k_limit": args.k_limit, "replications_needed": assessment.n_needed}
-    with storage_errors():
-        path = save_result(result, args.runs_dir, executor=executor, started=started, finished=finished, extra=extra)
+    path = save_result(result, args.runs_dir, executor=executor, started=started, finished=finished, extra=extra)
     print(f"saved run {path.name} in {path.parent}")
 
 
