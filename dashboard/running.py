@@ -74,13 +74,8 @@ def run_main(scenario: Scenario, reps: int) -> views.RunView | None:
 
 
 def gantt_for(view: views.RunView) -> pd.DataFrame:
-    """The dosing calendar of a run's scenario (one replication, in this process), cached."""
-    key = state.run_key(view.scenario, 1, "gantt")
-    frame = state.recall("gantts", key)
-    if frame is None:
-        frame = charts.dosing_calendar(view.scenario)
-        state.remember("gantts", key, frame)
-    return frame
+    """The dosing calendar of a run: the sample doses its replication 0 recorded (nothing re-simulated)."""
+    return charts.dosing_calendar(view.dose_calendar)
 
 
 def run_many(scenarios: list[tuple[object, Scenario]], reps: int, seed: int, label: str) -> dict[object, pd.DataFrame]:
