@@ -376,9 +376,8 @@ class Model:
             p.hold = None
 
     def patient(self, i: int):
-        """Patient i's process: referral (or a warm start's resumption), then dose after dose (plan,
-        book, wait for the day, take the place, stay) until time on therapy ends, a toxicity stops
-        treatment or no place is found in time; then any toxicity still to come, at home."""
+        """Patient i's process: referral (or a warm start's resumption), then dose after dose (book, wait,
+        take the place, stay) until therapy ends, treatment stops or no place is found; then late toxicity."""
         env, traced = self.env, i == self.trace_i
         high, eligible = self.high_risk[i], self.eligible[i]
         p = _Patient(i, high, eligible, self.therapy[i], self._plain(high, eligible))
@@ -405,9 +404,7 @@ class Model:
                 yield from self._home_event(p)
                 continue
             yield Timeout(env, start - now)   # the class itself: env.timeout adds a layer per dose
-            # The clock is now what SimPy made it, now + delay (not always exactly ``start``): computed
-            # here, as after the discharge below, because reading env.now is a call.
-            now += start - now
+            now += start - now   # the clock as SimPy moved it (not always exactly start); env.now is a call
             if hold_for_stock and k < step_up and self._held_for_stock(p, k, plan[6], iv):
                 not_before = day + 1
                 continue
@@ -425,15 +422,14 @@ class Model:
                 # Nothing can happen before discharge (the common case): what _dwell would do, inline.
                 if until > now:
                     yield _Discharge(env, until - now)
-                    now += until - now
+                    now += until - now   # as above
                 pool.release(now)
                 p.loc, p.pool = HOME, None
                 if traced:
                     self._note("home")
             else:
                 yield from self._dwell(p)
-            k += 1
-            not_before = 0
+            k, not_before = k + 1, 0
             if k < n_defined:
                 given_day = int(t0 // 24)
                 due, window_day = given_day + gap[k], given_day + window[k]
