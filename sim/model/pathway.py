@@ -321,7 +321,7 @@ class Model:
         if p.i == self.trace_i:
             self._note_booked(k, plan, day, start, permitted)
         if k + 1 < self.hold_upto:
-            self._hold_next(p, k, day)
+            self._hold_next(p, k, day, now)
         return plan, day, start, deadline, iv, (day - permitted if day > permitted else 0)
 
     # ----------------------------------------------------------------- patient pathway
@@ -354,7 +354,7 @@ class Model:
             plain = self._plain_plans[(high, eligible)] = [None] * self.D
         return plain
 
-    def _hold_next(self, p: _Patient, k: int, day: int) -> None:
+    def _hold_next(self, p: _Patient, k: int, day: int, now: float) -> None:
         """Hold a slot for step-up dose k + 1 as soon as dose k is booked on ``day``.
 
         Centres book a step-up sequence together; booking each dose only after the previous one
@@ -366,7 +366,7 @@ class Model:
         ledger = plan[6]
         due = day + self.gap[k1]
         last = max(day + self.window[k1], self.cal.next_open_day(due))
-        booked = self._book(p, ledger, plan[3], due, last, False, plan[4], self.env.now)
+        booked = self._book(p, ledger, plan[3], due, last, False, plan[4], now)
         if booked is not None:
             p.hold = (ledger, booked[3])
 
@@ -387,14 +387,12 @@ class Model:
             if self.referral[i] > 0:  # a warm start's waiting patients were referred before t = 0
                 yield env.timeout(self.referral[i])
             k, due = 0, self._referred(p)
-        window_day, not_before = due, 0
+        window_day, not_before, now = due, 0, env.now
         # Bound once: the loop below runs for every dose of every patient.
         n_defined, step_up, gap, window = self.n_defined, self.step_up, self.gap, self.window
         next_booking, record_dose, hold_for_stock = self._next_booking, self._record_dose, self.hold_for_stock
-        while k < n_defined and not p.discontinued:
-            now = env.now
-            booking = next_booking(p, k, due, window_day, not_before, now)
-            if booking is None:
+        while k < n_defined and not p.discontinued:   # ``now`` is kept equal to env.now (a call to read)
+            if (booking := next_booking(p, k, due, window_day, not_before, now)) is None:
                 break
             plan, day, start, deadline, iv, postponed = booking
             if p.pending and p.pending[0][0] < start:
@@ -402,20 +400,20 @@ class Model:
                 plan[6].cancel(iv)
                 self._drop_hold(p)
                 yield from self._home_event(p)
+                now = env.now
                 continue
             yield Timeout(env, start - now)   # the class itself: env.timeout adds a layer per dose
-            now += start - now   # the clock as SimPy moved it (not always exactly start); env.now is a call
+            now += start - now   # the clock as SimPy moved it: now + delay, not always exactly start
             if hold_for_stock and k < step_up and self._held_for_stock(p, k, plan[6], iv):
                 not_before = day + 1
                 continue
-            pool = plan[7]
-            ev = pool.request(now)
+            ev = (pool := plan[7]).request(now)
             if ev is not None:
                 yield ev | env.timeout(max(deadline, now) - now)
-                if not self._took_place(p, k, ev, pool, plan[6], iv, now):
+                asked, now = now, env.now
+                if not self._took_place(p, k, ev, pool, plan[6], iv, asked):
                     not_before = day + 1
                     continue
-                now = env.now
             t0 = record_dose(p, k, plan, now, postponed)
             until = p.planned_until
             if plan[9] != WARD and (not p.pending or p.pending[0][0] >= until):
@@ -429,6 +427,7 @@ class Model:
                     self._note("home")
             else:
                 yield from self._dwell(p)
+                now = env.now
             k, not_before = k + 1, 0
             if k < n_defined:
                 given_day = int(t0 // 24)
