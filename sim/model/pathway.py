@@ -146,7 +146,9 @@ class Model:
         self.gap = [r.gap_days for r in self.req]
         self.window = [drug.schedule[r.block].window_days for r in self.req]
         self.step_up = drug.step_up_doses
-        self.hold_upto = min(self.step_up, self.n_defined)  # doses before this one hold a slot for the next
+        # Doses before this one hold a slot for the next (a step-up sequence is booked together);
+        # maintenance doses are booked a full dose interval ahead anyway.
+        self.hold_upto = min(self.step_up, self.n_defined)
         self.offset = dose_offsets_hours(drug, d)  # nominal hours from dose 1 to each dose
         finite = [b.count for b in drug.schedule]
         self.repeat_from = sum(finite[:-1]) if finite[-1] == 0 else None  # first dose of the repeating block
@@ -388,7 +390,8 @@ class Model:
                 yield env.timeout(self.referral[i])
             k, due = 0, self._referred(p)
         window_day, not_before, now = due, 0, env.now
-        # Bound once: the loop below runs for every dose of every patient.
+        # Bound once: the loop below runs for every dose of every patient. A plan is (place, premedication,
+        # resource, stay, bed, prophylaxis, ledger [6], pool [7], place code, location [9]): see _plan.
         n_defined, step_up, gap, window = self.n_defined, self.step_up, self.gap, self.window
         next_booking, record_dose, hold_for_stock = self._next_booking, self._record_dose, self.hold_for_stock
         while k < n_defined and not p.discontinued:   # ``now`` is kept equal to env.now (a call to read)
