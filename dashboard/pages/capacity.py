@@ -45,7 +45,7 @@ def capacity_page(scenario: Scenario | None) -> None:
         if view.grades is not None:
             chart(charts.toxicity_grade_chart(charts.toxicity_grade_frame(view.grades)))
     st.subheader("Dosing calendar for a sample of patients")
-    gantt = running.gantt_for(view)
+    gantt = charts.dosing_calendar(view.dose_calendar)   # the stays replication 0 recorded
     if len(gantt):
         chart(charts.dosing_gantt(gantt))
         st.caption("The first patients who start after warm-up in replication 0: planned monitoring stays by "
@@ -57,7 +57,7 @@ def capacity_page(scenario: Scenario | None) -> None:
     with st.expander("All KPIs with 95% CIs"):
         st.dataframe(charts.summary_table(view.summary, view.currency).drop(columns=["column"]),
                      hide_index=True, width="stretch")
-    exports(view, gantt)
+    exports(view)
 
 
 SIZING_KPIS = ("p_dose_postponed", "days_referral_to_first_dose_mean", "patients_diverted", "icu_boarding_hours",

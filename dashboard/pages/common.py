@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from dashboard import state
@@ -80,7 +79,7 @@ def no_results(scenario: Scenario | None) -> None:
         st.dataframe(report.strategy_table(scenario), hide_index=True, width="stretch")
 
 
-def exports(view: views.RunView, gantt: pd.DataFrame | None = None, key: str = "run") -> None:
+def exports(view: views.RunView, key: str = "run") -> None:
     """CSV, TOML and HTML report downloads for one run, with date-stamped names."""
     s = view.scenario
     st.subheader("Export")
@@ -94,7 +93,7 @@ def exports(view: views.RunView, gantt: pd.DataFrame | None = None, key: str = "
     c3.download_button("Scenario as run (TOML)", loader.to_toml(seeded), file_name=charts.stamped(s.name, "toml"),
                        mime="application/toml", key=f"{key}_toml")
     # built only when clicked: the report inlines ~1 MB of chart JavaScript
-    c4.download_button("Report (HTML, works offline)", lambda: report.run_report(view, gantt),
+    c4.download_button("Report (HTML, works offline)", lambda: report.run_report(view),
                        file_name=charts.stamped(f"{s.name}_report", "html"), mime="text/html", key=f"{key}_html")
     mode = report.chart_mode()
     st.caption("The report holds the inputs, assumptions, charts, tables, version and seed in one file. "

@@ -49,7 +49,7 @@ def toci_page(scenario: Scenario | None) -> None:
         chart(charts.toci_weekly_chart(charts.toci_weekly_frame(view.toci_week)))
     if scenario is not None and getattr(scenario, "pharmacy", None) is not None:
         stock_panel(scenario)
-    exports(view, None, key="toci")
+    exports(view, key="toci")
 
 
 def stock_panel(scenario: Scenario) -> None:
