@@ -28,8 +28,12 @@ from pydantic import BaseModel  # noqa: E402
 from sim.config import loader  # noqa: E402
 from sim.config.drug import DrugProfile, GradeRule  # noqa: E402
 from sim.config.params import Sourced, SourcedVector  # noqa: E402
-from sim.config.registry import RESOURCES  # noqa: E402
-from sim.config.scenario import PLACE_RESOURCE, PLACES, Scenario  # noqa: E402
+from sim.config.registry import (  # noqa: E402
+    PLACE_RESOURCE,
+    PLACES,
+    RESOURCES,  # noqa: E402
+)
+from sim.config.scenario import Scenario  # noqa: E402
 
 SCENARIOS = ROOT / "scenarios"
 OUTPUT = ROOT / "docs" / "model.md"

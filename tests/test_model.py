@@ -10,10 +10,17 @@ import pytest
 from sim import cohort, model
 from sim.analysis import runner
 from sim.config import loader
-from sim.config.dose_plan import plan_dose
-from sim.config.scenario import RESOURCES, dose_requirements
+from sim.config.dose_plan import dose_requirements, plan_dose
+from sim.config.scenario import RESOURCES
 from sim.model.pathway import CRS
-from sim.model.runlog import DIVERTED, LEFT, ON_TREATMENT, PLACE_CODES, PLACE_NAMES, WAITING
+from sim.model.runlog import (
+    DIVERTED,
+    LEFT,
+    ON_TREATMENT,
+    PLACE_CODES,
+    PLACE_NAMES,
+    WAITING,
+)
 from tests.conftest import HUGE, SCENARIOS, SHORT
 
 STRATEGIES = ["tarlatamab_outpatient", "tarlatamab_inpatient", "tarlatamab_outpatient_short",

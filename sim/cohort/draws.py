@@ -15,8 +15,9 @@ import numpy as np
 
 from sim.cohort.background import background_demand
 from sim.cohort.streams import replication_streams
+from sim.config.dose_plan import dose_offsets_hours
 from sim.config.drug import Toxicity
-from sim.config.scenario import Scenario, dose_offsets_hours, max_doses
+from sim.config.scenario import Scenario, max_doses
 
 LEAD_TIME_DRAWS = 1024  # more orders than any run places; reused cyclically beyond
 

@@ -6,13 +6,46 @@ Pure: no SimPy, no state. The model caches the plans it uses (``sim.model.pathwa
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from sim.config.drug import DrugProfile
-from sim.config.scenario import PLACE_RESOURCE, DoseRequirement, Strategy
+from sim.config.registry import PLACE_RESOURCE
+
+if TYPE_CHECKING:   # the scenario schema checks its strategies with plan_dose, so it imports this module
+    from sim.config.scenario import Strategy
 
 BED_PLACES = ("ward", "observation")  # admitted within the admission window, may stay overnight
 CHAIR_PLACES = ("clinic", "home")     # an infusion chair, within the open day
+
+
+class DoseRequirement(NamedTuple):
+    """What the drug label asks of one dose, before the strategy places it."""
+
+    block: int              # index of its block in drug.schedule
+    monitor_hours: float    # monitoring the label requires after the dose
+    hydration: bool         # post-infusion hydration
+    gap_days: int           # days after the previous dose
+
+
+def dose_requirements(drug: DrugProfile, n_doses: int) -> list[DoseRequirement]:
+    """The label's requirement of each dose 1..n, in order (index 0 is dose 1)."""
+    out: list[DoseRequirement] = []
+    for b, block in enumerate(drug.schedule):
+        reps = block.count if block.count else n_doses
+        for _ in range(reps):
+            if len(out) == n_doses:
+                return out
+            out.append(DoseRequirement(b, float(block.monitor_hours.value), block.hydration, block.gap_days))
+    return out  # a schedule of finite blocks may define fewer than n doses
+
+
+def dose_offsets_hours(drug: DrugProfile, n_doses: int) -> list[float]:
+    """Nominal hours from the first dose to each dose 1..n, by the schedule's gaps."""
+    out, t = [], 0.0
+    for requirement in dose_requirements(drug, n_doses):
+        t += requirement.gap_days * 24.0
+        out.append(t)
+    return out
 
 
 class DosePlan(NamedTuple):
@@ -27,7 +60,7 @@ class DosePlan(NamedTuple):
     prophylaxis: bool     # prophylactic tocilizumab before the dose
 
 
-def plan_dose(drug: DrugProfile, strategy: Strategy, dose: int, requirement: DoseRequirement, high_risk: bool,
+def plan_dose(drug: DrugProfile, strategy: "Strategy", dose: int, requirement: DoseRequirement, high_risk: bool,
               eligible: bool, after_toxicity_hours: float = 0.0) -> DosePlan:
     """Place, premedication and stay of one dose.
 
@@ -38,7 +71,7 @@ def plan_dose(drug: DrugProfile, strategy: Strategy, dose: int, requirement: Dos
     dose : int
         Dose number, 1 = first dose.
     requirement : DoseRequirement
-        The label's requirement of this dose (:func:`sim.config.scenario.dose_requirements`).
+        The label's requirement of this dose (:func:`dose_requirements`).
     high_risk, eligible : bool
         The patient is high risk; the patient may be monitored as an outpatient.
     after_toxicity_hours : float

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import Literal, NamedTuple
+from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, create_model, model_validator
 
+from sim.config.dose_plan import CHAIR_PLACES, dose_requirements, plan_dose
 from sim.config.drug import DrugProfile
 from sim.config.params import (
     Frozen,
@@ -21,11 +22,9 @@ from sim.config.params import (
     Probability,
     sourced,
 )
-from sim.config.registry import RESOURCE_NAMES
+from sim.config.registry import PLACE_RESOURCE, PLACES, RESOURCE_NAMES, resource
 
 RESOURCES = RESOURCE_NAMES  # declared in sim.config.registry; the name stays for the code that uses it
-PLACES = ("ward", "observation", "clinic", "home")
-PLACE_RESOURCE = {"ward": "ward_beds", "observation": "observation_beds", "clinic": "chairs", "home": "chairs"}
 
 # Guards against inputs that would exhaust memory rather than answer a question.
 MAX_PATIENTS_PER_WEEK = 500
@@ -91,12 +90,11 @@ class CalendarConfig(Frozen):
         return self.close_hour - self.open_hour
 
 
-class Capacity(Frozen):
-    chairs: int = Field(ge=0, le=MAX_CAPACITY)
-    observation_beds: int = Field(ge=0, le=MAX_CAPACITY)
-    ward_beds: int = Field(ge=0, le=MAX_CAPACITY)
-    ed_bays: int = Field(ge=0, le=MAX_CAPACITY)
-    icu_beds: int = Field(ge=0, le=MAX_CAPACITY)
+# One field per resource of the registry (places of each kind), so a new resource needs no edit here.
+Capacity = create_model(
+    "Capacity", __base__=Frozen, __module__=__name__,
+    **{name: (int, Field(ge=0, le=MAX_CAPACITY, description=f"{resource(name).label} available"))
+       for name in RESOURCE_NAMES})
 
 
 class Booking(Frozen):
@@ -207,7 +205,7 @@ class MonitoringRule(Frozen):
     eligible: bool | None = Field(default=None, description="match on outpatient eligibility (caregiver, distance)")
     after_toxicity: bool | None = Field(default=None, description="match doses given after a toxicity that "
                                                                   "requires extended monitoring of the next dose")
-    place: Literal["ward", "observation", "clinic", "home"]
+    place: Literal[PLACES]
     hours: float | None = Field(default=None, gt=0, le=24 * 30)
 
     @model_validator(mode="after")
@@ -279,27 +277,6 @@ class Scenario(Frozen):
         return self.run.warmup_weeks + self.run.horizon_weeks + self.run.follow_up_weeks
 
 
-class DoseRequirement(NamedTuple):
-    """What the drug label asks of one dose, before the strategy places it."""
-
-    block: int              # index of its block in drug.schedule
-    monitor_hours: float    # monitoring the label requires after the dose
-    hydration: bool         # post-infusion hydration
-    gap_days: int           # days after the previous dose
-
-
-def dose_requirements(drug: DrugProfile, n_doses: int) -> list[DoseRequirement]:
-    """The label's requirement of each dose 1..n, in order (index 0 is dose 1)."""
-    out: list[DoseRequirement] = []
-    for b, block in enumerate(drug.schedule):
-        reps = block.count if block.count else n_doses
-        for _ in range(reps):
-            if len(out) == n_doses:
-                return out
-            out.append(DoseRequirement(b, float(block.monitor_hours.value), block.hydration, block.gap_days))
-    return out  # a schedule of finite blocks may define fewer than n doses
-
-
 def max_doses(s: "Scenario") -> int:
     """Upper bound on doses any patient can receive within the simulated time."""
     total_days = s.total_weeks * 7
@@ -307,15 +284,6 @@ def max_doses(s: "Scenario") -> int:
     for block in s.drug.schedule:
         n += block.count if block.count else total_days // block.gap_days + 1
     return max(1, min(n, total_days + 1))
-
-
-def dose_offsets_hours(drug: DrugProfile, n_doses: int) -> list[float]:
-    """Nominal hours from the first dose to each dose 1..n, by the schedule's gaps."""
-    out, t = [], 0.0
-    for requirement in dose_requirements(drug, n_doses):
-        t += requirement.gap_days * 24.0
-        out.append(t)
-    return out
 
 
 def expected_patients(s: "Scenario") -> float:
@@ -356,7 +324,6 @@ def _monitoring_places(s: Scenario) -> tuple[list[str], str | None]:
     Each dose of the finite blocks (and one of the repeating block) is planned for every kind of
     patient, with and without the longest follow-up monitoring a toxicity can ask for.
     """
-    from sim.config.dose_plan import CHAIR_PLACES, plan_dose  # dose_plan reads this module's tables
 
     drug, open_length = s.drug, s.calendar.open_length
     after_hours = max([r.next_dose_monitor_hours.value for r in drug.management.crs + drug.management.icans] + [0])

@@ -25,8 +25,9 @@ from sim.cohort.toxicity import (
     individual_rates,
     lognormal,
 )
-from sim.config.dose_plan import plan_dose
-from sim.config.scenario import RESOURCES, Scenario, dose_offsets_hours, dose_requirements
+from sim.config import registry
+from sim.config.dose_plan import dose_offsets_hours, dose_requirements, plan_dose
+from sim.config.scenario import RESOURCES, Scenario
 from sim.model.booking import Ledger
 from sim.model.calendar import Calendar
 from sim.model.pharmacy import Pharmacy
@@ -110,11 +111,11 @@ class Model:
         self.env = simpy.Environment()
         cap = s.capacity
         self.pools = {name: Pool(self.env, name, getattr(cap, name)) for name in RESOURCES}
-        self.ledgers = {
-            "chairs": Ledger(cap.chairs),
-            "observation_beds": Ledger(cap.observation_beds),
-            "ward_beds": Ledger(max(0, cap.ward_beds - s.booking.ward_beds_reserved_for_unplanned)),
-        }
+        # Planned stays are booked on the resources the registry marks as booked; ward beds kept for
+        # unplanned admissions stay out of the book.
+        reserved = {"ward_beds": s.booking.ward_beds_reserved_for_unplanned}
+        self.ledgers = {r.name: Ledger(max(0, getattr(cap, r.name) - reserved.get(r.name, 0)))
+                        for r in registry.RESOURCES if r.booked}
         total_days = s.total_weeks * 7
         self.end_time = total_days * 24.0
         self.referrals_end = (s.run.warmup_weeks + s.run.horizon_weeks) * HOURS_PER_WEEK
