@@ -6,7 +6,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from sim.charts.style import HOURS_PER_WEEK, PLACE_COLORS, PLACE_LABELS, _padded, _title
+from sim.charts.style import PLACE_COLORS, PLACE_LABELS, _padded, _title
+from sim.config.units import HOURS_PER_WEEK
 from sim.metrics.series import CALENDAR_PATIENTS
 
 COLUMNS = ["patient", "event", "dose", "place", "start_day", "end_day", "dose_day", "hours", "crs_grade",

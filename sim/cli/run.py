@@ -26,6 +26,8 @@ from sim.cli.common import (
     seed,
 )
 from sim.config.errors import UsageError
+from sim.config.registry import RESOURCE_NAMES
+from sim.config.units import HOURS_PER_WEEK
 
 OCCUPANCY_BUDGET_BYTES = 2 * 1024**3
 UNCERTAINTY_SHOWN = ("crs_rate", "icans_rate", "ed_visits", "icu_bed_days", "unplanned_ward_admissions",
@@ -57,7 +59,7 @@ def check_occupancy_budget(scenario, reps: int) -> None:
     x replications) would not fit in memory."""
     if not 1 <= reps <= runner.MAX_REPLICATIONS:
         raise UsageError(f"--reps = {reps}; allowed: 1 to {runner.MAX_REPLICATIONS}")
-    per_rep = scenario.run.horizon_weeks * 168 * 5 * 4
+    per_rep = scenario.run.horizon_weeks * HOURS_PER_WEEK * len(RESOURCE_NAMES) * 4   # float32 occupancy
     if reps * per_rep > OCCUPANCY_BUDGET_BYTES:
         raise UsageError(f"--reps = {reps}: the hourly occupancy of {reps} replications of "
                          f"{scenario.run.horizon_weeks} weeks needs {reps * per_rep / 1024**3:.1f} GB; allowed: "

@@ -18,10 +18,10 @@ from sim.cohort.streams import replication_streams
 from sim.config.dose_plan import dose_offsets_hours
 from sim.config.drug import Toxicity
 from sim.config.scenario import Scenario, max_doses
+from sim.config.units import HOURS_PER_WEEK, WEEKS_PER_YEAR
 
 LEAD_TIME_DRAWS = 1024  # more orders than any run places; reused cyclically beyond
 
-HOURS_PER_WEEK = 168.0
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def referral_times(rate_per_week: float, growth_per_year: float, until_hours: fl
     if rate_per_week <= 0 or until_hours <= 0:
         return np.empty(0)
     lam = rate_per_week / HOURS_PER_WEEK
-    c = math.log1p(growth_per_year) / (52.0 * HOURS_PER_WEEK)
+    c = math.log1p(growth_per_year) / (WEEKS_PER_YEAR * HOURS_PER_WEEK)
     total = lam * until_hours if c == 0 else lam * math.expm1(c * until_hours) / c
     n_guess = int(total + 10 * math.sqrt(total) + 20)
     cum = np.cumsum(rng.exponential(1.0, size=n_guess))

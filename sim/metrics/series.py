@@ -10,9 +10,9 @@ import math
 import numpy as np
 
 from sim.config.scenario import RESOURCES, Scenario
+from sim.config.units import HOURS_PER_WEEK
 from sim.model.runlog import PLACE_NAMES, RunLog
 
-HOURS_PER_WEEK = 168  # an int: it sizes and indexes arrays
 CALENDAR_PATIENTS = 12  # patients in the dosing calendar: the first to start after warm-up
 CALENDAR_WEEKS = 26     # their doses within this many weeks of referral
 # One row per dose of the calendar's patients; hours count from the end of warm-up.

@@ -16,7 +16,7 @@ import simpy
 from simpy import Timeout
 from simpy.core import URGENT
 
-from sim.cohort import HOURS_PER_WEEK, Cohort
+from sim.cohort import Cohort
 from sim.cohort.toxicity import (
     combination_rates,
     dose_pattern,
@@ -28,6 +28,7 @@ from sim.cohort.toxicity import (
 from sim.config import registry
 from sim.config.dose_plan import dose_offsets_hours, dose_requirements, plan_dose
 from sim.config.scenario import RESOURCES, Scenario
+from sim.config.units import HOURS_PER_WEEK
 from sim.model.booking import Ledger
 from sim.model.calendar import Calendar
 from sim.model.pharmacy import Pharmacy

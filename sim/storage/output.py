@@ -14,6 +14,7 @@ from sim.analysis import stats
 from sim.analysis.runner import RunResult
 from sim.config import loader
 from sim.config.scenario import RESOURCES, Scenario
+from sim.config.units import HOURS_PER_WEEK
 from sim.storage import files
 from sim.storage.files import OutputError
 
@@ -22,12 +23,12 @@ def occupancy_frame(result: RunResult) -> pd.DataFrame:
     """Long-by-hour table: replication, hour (from the end of warm-up), hour_of_week, one column per resource."""
     occ = result.occupancy
     reps, hours, _ = occ.shape
-    warm_hours = result.scenario.run.warmup_weeks * 168
+    warm_hours = result.scenario.run.warmup_weeks * HOURS_PER_WEEK
     hour = np.tile(np.arange(hours, dtype=np.int32), reps)
     frame = pd.DataFrame({
         "replication": np.repeat(result.kpis["replication"].to_numpy(dtype=np.int32), hours),
         "hour": hour,
-        "hour_of_week": ((hour + warm_hours) % 168).astype(np.int16),
+        "hour_of_week": ((hour + warm_hours) % HOURS_PER_WEEK).astype(np.int16),
     })
     for j, r in enumerate(RESOURCES):
         frame[r] = occ[:, :, j].reshape(-1)
@@ -65,7 +66,7 @@ SCENARIO_BYTES = 64 * 1024          # scenario.toml and summary.csv, per scenari
 
 def estimate_bytes(scenario: Scenario, reps: int, keep_occupancy: bool = True, scenarios: int = 1) -> int:
     """Rough size of the files ``reps`` replications of ``scenarios`` scenarios write."""
-    per_rep = KPI_ROW_BYTES + (scenario.run.horizon_weeks * 168 * OCCUPANCY_ROW_BYTES if keep_occupancy else 0)
+    per_rep = KPI_ROW_BYTES + (scenario.run.horizon_weeks * HOURS_PER_WEEK * OCCUPANCY_ROW_BYTES if keep_occupancy else 0)
     return scenarios * (reps * per_rep + SCENARIO_BYTES)
 
 
