@@ -10,6 +10,7 @@ import os
 import secrets
 import shutil
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from sim.config.errors import UsageError
@@ -97,3 +98,28 @@ def check_writable(folder: Path, label: str, bytes_needed: int = 0) -> None:
 
 def _mb(n: int) -> str:
     return f"{n / 1024**2:,.1f} MB"
+
+
+@contextmanager
+def temp_dir(parent: Path, prefix: str, what: str, failed: str, nothing: str):
+    """Yield a new temporary folder in ``parent``, removed again if the block fails.
+
+    Temporary folders a killed run left there (older than :data:`STALE_AFTER_SECONDS`) are removed
+    first. An ``OSError`` (read-only, disk full) becomes one :class:`OutputError` line,
+    ``"{what}: cannot write (reason); {nothing}"`` before the folder exists and
+    ``"{what}: {failed} (reason); {nothing}"`` after.
+    """
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(parent, prefix)
+        tmp = make_temp_dir(parent, prefix)
+    except OSError as exc:
+        raise OutputError(f"{what}: cannot write ({exc.strerror or exc}); {nothing}") from None
+    try:
+        yield tmp
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise OutputError(f"{what}: {failed} ({exc.strerror or exc}); {nothing}") from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

@@ -137,13 +137,7 @@ def atomic_folder(out: Path):
     """
     out = Path(out)
     check_replaceable(out)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        files.remove_stale_temps(out.parent, _temp_prefix(out))
-        tmp = files.make_temp_dir(out.parent, _temp_prefix(out))
-    except OSError as exc:
-        raise OutputError(f"--out {out}: cannot write ({exc.strerror or exc}); nothing was written") from None
-    try:
+    with files.temp_dir(out.parent, _temp_prefix(out), f"--out {out}", "writing failed", "nothing was written") as tmp:
         yield tmp
         if out.exists():
             old = out.with_name(f".{out.name}.old")
@@ -157,12 +151,6 @@ def atomic_folder(out: Path):
             shutil.rmtree(old, ignore_errors=True)
         else:
             tmp.rename(out)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise OutputError(f"--out {out}: writing failed ({exc.strerror or exc}); nothing was written") from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def run_tables(result: RunResult) -> dict[str, pd.DataFrame]:

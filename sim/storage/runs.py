@@ -27,7 +27,6 @@ import glob
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Annotated, Any, Literal, Mapping
@@ -40,7 +39,6 @@ from sim import __version__
 from sim.config.errors import UsageError
 from sim.config.reading import ReadRefused, read_regular_file
 from sim.storage import files
-from sim.storage.files import OutputError
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -180,13 +178,7 @@ def save(runs_dir: Path, manifest: dict[str, Any], tables: Mapping[str, pd.DataF
     runs_dir = Path(runs_dir)
     digest = sha256_text("".join(s["sha256"] for s in manifest["scenarios"]) + str(manifest["seed"]))[:8]
     stem = f"{_stamp(manifest['started_utc'])}-{digest}"
-    try:
-        runs_dir.mkdir(parents=True, exist_ok=True)
-        files.remove_stale_temps(runs_dir, _TEMP_PREFIX)
-        tmp = files.make_temp_dir(runs_dir, _TEMP_PREFIX)
-    except OSError as exc:
-        raise OutputError(f"--runs-dir {runs_dir}: cannot write ({exc.strerror or exc}); nothing was saved") from None
-    try:
+    with files.temp_dir(runs_dir, _TEMP_PREFIX, f"--runs-dir {runs_dir}", "saving failed", "nothing was saved") as tmp:
         for name, frame in tables.items():
             frame.to_parquet(tmp / f"{name}.parquet", index=False)
         manifest = dict(manifest, files=sorted(f"{name}.parquet" for name in tables))
@@ -207,12 +199,6 @@ def save(runs_dir: Path, manifest: dict[str, Any], tables: Mapping[str, pd.DataF
                 raise
             return final
         raise RuntimeError(f"more than {_MAX_COUNTER} runs named {stem}-*")
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise OutputError(f"--runs-dir {runs_dir}: saving failed ({exc.strerror or exc}); nothing was saved") from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
