@@ -6,14 +6,7 @@ import streamlit as st
 
 import sim
 from dashboard import running, state
-from dashboard.pages.common import (
-    chart,
-    exports,
-    kpi_cards,
-    latest_view,
-    no_results,
-    run_header,
-)
+from dashboard.pages.common import chart, exports, kpi_cards, page_view
 from sim import charts
 from sim.analysis import views
 from sim.config.errors import ScenarioError, ScenarioErrors, UsageError
@@ -23,11 +16,9 @@ from sim.config.scenario import RESOURCES, Scenario
 def capacity_page(scenario: Scenario | None) -> None:
     """For administrators: service level, occupancy, peaks, toxicity-driven use, dosing calendar, sizing."""
     st.header("Capacity: beds, chairs and service level")
-    view = latest_view(scenario)
+    view = page_view(scenario)
     if view is None:
-        no_results(scenario)
         return
-    run_header(view)
     kpi_cards(view, charts.CAPACITY_KPIS)
     cap = views.capacity_of(view.scenario)
     st.subheader("When places are used")

@@ -67,6 +67,17 @@ def latest_view(scenario: Scenario | None) -> views.RunView | None:
     return view
 
 
+
+def page_view(scenario: Scenario | None) -> views.RunView | None:
+    """The session's latest run under its header line; None (and what to do first) before any run."""
+    view = latest_view(scenario)
+    if view is None:
+        no_results(scenario)
+        return None
+    run_header(view)
+    return view
+
+
 def no_results(scenario: Scenario | None) -> None:
     """Before the first run: what to do, and the inputs that will be run."""
     st.info("No results yet: choose a preset or upload a scenario in the sidebar, adjust the inputs, and press "

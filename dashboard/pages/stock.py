@@ -7,14 +7,7 @@ import streamlit as st
 
 import sim
 from dashboard import fields, running, state
-from dashboard.pages.common import (
-    chart,
-    exports,
-    kpi_cards,
-    latest_view,
-    no_results,
-    run_header,
-)
+from dashboard.pages.common import chart, exports, kpi_cards, page_view
 from sim import charts
 from sim.analysis import views
 from sim.analysis.stock import smallest_meeting, stock_param
@@ -25,11 +18,9 @@ from sim.config.scenario import Scenario
 def toci_page(scenario: Scenario | None) -> None:
     """For pharmacy planners: tocilizumab use, stock over time, stock-outs, and the stock-level curve."""
     st.header("Tocilizumab stock: how much to hold")
-    view = latest_view(scenario)
+    view = page_view(scenario)
     if view is None:
-        no_results(scenario)
         return
-    run_header(view)
     s = view.scenario
     if getattr(s, "pharmacy", None) is None:
         st.info("This scenario has no [pharmacy] section, so stock is unlimited: only the tocilizumab used is "
