@@ -26,7 +26,10 @@ ROOT = Path(__file__).resolve().parent.parent
 ONE_ROUND = """
 import gc, sys, time
 from sim import cohort, model
-from sim.config import loader
+try:
+    from sim.config import loader
+except ImportError:     # a commit from before the packages (sim/loader.py)
+    from sim import loader
 s = loader.load(loader.DEFAULT_SCENARIO)
 cohorts = [cohort.draw(s, r) for r in range(int(sys.argv[1]))]
 model.simulate(s, cohorts[0])
