@@ -23,14 +23,8 @@ run_clicked = inputs.sidebar()
 scenario, _errors = state.current()
 
 st.title("BTCE step-up dosing: capacity planner")
-page = st.radio("Page", pages.PAGES, horizontal=True, key="page", label_visibility="collapsed")
+page = st.radio("Page", list(pages.PAGES), horizontal=True, key="page", label_visibility="collapsed")
 if run_clicked and scenario is not None:
     running.run_main(scenario, int(st.session_state["reps"]))
 
-{
-    "Capacity": pages.capacity_page,
-    "Tocilizumab stock": pages.toci_page,
-    "Compare strategies": pages.compare_page,
-    "Drug library": pages.drug_page,
-    "About the model": pages.about_page,
-}[page](scenario)
+pages.PAGES[page](scenario)

@@ -215,41 +215,44 @@ def groups_for(model: type[BaseModel], data: Any, prefix: str, title: str, curre
             continue
         path = f"{prefix}.{name}" if prefix else name
         value = data.get(name) if isinstance(data, dict) else None
-        tp, optional = _unwrap(info.annotation)
-        desc = info.description or ""
-        unit = unit_for(name, path, currency)
-        label = field_label(name, unit)
-        help_parts = [p for p in (desc, _constraints(info)) if p]
-        if tp is Sourced or tp is SourcedVector:
-            kind = ("opt_" if optional else "") + ("sourced" if tp is Sourced else "sourced_vector")
-            own.append(_sourced_spec(path, label, kind, value, help_parts, unit))
-            continue
-        if _is_model(tp):
-            # a top-level section asked for by name keeps the caller's title ("Run settings", not "Run")
-            sub_title = f"{title}: {_humanise(name)}" if prefix else (title if names is not None else _humanise(name))
-            nested.extend(groups_for(tp, value, path, sub_title, currency))
-            continue
-        origin = typing.get_origin(tp)
-        args = typing.get_args(tp)
-        if origin is tuple and args and any(_is_model(_unwrap(a)[0]) for a in args):
-            elem = _unwrap(args[0])[0]
-            base_title = _LIST_TITLES.get(name, _humanise(name))
-            for i, item in enumerate(value or ()):
-                nested.extend(groups_for(elem, item, f"{path}.{i}", _element_title(base_title, i, item), currency))
-            continue
-        if origin is dict:
-            inner = _unwrap(args[1])[0] if len(args) == 2 else None
-            if inner is Sourced:
-                specs = [_sourced_spec(f"{path}.{k}", _humanise(k), "sourced", v, help_parts, unit)
-                         for k, v in (value or {}).items()]
-                nested.append(Group(path, f"{title}: {_humanise(name)}", specs,
-                                    note="" if specs else "none; add them in the TOML editor below"))
-            continue
-        spec = _plain_spec(path, name, label, tp, optional, value, help_parts, unit)
+        # a top-level section asked for by name keeps the caller's title ("Run settings", not "Run")
+        sub_title = f"{title}: {_humanise(name)}" if prefix else (title if names is not None else _humanise(name))
+        spec, groups = _field(name, info, value, path, title, sub_title, currency)
         if spec is not None:
             own.append(spec)
+        nested.extend(groups)
     groups = [Group(prefix, title, own)] if own else []
     return groups + nested
+
+
+def _field(name: str, info: Any, value: Any, path: str, title: str, sub_title: str,
+           currency: str) -> tuple[FieldSpec | None, list[Group]]:
+    """One schema field as a widget of its parent's group, or as groups of its own (nested models,
+    lists of models, tables of sourced values)."""
+    tp, optional = _unwrap(info.annotation)
+    unit = unit_for(name, path, currency)
+    label = field_label(name, unit)
+    help_parts = [p for p in (info.description or "", _constraints(info)) if p]
+    if tp is Sourced or tp is SourcedVector:
+        kind = ("opt_" if optional else "") + ("sourced" if tp is Sourced else "sourced_vector")
+        return _sourced_spec(path, label, kind, value, help_parts, unit), []
+    if _is_model(tp):
+        return None, groups_for(tp, value, path, sub_title, currency)
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is tuple and args and any(_is_model(_unwrap(a)[0]) for a in args):
+        elem = _unwrap(args[0])[0]
+        base_title = _LIST_TITLES.get(name, _humanise(name))
+        return None, [g for i, item in enumerate(value or ())
+                      for g in groups_for(elem, item, f"{path}.{i}", _element_title(base_title, i, item), currency)]
+    if origin is dict:
+        inner = _unwrap(args[1])[0] if len(args) == 2 else None
+        if inner is not Sourced:
+            return None, []
+        specs = [_sourced_spec(f"{path}.{k}", _humanise(k), "sourced", v, help_parts, unit)
+                 for k, v in (value or {}).items()]
+        return None, [Group(path, f"{title}: {_humanise(name)}", specs,
+                            note="" if specs else "none; add them in the TOML editor below")]
+    return _plain_spec(path, name, label, tp, optional, value, help_parts, unit), []
 
 
 def _sourced_spec(path: str, label: str, kind: str, value: Any, help_parts: list[str], unit: str) -> FieldSpec:

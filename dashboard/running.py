@@ -11,7 +11,6 @@ import streamlit as st
 
 import sim
 from dashboard import state
-from sim import charts
 from sim.analysis import views
 from sim.config.scenario import Scenario
 from sim.metrics import series
@@ -66,16 +65,6 @@ def run_main(scenario: Scenario, reps: int) -> views.RunView | None:
         return None
     st.session_state["last_run_key"] = state.run_key(scenario, reps)
     return view
-
-
-def gantt_for(view: views.RunView) -> pd.DataFrame:
-    """The dosing calendar of a run's scenario (one replication, in this process), cached."""
-    key = state.run_key(view.scenario, 1, "gantt")
-    frame = state.recall("gantts", key)
-    if frame is None:
-        frame = charts.dosing_calendar(view.scenario)
-        state.remember("gantts", key, frame)
-    return frame
 
 
 def compare_views(scenarios: dict[str, Scenario], reps: int, label: str) -> list[views.RunView]:

@@ -24,7 +24,7 @@ from sim.config.scenario import Scenario
 # How many finished runs of each kind a session keeps (a run of 100 replications is ~1 MB).
 CACHE_LIMIT = 6
 DEFAULT_REPS = 100
-STORES = ("results", "gantts", "comparisons", "sizings", "stock_curves")
+STORES = ("results", "comparisons", "sizings", "stock_curves")
 
 
 def presets() -> list[str]:

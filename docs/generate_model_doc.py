@@ -28,14 +28,12 @@ from pydantic import BaseModel  # noqa: E402
 from sim.config import loader  # noqa: E402
 from sim.config.drug import DrugProfile, GradeRule  # noqa: E402
 from sim.config.params import Sourced, SourcedVector  # noqa: E402
-from sim.config.registry import RESOURCES  # noqa: E402
-from sim.config.scenario import (  # noqa: E402
-    ONSET_CARE,
+from sim.config.registry import (  # noqa: E402
     PLACE_RESOURCE,
     PLACES,
-    TOXICITY_KINDS,
-    Scenario,
+    RESOURCES,  # noqa: E402
 )
+from sim.config.scenario import ONSET_CARE, TOXICITY_KINDS, Scenario  # noqa: E402
 
 SCENARIOS = ROOT / "scenarios"
 OUTPUT = ROOT / "docs" / "model.md"

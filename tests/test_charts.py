@@ -157,15 +157,14 @@ def test_daily_peak_frame_shares_sum_to_one_and_mark_capacity():
     assert chairs.loc[3, "reach"] == "at capacity" and chairs.loc[2, "reach"] == "below capacity"
 
 
-def test_hospital_use_split_by_grade_only_when_the_kpis_have_it():
+def test_hospital_use_is_split_by_the_grade_that_caused_it():
     base = pd.DataFrame({"ed_visits": [10.0, 12.0], "unplanned_ward_admissions": [4.0, 6.0], "icu_admissions": [1.0, 1.0]})
-    plain = charts.hospital_use_frame(base)
-    assert list(plain["grade"]) == ["All grades"] * 3
-    assert plain.set_index("use").loc["ED visits", "mean"] == 11.0
+    assert charts.hospital_use_frame(base).empty  # totals alone cannot be split by grade
     split = base.assign(**{f"ed_visits_grade{g}": [g, g] for g in range(1, 5)})
     frame = charts.hospital_use_frame(split)
     ed = frame[frame["use"] == "ED visits"]
     assert list(ed["grade"]) == [f"Grade {g}" for g in range(1, 5)] and list(ed["mean"]) == [1, 2, 3, 4]
+    assert set(frame["use"]) == {"ED visits"}
 
 
 def test_toxicity_grade_frame_means_and_shape_check():
@@ -198,8 +197,8 @@ def test_stock_over_time_marks_days_with_a_stockout():
 
 # --------------------------------------------------------------------------- dosing calendar
 
-def test_dosing_calendar_rows_follow_the_run_log(fast):
-    cal = charts.dosing_calendar(fast, replication=0, patients=5, weeks=6)
+def test_dosing_calendar_rows_follow_the_run_log(fast, one_log):
+    cal = charts.dosing_calendar(series.dose_calendar(one_log), patients=5, weeks=6)
     assert cal["patient"].nunique() == 5
     doses = cal[cal["event"] == "dose"]
     assert (doses["end_day"] > doses["start_day"]).all()
@@ -218,7 +217,7 @@ def test_dosing_calendar_rows_follow_the_run_log(fast):
 
 
 def test_dosing_calendar_matches_the_model_dose_times(fast, one_log):
-    cal = charts.dosing_calendar(fast, replication=0, patients=3, weeks=12)
+    cal = charts.dosing_calendar(series.dose_calendar(one_log), patients=3, weeks=12)
     w0 = one_log.window[0]
     given = set(np.round((one_log.dose_time[np.isfinite(one_log.dose_time)] - w0) / 24.0, 6))
     doses = cal[cal["event"] == "dose"]
@@ -227,6 +226,29 @@ def test_dosing_calendar_matches_the_model_dose_times(fast, one_log):
         assert round(day, 6) in given
     # the stay starts with premedication (cycle 1 only for tarlatamab) and covers the infusion
     assert (doses["start_day"] <= doses["dose_day"]).all() and (doses["end_day"] > doses["dose_day"]).all()
+
+
+def test_dosing_calendar_draws_the_stays_the_model_recorded(one_log):
+    """Nothing is re-simulated or re-planned: each bar is the stay the model booked for that dose."""
+    table = series.dose_calendar(one_log)
+    assert 0 < table["patient"].max() <= series.CALENDAR_PATIENTS
+    w0 = one_log.window[0]
+    started = np.flatnonzero(np.isfinite(one_log.first_dose) & (one_log.first_dose >= w0))
+    first = started[np.argsort(one_log.first_dose[started], kind="stable")][0]
+    start, end = one_log.planned_stays(np.array([first]))
+    rows = table[table["patient"] == 1]
+    k = rows["dose"] - 1
+    np.testing.assert_array_equal(rows["stay_start"], start[0, k] - w0)
+    np.testing.assert_array_equal(rows["stay_end"], end[0, k] - w0)
+    cal = charts.dosing_calendar(table, patients=1, weeks=series.CALENDAR_WEEKS)
+    doses = cal[cal["event"] == "dose"]
+    np.testing.assert_allclose(doses["hours"], end[0, k] - start[0, k])
+
+
+def test_a_run_view_carries_the_calendar_of_replication_0(view, one_log):
+    np.testing.assert_array_equal(view.dose_calendar, series.dose_calendar(one_log))
+    assert len(charts.dosing_calendar(view.dose_calendar)) > 0
+    assert charts.dosing_calendar(None).columns.tolist() == charts.dosing_calendar(view.dose_calendar).columns.tolist()
 
 
 # --------------------------------------------------------------------------- formatting and charts
@@ -279,7 +301,7 @@ def _specs(view, fast):
     yield charts.forest_plot(diffs)
     yield charts.capacity_curve_chart(curve, "p_dose_postponed", "observation_beds", 0.02)
     yield charts.stock_curve_chart(stock, 0.05)
-    yield charts.dosing_gantt(charts.dosing_calendar(fast, patients=4))
+    yield charts.dosing_gantt(charts.dosing_calendar(view.dose_calendar, patients=4))
     if view.on_hand is not None:
         yield charts.stock_over_time_chart(charts.stock_over_time_frame(view.on_hand, view.stockouts), 2400)
 

@@ -10,9 +10,17 @@ import pytest
 from sim import cohort, model
 from sim.analysis import runner
 from sim.config import loader
+from sim.config.dose_plan import dose_requirements, plan_dose
 from sim.config.scenario import RESOURCES
 from sim.model.pathway import CRS
-from sim.model.runlog import DIVERTED, LEFT, ON_TREATMENT, PLACE_CODES, WAITING
+from sim.model.runlog import (
+    DIVERTED,
+    LEFT,
+    ON_TREATMENT,
+    PLACE_CODES,
+    PLACE_NAMES,
+    WAITING,
+)
 from tests.conftest import HUGE, SCENARIOS, SHORT
 
 STRATEGIES = ["tarlatamab_outpatient", "tarlatamab_inpatient", "tarlatamab_outpatient_short",
@@ -160,6 +168,31 @@ def test_littles_law_on_observation_beds():
     from sim.metrics import step_area
     occupancy = step_area(*log.pools["observation_beds"][:2], w0, w1) / (w1 - w0)
     assert occupancy == pytest.approx(arrivals_per_hour * stay, rel=0.02)
+
+
+@pytest.mark.parametrize("name", ["tarlatamab_prophylactic_toci", "tarlatamab_risk_stratified"])
+def test_each_dose_is_given_and_recorded_as_its_dose_plan(name):
+    """Place, premedication (with prophylaxis) and planned stay of every dose before any toxicity are
+    those of :func:`plan_dose` for that patient: the model books by the one plan the feasibility
+    checks test, and records the stay the dosing calendar draws."""
+    s = scenario(name)
+    c = cohort.draw(s, 2)
+    log = model.simulate(s, c)
+    requirements = dose_requirements(s.drug, log.max_doses)
+    patients = np.arange(min(80, log.n))
+    start, end = log.planned_stays(patients)
+    toxicity = (log.crs_grade > 0) | (log.icans_grade > 0)
+    checked = set()
+    for i in patients:
+        for k in np.flatnonzero(np.isfinite(log.dose_time[i])):
+            if toxicity[i, :k].any():
+                break   # a toxicity may ask for longer monitoring of the next dose
+            plan = plan_dose(s.drug, s.strategy, k + 1, requirements[k], bool(c.high_risk[i]), bool(c.eligible[i]))
+            assert PLACE_NAMES[int(log.dose_place[i, k])] == plan.place
+            assert end[i, k] - start[i, k] == pytest.approx(plan.stay_hours)
+            assert log.dose_time[i, k] - start[i, k] == pytest.approx(plan.premed_hours)
+            checked.add((plan.place, plan.prophylaxis))
+    assert len(checked) >= 3   # several places, with and without prophylaxis
 
 
 def test_every_ed_visit_and_admission_is_attributed_to_a_patient_and_toxicity():

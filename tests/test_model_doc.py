@@ -19,7 +19,7 @@ import pytest
 
 from sim.config import loader
 from sim.config.params import iter_sourced
-from sim.config.scenario import PLACE_RESOURCE, PLACES
+from sim.config.registry import PLACE_RESOURCE, PLACES
 from tests.conftest import ROOT, SCENARIOS
 
 PAGE = ROOT / "docs" / "model.md"

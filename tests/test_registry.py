@@ -12,7 +12,8 @@ import pytest
 from dashboard import fields
 from sim import cohort, metrics, model
 from sim.config import loader, registry
-from sim.config.scenario import PLACE_RESOURCE, Capacity, Costs
+from sim.config.registry import PLACE_RESOURCE
+from sim.config.scenario import Capacity, Costs
 from tests.conftest import REFERENCE, ROOT, SCENARIOS, SHORT
 
 

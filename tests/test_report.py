@@ -9,8 +9,8 @@ import pytest
 
 from sim import __version__, charts
 from sim.analysis import runner
-from sim.analysis.compare import paired_differences
 from sim.analysis import views as run_views
+from sim.analysis.compare import paired_differences
 from sim.charts import report
 from sim.metrics import series
 from tests.conftest import load
@@ -30,7 +30,7 @@ def views():
 @pytest.fixture(scope="module")
 def html(views):
     va, _ = views
-    return report.run_report(va, charts.dosing_calendar(va.scenario, patients=4))
+    return report.run_report(va)
 
 
 def _no_network(doc: str) -> None:
@@ -76,7 +76,7 @@ def test_charts_are_inlined_vega_lite_when_vl_convert_is_installed(html, views):
     assert report.chart_mode() == "vega"
     assert "window.vegaEmbed" in html   # the vega-embed bundle itself, not a link to it
     specs = _specs(html)
-    assert len(specs) == len(report.run_figures(views[0], charts.dosing_calendar(views[0].scenario, patients=4)))
+    assert len(specs) == len(report.run_figures(views[0]))
     assert all("vega-lite" in s["$schema"] and s["autosize"] == {"type": "pad"} for s in specs)
 
 

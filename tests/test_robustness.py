@@ -11,7 +11,6 @@ fixed; each keeps its test. Set ROBUSTNESS_EXAMPLES to search harder (default 15
 from __future__ import annotations
 
 import builtins
-import contextlib
 import copy
 import datetime
 import marshal
@@ -36,6 +35,7 @@ from sim.cli import main
 from sim.config import loader
 from sim.config.scenario import Scenario
 from tests.conftest import REFERENCE, ROOT, SCENARIOS
+from tests.faults.support import children, running, time_limit
 
 TIME_LIMIT = 20  # seconds any single example may take; a hang is a failure, not a stuck suite
 
@@ -52,24 +52,6 @@ BASE = resolved_reference(**SHORT_RUN)
 
 
 # ------------------------------------------------------------------------------------ helpers
-class TookTooLong(BaseException):
-    """Raised by the alarm; a BaseException so that no ``except Exception`` in the code swallows it."""
-
-
-@contextlib.contextmanager
-def time_limit(seconds: int):
-    def alarm(_signum, _frame):
-        raise TookTooLong(f"more than {seconds} s")
-
-    old = signal.signal(signal.SIGALRM, alarm)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
-
-
 def cli_in_process(capsys, *args: str) -> tuple[int, str, str]:
     """``python -m sim ARGS`` in this process: (status, stdout, stderr). Any exception escaping main()
     would be a traceback for the user, so it fails the test as it is."""
@@ -463,21 +445,6 @@ def test_scenario_name_cannot_choose_where_output_goes(tmp_path, capsys, monkeyp
 
 
 # ------------------------------------------------------------------------------------ interrupt
-def _children(pid: int) -> list[int]:
-    try:
-        return [int(x) for x in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
-
-
-def _running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc to see worker processes")
 @pytest.mark.parametrize("executor,target", [("processes", "group"), ("processes", "parent"), ("serial", "group")],
@@ -496,10 +463,10 @@ def test_interrupted_run_exits_cleanly_and_leaves_nothing(tmp_path, executor, ta
         if executor == "processes":
             while not workers and time.monotonic() < deadline and proc.poll() is None:
                 time.sleep(0.1)
-                workers = _children(proc.pid)
+                workers = children(proc.pid)
             assert workers, "no worker process appeared"
             time.sleep(2.0)                       # replications under way
-            workers = _children(proc.pid)
+            workers = children(proc.pid)
         else:
             time.sleep(6.0)                       # imports, loading, then ~0.15 s per replication of 200
         assert proc.poll() is None, "the run finished before it could be interrupted"
@@ -517,4 +484,4 @@ def test_interrupted_run_exits_cleanly_and_leaves_nothing(tmp_path, executor, ta
     assert [ln for ln in stderr.splitlines() if ln.strip()] == ["interrupted: no output written"], stderr
     assert not out.exists() and list(tmp_path.iterdir()) == []
     time.sleep(0.5)
-    assert not [w for w in workers if _running(w)], "worker processes left running"
+    assert not [w for w in workers if running(w)], "worker processes left running"

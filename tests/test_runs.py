@@ -77,6 +77,11 @@ def test_list_skips_hidden_and_broken_folders(tmp_path):
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "manifest.json").write_text("{not json")
     assert [m["id"] for m in runs.list_runs(tmp_path)] == [good.name]
+    readable, unreadable = runs.scan_runs(tmp_path)          # the broken one is named, with the reason
+    assert [m["id"] for m in readable] == [good.name]
+    assert unreadable == [("broken", f"{tmp_path / 'broken' / 'manifest.json'}: not valid JSON (Expecting "
+                                     "property name enclosed in double quotes, line 1 column 2); the file may "
+                                     "be truncated")]
     assert runs.list_runs(tmp_path / "missing") == []
 
 

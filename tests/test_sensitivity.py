@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis import runner, sensitivity
 import sim
+from sim.analysis import runner, sensitivity
 from sim.analysis.sensitivity import (
     Param,
     base_value,

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import sim
 from sim.analysis import runner, sizing
 from sim.analysis.sizing import (
     Target,
@@ -23,7 +24,6 @@ from sim.analysis.sizing import (
     size_pair,
 )
 from sim.analysis.stats import mean_ci
-import sim
 from sim.cli import main
 from sim.cli.size import parse_bounds, parse_resources, parse_unit_costs
 from sim.config import loader

@@ -17,10 +17,9 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
 
 from sim.analysis import runner
-from sim.analysis.stats import check_kpis, mean_ci, paired_ci, paired_values
+from sim.analysis.stats import check_kpis, mean_ci, paired_ci, paired_values, t_quantile
 from sim.config.errors import UsageError
 from sim.config.scenario import Scenario
 
@@ -45,7 +44,7 @@ def welch_ci(base: np.ndarray, other: np.ndarray, level: float = 0.95) -> tuple[
         return diff, diff, diff
     # Welch-Satterthwaite degrees of freedom
     dof = se2 ** 2 / ((vb ** 2 / (b.size - 1) if vb else 0.0) + (vo ** 2 / (o.size - 1) if vo else 0.0))
-    half = float(_st.t.ppf(0.5 + level / 2, dof)) * math.sqrt(se2)
+    half = float(t_quantile(0.5 + level / 2, dof)) * math.sqrt(se2)
     return diff, diff - half, diff + half
 
 

@@ -28,9 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
 
-from sim.analysis.stats import check_kpis
+from sim.analysis.stats import check_kpis, t_quantile
 from sim.config.errors import UsageError
 
 INITIAL_REPLICATIONS = 3
@@ -68,7 +67,7 @@ def relative_precision(values: np.ndarray, alpha: float = 0.05) -> np.ndarray:
     mean = x[0] + s1 / n if x.size else s1
     with np.errstate(invalid="ignore", divide="ignore"):
         var = np.maximum(s2 - s1 * s1 / n, 0.0) / (n - 1)
-        half = _st.t.ppf(1 - alpha / 2, n - 1) * np.sqrt(var / n)
+        half = t_quantile(1 - alpha / 2, n - 1) * np.sqrt(var / n)
         d = np.where(half == 0.0, 0.0, half / np.abs(mean))
     d[n < 2] = np.nan
     return d

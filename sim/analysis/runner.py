@@ -22,6 +22,7 @@ import pandas as pd
 from sim import cohort as _cohort
 from sim import metrics, model
 from sim.analysis import stats
+from sim.analysis.workers import Lifeline, init_worker
 from sim.config.errors import UsageError
 from sim.config.scenario import Scenario
 from sim.model.runlog import RunLog
@@ -246,16 +247,14 @@ def _run_processes(scenario, rep_ids, seed, keep, extract, progress, workers) ->
     # Measured: a quarter fewer page faults and ~7% less CPU per replication in the workers.
     gc.freeze()
     try:
-        with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=ctx) as pool:
+        # The workers die with this process (any signal) and stop at once when the run is abandoned.
+        with Lifeline(ctx) as lifeline, ProcessPoolExecutor(
+                max_workers=min(workers, len(chunks)), mp_context=ctx, initializer=init_worker,
+                initargs=lifeline.initargs()) as pool:
             futures = [pool.submit(_task, (scenario, ch, seed, keep, extract)) for ch in chunks]
-            return _gather(futures, as_completed, _cancel_each, progress, len(rep_ids))
+            return _gather(futures, as_completed, lifeline.abandon, progress, len(rep_ids))
     finally:
         gc.unfreeze()
-
-
-def _cancel_each(futures: list) -> None:
-    for fut in futures:
-        fut.cancel()
 
 
 @contextlib.contextmanager

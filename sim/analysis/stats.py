@@ -8,12 +8,28 @@ from typing import Iterable
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
 
 from sim import metrics
 from sim.config import registry
 from sim.config.errors import UsageError
 
+
+def t_quantile(p, dof):
+    """Student-t quantile, as ``scipy.stats.t.ppf`` gives it (the same function underneath).
+
+    ``scipy.special`` is imported here, not ``scipy.stats`` at the top: the latter takes seconds to
+    import and every command line start (and every refusal of bad input) would wait for it.
+    """
+    from scipy.special import stdtrit
+
+    return stdtrit(dof, p)
+
+
+def normal_quantile(p):
+    """Standard normal quantile, as ``scipy.stats.norm.ppf`` gives it (see :func:`t_quantile`)."""
+    from scipy.special import ndtri
+
+    return ndtri(p)
 
 def check_kpis(kpis: Iterable[str], columns: Iterable[str] = metrics.KPI_COLUMNS) -> None:
     """Raise :class:`UsageError` naming the first of ``kpis`` that is not a KPI column (``replication`` is not)."""
@@ -36,7 +52,7 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, floa
     sd = float(x.std(ddof=1))
     if sd == 0.0:
         return (mean, 0.0, mean, mean, n)
-    half = float(_st.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
+    half = float(t_quantile(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
     return (mean, sd, mean - half, mean + half, n)
 
 
@@ -44,7 +60,7 @@ def wilson(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
     """Wilson score interval for a proportion; honest at 0 and n, unlike a t interval on 0/1 data."""
     if n == 0:
         return (math.nan, math.nan)
-    z = float(_st.norm.ppf(0.5 + level / 2))
+    z = float(normal_quantile(0.5 + level / 2))
     p = successes / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)

@@ -39,6 +39,7 @@ class RunView:
     seconds: float
     on_hand: np.ndarray | None = None        # (reps, days) lowest tocilizumab stock each day, mg
     stockouts: np.ndarray | None = None      # (reps, days) stock-out events each day
+    dose_calendar: np.ndarray | None = None  # replication 0's sample doses (series.dose_calendar)
     finished: str = field(default_factory=lambda: _dt.datetime.now().strftime("%Y-%m-%d %H:%M"))
 
     @property
@@ -58,6 +59,7 @@ def view_from_result(result: Any, seconds: float = math.nan) -> RunView:
     extras = getattr(result, "extras", None)
     s = result.scenario
     on_hand = outs = None
+    calendar = extras[0].get("dose_calendar") if extras else None
     if extras:
         how = np.mean([e["hour_of_week"] for e in extras], axis=0)
         peaks = np.stack([e["daily_peak"] for e in extras])
@@ -80,7 +82,7 @@ def view_from_result(result: Any, seconds: float = math.nan) -> RunView:
     return RunView(scenario=s, seed=int(result.seed), reps=len(result.kpis), kpis=result.kpis,
                    summary=stats.summary(result.kpis), hour_of_week=np.asarray(how, dtype=float),
                    daily_peak=peaks, peaks_exact=exact, toci_week=toci, grades=grades, seconds=seconds,
-                   on_hand=on_hand, stockouts=outs)
+                   on_hand=on_hand, stockouts=outs, dose_calendar=calendar)
 
 
 

@@ -27,10 +27,10 @@ import pandas as pd
 from sim.analysis import runner
 from sim.config.errors import UsageError
 from sim.config.scenario import MAX_WEEKS, RESOURCES, Scenario
+from sim.config.units import HOURS_PER_WEEK
 from sim.metrics import hourly_mean
 from sim.model.runlog import RunLog
 
-HOURS_PER_WEEK = 168
 SERIES = RESOURCES + ("census",)
 MIN_WEEKS = 20          # MSER-5 needs at least 4 batches of 5 weeks
 

@@ -2,37 +2,36 @@
 
 from __future__ import annotations
 
-import math
-
 import altair as alt
 import numpy as np
 import pandas as pd
 
-from sim import cohort as _cohort
-from sim import model as _model
-from sim.charts.style import HOURS_PER_WEEK, PLACE_COLORS, PLACE_LABELS, _padded, _title
-from sim.config.scenario import Scenario, dose_requirements
-from sim.model.runlog import PLACE_NAMES
+from sim.charts.style import PLACE_COLORS, PLACE_LABELS, _padded, _title
+from sim.config.units import HOURS_PER_WEEK
+from sim.metrics.series import CALENDAR_PATIENTS
+
+COLUMNS = ["patient", "event", "dose", "place", "start_day", "end_day", "dose_day", "hours", "crs_grade",
+           "icans_grade", "postponed_days"]
 
 
-def dosing_calendar(scenario: Scenario, replication: int = 0, patients: int = 12, weeks: int = 10) -> pd.DataFrame:
+def dosing_calendar(doses: np.ndarray | None, patients: int = CALENDAR_PATIENTS, weeks: int = 10) -> pd.DataFrame:
     """Doses and monitoring stays of the first patients who start after warm-up, for a Gantt chart.
 
-    Runs one replication in this process (``sim.cohort.draw`` then ``sim.model.simulate``). A stay
-    starts with premedication (and prophylactic tocilizumab) and lasts the monitoring the strategy
-    assigns; the place, the dose time and any CRS/ICANS after the dose come from the run log. Stays
-    forced by toxicity (ED, unplanned ward or ICU) are not drawn: the log does not record them per
-    patient.
+    Built from the doses the model gave, as :func:`sim.metrics.series.dose_calendar` keeps them for
+    one replication (a run with ``extract=collect`` holds them in ``RunView.dose_calendar``, from
+    replication 0): nothing is simulated again. A stay starts with premedication (and prophylactic
+    tocilizumab) and lasts the monitoring the dose plan assigned. Stays forced by toxicity (ED,
+    unplanned ward or ICU) are not drawn.
 
     Parameters
     ----------
-    scenario : Scenario
-    replication : int
-        Which replication to draw the patients from.
+    doses : ndarray or None
+        The table of :func:`~sim.metrics.series.dose_calendar`; None gives an empty frame.
     patients : int
-        How many patients to show.
+        How many patients to show (at most :data:`~sim.metrics.series.CALENDAR_PATIENTS`).
     weeks : int
-        How many weeks after each patient's referral to show.
+        How many weeks after each patient's referral to show (at most
+        :data:`~sim.metrics.series.CALENDAR_WEEKS`).
 
     Returns
     -------
@@ -41,56 +40,19 @@ def dosing_calendar(scenario: Scenario, replication: int = 0, patients: int = 12
         the stay, dose_day (infusion start), hours, crs_grade, icans_grade, postponed_days. Days count
         from the end of warm-up.
     """
-    cohort = _cohort.draw(scenario, replication)
-    log = _model.simulate(scenario, cohort)
-    w0 = log.window[0]
-    started = np.flatnonzero(np.isfinite(log.first_dose) & (log.first_dose >= w0))
-    chosen = started[np.argsort(log.first_dose[started], kind="stable")][:patients]
-    drug, strat = scenario.drug, scenario.strategy
-    req = dose_requirements(drug, log.max_doses)
-    after_hours = max([r.next_dose_monitor_hours.value for r in drug.management.crs + drug.management.icans] + [0.0])
-    rows = []
-    for rank, i in enumerate(chosen, start=1):
-        label = f"Patient {rank}" + (" (high risk)" if cohort.high_risk[i] else "")
-        ref = float(log.referral[i])
-        rows.append({"patient": label, "event": "referral", "dose": 0, "place": "referral",
-                     "start_day": (ref - w0) / 24.0, "end_day": (ref - w0) / 24.0, "dose_day": math.nan, "hours": 0.0,
-                     "crs_grade": 0, "icans_grade": 0, "postponed_days": 0})
-        until = ref + weeks * HOURS_PER_WEEK
-        for k in range(min(log.max_doses, len(req))):
-            t = float(log.dose_time[i, k])
-            if not math.isfinite(t) or t > until:
-                break
-            place = PLACE_NAMES.get(int(log.dose_place[i, k]), "clinic")
-            # A dose after a toxicity that asks for longer monitoring: the strategy's after-toxicity rule
-            prev_tox = k > 0 and (log.crs_grade[i, k - 1] > 0 or log.icans_grade[i, k - 1] > 0)
-            required = req[k][1]
-            after = bool(prev_tox and after_hours > required)
-            _p, hours = strat.place_for(k + 1, after_hours if after else required, bool(cohort.high_risk[i]),
-                                        bool(cohort.eligible[i]), after)
-            pro = strat.gives_prophylaxis(k + 1, bool(cohort.high_risk[i]))
-            premed, infusion = _chair_times(drug, req[k])
-            pre = premed + (strat.prophylaxis.chair_hours.value if pro else 0.0)
-            stay = infusion if place == "home" else max(hours, infusion)
-            start = t - pre
-            rows.append({"patient": label, "event": "dose", "dose": k + 1, "place": place,
-                         "start_day": (start - w0) / 24.0, "end_day": (start + pre + stay - w0) / 24.0,
-                         "dose_day": (t - w0) / 24.0,
-                         "hours": pre + stay, "crs_grade": int(log.crs_grade[i, k]),
-                         "icans_grade": int(log.icans_grade[i, k]),
-                         "postponed_days": int(log.dose_postponed[i, k])})
-    frame = pd.DataFrame(rows, columns=["patient", "event", "dose", "place", "start_day", "end_day", "dose_day",
-                                        "hours", "crs_grade", "icans_grade", "postponed_days"])
-    return frame
-
-
-def _chair_times(drug, requirement: tuple) -> tuple[float, float]:
-    """(hours before the infusion starts, infusion and hydration hours) of one dose, as the model plans it."""
-    block = drug.schedule[requirement[0]]
-    if hasattr(drug, "chair_times"):
-        return drug.chair_times(block)
-    ch = drug.chair  # drug profiles without per-block chair times
-    return ch.premedication_hours.value, ch.infusion_hours.value + (ch.hydration_hours.value if requirement[2] else 0.0)
+    if doses is None or not len(doses):
+        return pd.DataFrame(columns=COLUMNS)
+    d = pd.DataFrame(doses[doses["patient"] <= patients])
+    d["patient"] = "Patient " + d["patient"].astype(str) + np.where(d["high_risk"], " (high risk)", "")
+    refs = d.drop_duplicates("patient").assign(event="referral", dose=0, place="referral", stay_start=d["referral"],
+                                               stay_end=d["referral"], dose_time=np.nan, crs_grade=0, icans_grade=0,
+                                               postponed_days=0)
+    d = d[d["dose_time"] <= d["referral"] + weeks * HOURS_PER_WEEK].assign(event="dose")
+    frame = pd.concat([refs, d]).sort_index(kind="stable")   # per patient: referral, then its doses
+    frame = frame.assign(start_day=frame["stay_start"] / 24.0, end_day=frame["stay_end"] / 24.0,
+                         dose_day=frame["dose_time"] / 24.0, hours=frame["stay_end"] - frame["stay_start"])
+    return frame[COLUMNS].reset_index(drop=True).astype({"dose": int, "crs_grade": int, "icans_grade": int,
+                                                         "postponed_days": int})
 
 
 @_padded

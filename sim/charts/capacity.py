@@ -107,22 +107,17 @@ def daily_peak_chart(frame: pd.DataFrame) -> alt.Chart:
 
 
 def hospital_use_frame(kpis: pd.DataFrame) -> pd.DataFrame:
-    """ED visits, unplanned ward and ICU admissions per replication, by toxicity grade where the run has it.
+    """ED visits, unplanned ward and ICU admissions per replication, by the toxicity grade that caused them.
 
-    A run whose KPIs carry ``ed_visits_grade1`` .. ``_grade4`` (and likewise for the admissions) is
-    split by grade; otherwise each use is one row for all grades. Returns use, grade, mean, ci_low,
-    ci_high, n.
+    Reads the ``ed_visits_grade1`` .. ``_grade4`` columns (and likewise for the admissions); a frame
+    without them (not a run's KPIs) gives no rows. Returns use, grade, mean, ci_low, ci_high, n.
     """
     rows = []
     for col, label in HOSPITAL_USE:
         split = [f"{col}_grade{g}" for g in range(1, 5)]
-        if all(c in kpis.columns for c in split):
-            parts = [(f"Grade {g}", kpis[c]) for g, c in enumerate(split, start=1)]
-        elif col in kpis.columns:
-            parts = [("All grades", kpis[col])]
-        else:
+        if not all(c in kpis.columns for c in split):
             continue
-        for grade, values in parts:
+        for grade, values in ((f"Grade {g}", kpis[c]) for g, c in enumerate(split, start=1)):
             mean, _sd, lo, hi, n = stats.mean_ci(values.to_numpy(dtype=float))
             rows.append({"use": label, "grade": grade, "mean": mean, "ci_low": lo, "ci_high": hi, "n": n})
     return pd.DataFrame(rows, columns=["use", "grade", "mean", "ci_low", "ci_high", "n"])
@@ -130,25 +125,17 @@ def hospital_use_frame(kpis: pd.DataFrame) -> pd.DataFrame:
 
 @_padded
 def hospital_use_chart(frame: pd.DataFrame) -> alt.Chart:
-    """Mean ED visits and unplanned admissions over the window (stacked by grade when split), with 95% CIs."""
-    split = set(frame["grade"]) != {"All grades"}
+    """Mean ED visits and unplanned admissions over the window, stacked by the grade that caused them."""
     bars = alt.Chart(frame).mark_bar().encode(
         y=alt.Y("use:N", title=None, sort=[u for _, u in HOSPITAL_USE], axis=alt.Axis(labelLimit=220)),
-        x=alt.X("sum(mean):Q" if split else "mean:Q", title="Mean over the statistics window"),
-        # one colour and no legend while the run does not split the counts by grade
-        color=alt.Color("grade:N", title="Toxicity grade", legend=alt.Legend() if split else None,
-                        scale=alt.Scale(range=GRADE_COLORS if split else ["#4c78a8"])),
+        x=alt.X("sum(mean):Q", title="Mean over the statistics window"),
+        color=alt.Color("grade:N", title="Toxicity grade", scale=alt.Scale(range=GRADE_COLORS)),
         tooltip=[alt.Tooltip("use:N", title="Use"), alt.Tooltip("grade:N", title="Grade"),
                  alt.Tooltip("mean:Q", title="Mean", format=".1f"),
                  alt.Tooltip("ci_low:Q", title="95% CI low", format=".1f"),
                  alt.Tooltip("ci_high:Q", title="95% CI high", format=".1f")])
-    chart = bars
-    if not split:
-        err = alt.Chart(frame).mark_errorbar(ticks=True, color="black").encode(
-            y=alt.Y("use:N", sort=[u for _, u in HOSPITAL_USE]),
-            x=alt.X("ci_low:Q", title="Mean over the statistics window"), x2="ci_high:Q")
-        chart = bars + err
-    return chart.properties(width=340, height=110, title=_title("ED visits and unplanned admissions", "mean over the statistics window with 95% CI"))
+    return bars.properties(width=340, height=110, title=_title(
+        "ED visits and unplanned admissions", "mean over the statistics window; 95% CI of each grade in the tooltip"))
 
 
 def cost_breakdown_frame(kpis: pd.DataFrame) -> pd.DataFrame:

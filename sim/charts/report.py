@@ -220,7 +220,7 @@ def strategy_table(scenario: Scenario) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def run_figures(view: views.RunView, gantt: pd.DataFrame | None = None) -> list[Figure]:
+def run_figures(view: views.RunView) -> list[Figure]:
     """The charts of one run, in report order."""
     cap = views.capacity_of(view.scenario)
     how = charts.hour_of_week_frame(view.hour_of_week, cap)
@@ -253,7 +253,8 @@ def run_figures(view: views.RunView, gantt: pd.DataFrame | None = None) -> list[
         figs.append(Figure("Tocilizumab stock over time",
                            charts.stock_over_time_chart(stock, views.policy_level(view.scenario)), stock,
                            "Lowest stock on hand each day across replications; red markers: days with a stock-out."))
-    if gantt is not None and len(gantt):
+    gantt = charts.dosing_calendar(view.dose_calendar)
+    if len(gantt):
         figs.append(Figure("Dosing calendar for a sample of patients", charts.dosing_gantt(gantt), gantt,
                            "First patients started after warm-up in replication 0; planned monitoring stays."))
     return figs
@@ -316,15 +317,13 @@ def _assumptions_section(s: Scenario, seed: int, reps: int) -> str:
 
 # --------------------------------------------------------------------------- reports
 
-def run_report(view: views.RunView, gantt: pd.DataFrame | None = None) -> str:
+def run_report(view: views.RunView) -> str:
     """The HTML report of one run: inputs, assumptions, charts, KPI table, version and seed.
 
     Parameters
     ----------
     view : RunView
-        The run.
-    gantt : DataFrame, optional
-        :func:`sim.charts.dosing_calendar` of the run's scenario, drawn as a dosing calendar.
+        The run (its dosing calendar is the sample of stays replication 0 recorded).
 
     Returns
     -------
@@ -333,7 +332,7 @@ def run_report(view: views.RunView, gantt: pd.DataFrame | None = None) -> str:
     """
     s = view.scenario
     mode = chart_mode()
-    figs_html, scripts = _figures_html(run_figures(view, gantt), mode)
+    figs_html, scripts = _figures_html(run_figures(view), mode)
     table = charts.summary_table(view.summary, view.currency).drop(columns=["column"])
     body = (f"<h1>{html.escape(s.name)}: capacity simulation report</h1>"
             f"<p>{html.escape(s.description)}</p>{_meta(view)}"

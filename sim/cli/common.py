@@ -7,11 +7,11 @@ import argparse
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from sim.analysis import runner
 from sim.config import loader
 from sim.config.errors import UsageError
+from sim.storage.output import check_out_folder, write_csv  # noqa: F401  (the commands write through these)
 
 
 def _whole_number(text: str) -> int:
@@ -118,30 +118,6 @@ def progress_bar(quiet: bool, total: int):
         yield update
     finally:
         bar.close()
-
-
-@contextmanager
-def storage_errors() -> Iterator[None]:
-    """Words :mod:`sim.storage`'s refusals (an ``--out`` folder holding other files, an unknown run ID),
-    which it raises as ``ValueError``, as the usage errors they are, so they exit 2 with one line."""
-    try:
-        yield
-    except UsageError:
-        raise
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-
-
-def write_csv(frame, path: Path) -> None:
-    """Write ``frame`` beside ``path`` and rename it there, so a reader never sees half a table."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        frame.to_csv(tmp, index=False)
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def format_summary(summary) -> str:

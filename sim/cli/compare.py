@@ -20,7 +20,6 @@ from sim.cli.common import (
     positive_int,
     progress_bar,
     seed,
-    storage_errors,
 )
 
 
@@ -48,20 +47,23 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from sim.analysis.stats import check_kpis
     from sim.config import loader
     from sim.storage import runs
+    from sim.storage.output import preflight
 
     executor = executor_of(args)
     kpis = kpi_list(args.kpis) or None
     if kpis:
         check_kpis(kpis)
     scenarios = [loader.load(p, args.overrides) for p in [args.base, *args.others]]   # all validated before any run
+    out = args.out or Path("results") / f"compare-{scenarios[0].name}"
+    # every output path is checked before the first replication, not after the work
+    preflight(out, scenarios[0], args.reps, runs_dir=args.runs_dir if args.save else None, keep_occupancy=False,
+              scenarios=len(scenarios))
     started = runs.utc_now()
     with progress_bar(args.quiet, args.reps * len(scenarios)) as update:
         result = compare.compare_scenarios(scenarios, args.reps, seed=args.seed, kpis=kpis, executor=executor,
                                            workers=args.workers, scheduler=args.scheduler, progress=update)
     finished = runs.utc_now()
-    out = args.out or Path("results") / f"compare-{result.base}"
-    with storage_errors():
-        _write(out, result)
+    _write(out, result)
     others = [f"{n} ({r.scenario.run.seed})" for n, r in result.runs.items()
               if n != result.base and r.scenario.run.seed != result.seed]
     print(f"{len(result.runs)} scenarios x {args.reps} replications on seed {result.seed} (common random numbers)"
@@ -86,9 +88,8 @@ def _save(result, args: argparse.Namespace, executor: str, started: str, finishe
         kind="compare", scenarios={n: resolved_toml(r) for n, r in result.runs.items()}, seed=result.seed,
         replications=args.reps, executor=executor, started=started, finished=finished,
         extra={"base": result.base, "workers": args.workers, "scheduler": args.scheduler})
-    with storage_errors():
-        path = runs.save(args.runs_dir, manifest, {"kpis": _long_kpis(result), "summary": summary,
-                                                   "comparison": result.table})
+    path = runs.save(args.runs_dir, manifest, {"kpis": _long_kpis(result), "summary": summary,
+                                               "comparison": result.table})
     print(f"saved run {path.name} in {path.parent}")
 
 

@@ -14,17 +14,17 @@ import importlib
 import sys
 
 from sim import __version__
+from sim.cli import exits
 from sim.config.errors import ScenarioError, ScenarioErrors, UsageError
 
 EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
 
 COMMANDS = ("run", "validate", "app", "compare", "drugs", "runs", "sensitivity", "size", "stock", "trace", "warmup")
 """Modules of :mod:`sim.cli`, one per command, in the order ``--help`` lists them."""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m sim", description=(
+    parser = exits.OneLineParser(prog="python -m sim", description=(
         "Capacity simulation of bispecific T-cell engager step-up dosing."))
     parser.add_argument("--version", action="version", version=f"btce-sim {__version__}")  # the package, however invoked
     sub = parser.add_subparsers(dest="command", required=True)
@@ -37,10 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        with exits.sigterm_as_interrupt():
+            return args.func(args)
     except (ScenarioError, ScenarioErrors, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("interrupted: no output written", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:    # Ctrl-C, or SIGTERM (exits.Terminated)
+        return exits.interrupted(exc)

@@ -24,9 +24,10 @@ from sim.cli.common import (
     positive_int,
     progress_bar,
     seed,
-    storage_errors,
 )
 from sim.config.errors import UsageError
+from sim.config.registry import RESOURCE_NAMES
+from sim.config.units import HOURS_PER_WEEK
 
 OCCUPANCY_BUDGET_BYTES = 2 * 1024**3
 UNCERTAINTY_SHOWN = ("crs_rate", "icans_rate", "ed_visits", "icu_bed_days", "unplanned_ward_admissions",
@@ -58,7 +59,7 @@ def check_occupancy_budget(scenario, reps: int) -> None:
     x replications) would not fit in memory."""
     if not 1 <= reps <= runner.MAX_REPLICATIONS:
         raise UsageError(f"--reps = {reps}; allowed: 1 to {runner.MAX_REPLICATIONS}")
-    per_rep = scenario.run.horizon_weeks * 168 * 5 * 4
+    per_rep = scenario.run.horizon_weeks * HOURS_PER_WEEK * len(RESOURCE_NAMES) * 4   # float32 occupancy
     if reps * per_rep > OCCUPANCY_BUDGET_BYTES:
         raise UsageError(f"--reps = {reps}: the hourly occupancy of {reps} replications of "
                          f"{scenario.run.horizon_weeks} weeks needs {reps * per_rep / 1024**3:.1f} GB; allowed: "
@@ -67,17 +68,21 @@ def check_occupancy_budget(scenario, reps: int) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from sim.storage import runs
-    from sim.storage.output import write_run
+    from sim.storage.output import preflight, write_run
 
     executor = executor_of(args)
     scenario, fixed = _scenarios(args)
+    out = args.out or Path("results") / scenario.name
+    reps = args.max_reps if args.precision is not None else (args.reps or 100)
+    if args.precision is None:
+        check_occupancy_budget(scenario, reps)
+    # every output path is checked before the first replication, not after the work
+    preflight(out, scenario, reps, runs_dir=args.runs_dir if args.save else None)
     started = runs.utc_now()
     result, assessment = _simulate(scenario, args, executor)
     finished = runs.utc_now()
     uncertainty = _uncertainty(result, fixed, args, executor)
-    out = args.out or Path("results") / scenario.name
-    with storage_errors():
-        write_run(result, out, summary=uncertainty)
+    write_run(result, out, summary=uncertainty)
     _report(result, uncertainty, assessment, args)
     print(f"\nwrote {out}/kpis.csv, summary.csv, occupancy.parquet, scenario.toml")
     if args.save:
@@ -103,7 +108,6 @@ def _simulate(scenario, args: argparse.Namespace, executor: str):
     if args.precision is not None:
         return run_to_precision(scenario, args, executor)
     reps = args.reps or 100
-    check_occupancy_budget(scenario, reps)
     with progress_bar(args.quiet, reps) as update:
         result = runner.run(scenario, reps, seed=args.seed, executor=executor, workers=args.workers,
                             progress=update, keep_occupancy=True, scheduler=args.scheduler)
@@ -142,8 +146,7 @@ def _save(result, assessment, args: argparse.Namespace, executor: str, started: 
     if assessment is not None:
         extra["precision"] = {"target": args.precision, "kpis": [s.kpi for s in assessment.solutions],
                               "k_limit": args.k_limit, "replications_needed": assessment.n_needed}
-    with storage_errors():
-        path = save_result(result, args.runs_dir, executor=executor, started=started, finished=finished, extra=extra)
+    path = save_result(result, args.runs_dir, executor=executor, started=started, finished=finished, extra=extra)
     print(f"saved run {path.name} in {path.parent}")
 
 

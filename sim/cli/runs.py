@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 
@@ -24,9 +25,11 @@ def add_parser(subparsers) -> None:
 def cmd_list(args: argparse.Namespace) -> int:
     from sim.storage import runs
 
-    manifests = runs.list_runs(args.runs_dir)
+    manifests, unreadable = runs.scan_runs(args.runs_dir)
+    for name, reason in unreadable:     # named, with the reason; the readable runs are still listed
+        print(f"unreadable run {name}: {reason}", file=sys.stderr)
     if not manifests:
-        print(f"no saved runs in {args.runs_dir}")
+        print(f"no {'readable ' if unreadable else ''}saved runs in {args.runs_dir}")
         return 0
     print(f"{'id':32s} {'kind':8s} {'reps':>6s} {'seed':>10s} {'executor':10s} {'commit':8s} scenarios")
     for m in manifests:
@@ -39,13 +42,12 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from sim.cli.common import format_summary, storage_errors
+    from sim.cli.common import format_summary
     from sim.storage import runs
 
-    with storage_errors():
-        folder = runs.find(args.runs_dir, args.id)
-        m = runs.read_manifest(folder)
-        summary = runs.load_table(folder, "summary")
+    folder = runs.find(args.runs_dir, args.id)
+    m = runs.read_manifest(folder)
+    summary = runs.load_table(folder, "summary")
     git = m.get("git") or {}
     print(f"run {m['id']} ({m['kind']}) in {folder}")
     print(f"  package {m['package_version']}, git {git.get('commit') or 'none'}"

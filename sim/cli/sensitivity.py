@@ -19,6 +19,7 @@ import numpy as np
 from sim.cli.common import (
     add_executor_args,
     add_scenario_args,
+    check_out_folder,
     executor_of,
     kpi_list,
     load_scenario,
@@ -124,6 +125,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     if not kpis:
         raise UsageError("--kpis: allowed: one or more KPI names separated by commas")
     scenario = load_scenario(args)
+    out = check_out_folder(args.out or Path("results") / f"{scenario.name}-sensitivity")   # before the work
     n_points = math.prod(len(p.values) for p in params) if args.grid else 1 + 2 * len(params)
     if args.grid:
         sensitivity.grid_points(params)          # refuses an oversized grid before anything runs
@@ -132,7 +134,6 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
                                         executor=executor, workers=args.workers, scheduler=args.scheduler,
                                         progress=update)
     name = "grid.csv" if args.grid else "tornado.csv"
-    out = args.out or Path("results") / f"{scenario.name}-sensitivity"
     write_csv(table, out / name)
     run_seed = scenario.run.seed if args.seed is None else args.seed
     print(f"{scenario.name}: {n_points} points x {args.reps} replications on seed {run_seed} (common random numbers)")

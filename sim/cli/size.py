@@ -19,6 +19,7 @@ from typing import Sequence
 from sim.cli.common import (
     add_executor_args,
     add_scenario_args,
+    check_out_folder,
     executor_of,
     kpi_list,
     load_scenario,
@@ -145,12 +146,12 @@ def cmd_size(args: argparse.Namespace) -> int:
     unit_costs = parse_unit_costs(args.unit_cost, resources)
     targets = sizing.targets_of(args.targets)
     scenario = load_scenario(args)
+    out = check_out_folder(args.out or Path("results") / f"{scenario.name}-size")   # before the work
     t0 = time.perf_counter()
     result = sizing.size(scenario, resources, targets, args.reps, low=low, high=high, unit_costs=unit_costs,
                          report_kpis=kpi_list(args.kpis), seed=args.seed, executor=executor, workers=args.workers,
                          scheduler=args.scheduler, on_candidate=None if args.quiet else _shouter(targets))
     seconds = time.perf_counter() - t0
-    out = args.out or Path("results") / f"{scenario.name}-size"
     write_csv(result.table(), out / "sizing.csv")
     _report(result, scenario, args, seconds)
     print(f"wrote {out}/sizing.csv")

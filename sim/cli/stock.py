@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sim.cli.common import add_scenario_args, load_scenario, progress_bar, write_csv
+from sim.cli.common import (
+    add_scenario_args,
+    check_out_folder,
+    load_scenario,
+    progress_bar,
+    write_csv,
+)
 
 
 def _values(text: str) -> list[float]:
@@ -40,9 +46,9 @@ def run(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args)
     check_pharmacy(scenario)             # before the progress bar appears
+    out = check_out_folder(args.out or Path("results") / f"{scenario.name}-stock")   # before the work
     with progress_bar(args.quiet, args.reps * len(args.values)) as update:
         curve = stock_curve(scenario, args.values, args.param, args.reps, args.seed, args.executor, progress=update)
-    out = args.out or Path("results") / f"{scenario.name}-stock"
     write_csv(curve, out / "stock.csv")
     print(f"{scenario.name}: {args.reps} replications per value, same seeds for every value")
     print(format_curve(curve, args.param))

@@ -14,6 +14,7 @@ from pathlib import Path
 from sim.cli.common import (
     add_executor_args,
     add_scenario_args,
+    check_out_folder,
     executor_of,
     load_scenario,
     positive_int,
@@ -48,10 +49,10 @@ def cmd_warmup(args: argparse.Namespace) -> int:
         raise UsageError(f"--weeks {args.weeks}; allowed: {warmup.MIN_WEEKS} to {MAX_WEEKS} (MSER-5 needs at least "
                          "4 batches of 5 weeks)")
     scenario = load_scenario(args)
+    out = check_out_folder(args.out or Path("results") / scenario.name)   # before the work
     with progress_bar(args.quiet, args.reps) as update:
         result = warmup.warmup(scenario, args.reps, args.weeks, seed=args.seed, executor=executor,
                                workers=args.workers, scheduler=args.scheduler, progress=update)
-    out = args.out or Path("results") / scenario.name
     write_csv(result.table, out / "warmup.csv")
     write_csv(result.suggestion, out / "warmup_suggestion.csv")
     print(f"{scenario.name}: {args.reps} replications from empty over {args.weeks} weeks, seed {result.seed} "

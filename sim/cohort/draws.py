@@ -15,12 +15,13 @@ import numpy as np
 
 from sim.cohort.background import background_demand
 from sim.cohort.streams import replication_streams
+from sim.config.dose_plan import dose_offsets_hours
 from sim.config.drug import Toxicity
-from sim.config.scenario import Scenario, dose_offsets_hours, max_doses
+from sim.config.scenario import Scenario, max_doses
+from sim.config.units import HOURS_PER_WEEK, WEEKS_PER_YEAR
 
 LEAD_TIME_DRAWS = 1024  # more orders than any run places; reused cyclically beyond
 
-HOURS_PER_WEEK = 168.0
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def referral_times(rate_per_week: float, growth_per_year: float, until_hours: fl
     if rate_per_week <= 0 or until_hours <= 0:
         return np.empty(0)
     lam = rate_per_week / HOURS_PER_WEEK
-    c = math.log1p(growth_per_year) / (52.0 * HOURS_PER_WEEK)
+    c = math.log1p(growth_per_year) / (WEEKS_PER_YEAR * HOURS_PER_WEEK)
     total = lam * until_hours if c == 0 else lam * math.expm1(c * until_hours) / c
     n_guess = int(total + 10 * math.sqrt(total) + 20)
     cum = np.cumsum(rng.exponential(1.0, size=n_guess))
@@ -109,14 +110,7 @@ def draw(s: Scenario, replication: int) -> Cohort:
         high |= factors[name]
     therapy = rng["therapy"].exponential(mean_h, n)
     therapy[n_new:n_new + n_maintenance] = start.maintenance_age + start.maintenance_remaining
-    if s.pharmacy is not None:
-        bg_weight = np.clip(rng["background_weight"].normal(pop.weight_kg_mean.value, pop.weight_kg_sd.value,
-                                                            int(s.pharmacy.background_doses_per_week.value
-                                                                * s.total_weeks * 2 + 50)), 30.0, 250.0)
-        bg_times, bg_mg = background_demand(s.pharmacy, s.total_weeks * HOURS_PER_WEEK, rng["background_times"],
-                                            bg_weight, s.tocilizumab.mg_per_kg.value, s.tocilizumab.max_mg.value)
-    else:
-        bg_times, bg_mg = np.empty(0), np.empty(0)
+    bg_times, bg_mg = _background(s, rng)
     crs_rate, crs_mix = toxicity_parameters(s.drug.crs, s.run.parameter_uncertainty, rng["parameters"])
     icans_rate, icans_mix = toxicity_parameters(s.drug.icans, s.run.parameter_uncertainty, rng["parameters"])
     k_crs = len(s.drug.crs.by_dose.value) if s.drug.crs.by_dose else 1
@@ -139,6 +133,18 @@ def draw(s: Scenario, replication: int) -> Cohort:
         background_times=bg_times, background_mg=bg_mg,
         crs_rate=crs_rate, crs_mix=crs_mix, icans_rate=icans_rate, icans_mix=icans_mix,
     )
+
+
+def _background(s: Scenario, rng: dict[str, np.random.Generator]) -> tuple[np.ndarray, np.ndarray]:
+    """Times and mg of the tocilizumab doses other services take from the stock (none without a pharmacy)."""
+    if s.pharmacy is None:
+        return np.empty(0), np.empty(0)
+    pop = s.population
+    weight = np.clip(rng["background_weight"].normal(pop.weight_kg_mean.value, pop.weight_kg_sd.value,
+                                                     int(s.pharmacy.background_doses_per_week.value
+                                                         * s.total_weeks * 2 + 50)), 30.0, 250.0)
+    return background_demand(s.pharmacy, s.total_weeks * HOURS_PER_WEEK, rng["background_times"],
+                             weight, s.tocilizumab.mg_per_kg.value, s.tocilizumab.max_mg.value)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ preset name (:mod:`sim.config.presets`). It may say ``extends = "other.toml"`` (
 from __future__ import annotations
 
 import copy
+import re
 import tomllib
 import types
 import typing
@@ -18,9 +19,10 @@ from typing import Any
 import tomli_w
 from pydantic import BaseModel, ValidationError
 
-from sim.config import presets
+from sim.config import limits, presets
 from sim.config.errors import MISSING, ScenarioError, ScenarioErrors
 from sim.config.params import Sourced, SourcedVector
+from sim.config.reading import ReadRefused, check_size, read_regular_file
 from sim.config.scenario import Scenario
 
 SCENARIO_DIR = presets.SCENARIO_DIR
@@ -30,22 +32,94 @@ _MAX_EXTENDS = 20
 
 
 def read_toml(path: Path, where: str | None = None) -> dict[str, Any]:
-    """Read one TOML file as data, turning every failure into a :class:`ScenarioError`."""
+    """Read one TOML file as data, turning every failure into a :class:`ScenarioError`.
+
+    Only a regular file of at most :data:`~sim.config.limits.MAX_FILE_BYTES` is read (a device such
+    as ``/dev/zero``, a FIFO or a folder is refused before any byte is read), and it is parsed
+    within the bounds of :func:`parse_toml`.
+    """
     where = where or str(path)
+    return parse_toml(_read_text(Path(path), where), where)
+
+
+def _read_text(path: Path, where: str) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        data = read_regular_file(path, limits.MAX_FILE_BYTES)
     except FileNotFoundError:
         raise ScenarioError(where, "", MISSING, "file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except ReadRefused as exc:
+        raise ScenarioError(where, "", MISSING, str(exc)) from None
+    except OSError as exc:
+        raise ScenarioError(where, "", MISSING, f"cannot be read ({exc.strerror or exc.__class__.__name__})") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise ScenarioError(where, "", MISSING, f"cannot be read as UTF-8 text ({exc.__class__.__name__})") from None
-    return parse_toml(text, where)
 
 
 def parse_toml(text: str, where: str) -> dict[str, Any]:
+    """Parse TOML text as data within the bounds of :mod:`sim.config.limits`.
+
+    The size and the bracket nesting are checked before the parser sees the text (it recurses once
+    per level), the depth of the parsed tables and the length of every text after.
+    """
+    # a character is at least a byte, so only a text short enough to pass is encoded to count its bytes
     try:
-        return tomllib.loads(text)
+        check_size(len(text) if len(text) > limits.MAX_FILE_BYTES else len(text.encode("utf-8", "surrogatepass")),
+                   limits.MAX_FILE_BYTES)
+    except ReadRefused as exc:
+        raise ScenarioError(where, "", MISSING, str(exc)) from None
+    _check_brackets(text, where)
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(where, "", MISSING, f"is not valid TOML: {exc}") from None
+    check_bounds(data, where)
+    return data
+
+
+# Strings and comments are matched whole so that brackets inside them are not counted.
+_TOML_TOKEN = re.compile("|".join((
+    r'"""(?:\\.|[^\\])*?"""',        # multi-line basic string
+    r"'''.*?'''",                    # multi-line literal string
+    r'"(?:\\.|[^"\\\n])*"',          # basic string
+    r"'[^'\n]*'",                    # literal string
+    r"#[^\n]*",                      # comment
+    r"[\[\]{}]",                     # a bracket: the only token counted
+)), re.S)
+_BRACKET_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def _check_brackets(text: str, where: str) -> None:
+    depth = 0
+    for match in _TOML_TOKEN.finditer(text):
+        depth = max(0, depth + _BRACKET_STEP.get(match.group(), 0))
+        if depth > limits.MAX_NESTING_DEPTH:
+            line = text.count("\n", 0, match.start()) + 1
+            raise ScenarioError(where, "", MISSING, f"arrays or tables nested more than {limits.MAX_NESTING_DEPTH} "
+                                f"deep (line {line}); allowed: at most {limits.MAX_NESTING_DEPTH} levels")
+
+
+def check_bounds(data: dict[str, Any], where: str) -> None:
+    """Refuse parsed data nested deeper than ``MAX_NESTING_DEPTH`` or holding a text (or key) longer
+    than ``MAX_TEXT_CHARS``, naming the field. Iterative, so any depth is checked without recursion."""
+    stack: list[tuple[Any, tuple[str, ...]]] = [(data, ())]
+    while stack:
+        node, path = stack.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, value in items:
+            if isinstance(key, str) and len(key) > limits.MAX_TEXT_CHARS:
+                raise ScenarioError(where, ".".join(path), MISSING, f"a key of {len(key):,} characters; allowed: "
+                                    f"at most {limits.MAX_TEXT_CHARS:,}")
+            field = path + (str(key),)
+            if len(field) > limits.MAX_NESTING_DEPTH:
+                raise ScenarioError(where, ".".join(field[:3]) + "...", MISSING, f"nested {len(field)} levels "
+                                    f"or more; allowed: at most {limits.MAX_NESTING_DEPTH} levels")
+            if isinstance(value, str) and len(value) > limits.MAX_TEXT_CHARS:
+                raise ScenarioError(where, ".".join(field), MISSING, f"a text of {len(value):,} characters; "
+                                    f"allowed: at most {limits.MAX_TEXT_CHARS:,}")
+            if isinstance(value, (dict, list)):
+                stack.append((value, field))
 
 
 def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -74,8 +148,12 @@ def parse_override(item: str) -> tuple[list[str], Any]:
     key, raw = item.split("=", 1)
     key, raw = key.strip(), raw.strip()
     parts = key.split(".")
+    if len(parts) > limits.MAX_NESTING_DEPTH:
+        raise ScenarioError("--set", ".".join(parts[:3]) + "...", MISSING, f"a key of {len(parts):,} parts; "
+                            f"allowed: at most {limits.MAX_NESTING_DEPTH}")
     if not key or any(not p for p in parts):
         raise ScenarioError("--set", key, MISSING, "expected a dotted key such as capacity.chairs")
+    _check_brackets(raw, f"--set {key}")
     try:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
@@ -93,6 +171,7 @@ def overrides_to_dict(items: list[str] | tuple[str, ...]) -> dict[str, Any]:
             if not isinstance(node, dict):
                 raise ScenarioError("--set", item, MISSING, f"'{p}' is set both as a value and as a table")
         node[parts[-1]] = value
+    check_bounds(tree, "--set")
     return tree
 
 
@@ -176,7 +255,11 @@ def resolve(raw: dict[str, Any], where: str, overrides: dict[str, Any] | None = 
 
 
 def validate(data: dict[str, Any], where: str) -> Scenario:
-    """Validate a resolved scenario dict; one error line per field the user got wrong."""
+    """Validate a resolved scenario dict; one error line per field the user got wrong.
+
+    The bounds of :func:`check_bounds` are checked first, since the dashboard's sidebar edits reach
+    here without passing through the TOML parser."""
+    check_bounds(data, where)
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:

@@ -12,6 +12,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from sim.config.units import HOURS_PER_YEAR
+
 UNSOURCED = "not given (user input)"
 
 
@@ -103,7 +105,7 @@ def _check_shares(s: SourcedVector) -> SourcedVector:
 
 # Hours are bounded by a year: longer stays or waits describe no real pathway and would make the
 # appointment book scan absurd spans.
-MAX_HOURS = 8760.0
+MAX_HOURS = float(HOURS_PER_YEAR)
 Probability = sourced(0, 1, what="a probability in [0, 1]")
 PositiveHours = sourced(0, MAX_HOURS, lo_open=True, what="hours > 0 and at most 8760 (a year)")
 NonNegHours = sourced(0, MAX_HOURS, what="hours from 0 to 8760 (a year)")

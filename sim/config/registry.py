@@ -107,6 +107,12 @@ def resource(name: str) -> Resource:
 KPI_KINDS = ("count", "share", "number", "money", "hours", "days")
 
 
+# Where a strategy monitors a dose, and the resource each place takes: "home" is a chair for the
+# infusion, then home with a caregiver.
+PLACES = ("ward", "observation", "clinic", "home")
+PLACE_RESOURCE = {"ward": "ward_beds", "observation": "observation_beds", "clinic": "chairs", "home": "chairs"}
+
+
 @dataclass(frozen=True)
 class Kpi:
     """A column of ``kpis.csv``: one number per replication.

@@ -5,12 +5,14 @@ A scenario is loaded from TOML by :mod:`sim.loader`; this module only says what 
 
 from __future__ import annotations
 
+import itertools
 import math
 import typing
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, create_model, model_validator
 
+from sim.config.dose_plan import CHAIR_PLACES, dose_requirements, plan_dose
 from sim.config.drug import DrugProfile
 from sim.config.params import (
     Frozen,
@@ -21,11 +23,9 @@ from sim.config.params import (
     Probability,
     sourced,
 )
-from sim.config.registry import RESOURCE_NAMES
+from sim.config.registry import PLACE_RESOURCE, PLACES, RESOURCE_NAMES, resource
 
 RESOURCES = RESOURCE_NAMES  # declared in sim.config.registry; the name stays for the code that uses it
-PLACES = ("ward", "observation", "clinic", "home")
-PLACE_RESOURCE = {"ward": "ward_beds", "observation": "observation_beds", "clinic": "chairs", "home": "chairs"}
 
 # Guards against inputs that would exhaust memory rather than answer a question.
 MAX_PATIENTS_PER_WEEK = 500
@@ -91,13 +91,11 @@ class CalendarConfig(Frozen):
         return self.close_hour - self.open_hour
 
 
-class Capacity(Frozen):
-    chairs: int = Field(ge=0, le=MAX_CAPACITY)
-    observation_beds: int = Field(ge=0, le=MAX_CAPACITY)
-    ward_beds: int = Field(ge=0, le=MAX_CAPACITY)
-    ed_bays: int = Field(ge=0, le=MAX_CAPACITY)
-    icu_beds: int = Field(ge=0, le=MAX_CAPACITY)
-    urgent_care_bays: int = Field(ge=0, le=MAX_CAPACITY)
+# One field per resource of the registry (places of each kind), so a new resource needs no edit here.
+Capacity = create_model(
+    "Capacity", __base__=Frozen, __module__=__name__,
+    **{name: (int, Field(ge=0, le=MAX_CAPACITY, description=f"{resource(name).label} available"))
+       for name in RESOURCE_NAMES})
 
 
 class Booking(Frozen):
@@ -242,7 +240,7 @@ class MonitoringRule(Frozen):
     eligible: bool | None = Field(default=None, description="match on outpatient eligibility (caregiver, distance)")
     after_toxicity: bool | None = Field(default=None, description="match doses given after a toxicity that "
                                                                   "requires extended monitoring of the next dose")
-    place: Literal["ward", "observation", "clinic", "home"]
+    place: Literal[PLACES]
     hours: float | None = Field(default=None, gt=0, le=24 * 30)
 
     @model_validator(mode="after")
@@ -347,18 +345,6 @@ class Scenario(Frozen):
         return self.run.warmup_weeks + self.run.horizon_weeks + self.run.follow_up_weeks
 
 
-def dose_requirements(drug: DrugProfile, n_doses: int) -> list[tuple[int, float, bool, int]]:
-    """For doses 1..n: (block index, required monitoring hours, hydration, gap days)."""
-    out = []
-    for b, block in enumerate(drug.schedule):
-        reps = block.count if block.count else n_doses
-        for _ in range(reps):
-            if len(out) == n_doses:
-                return out
-            out.append((b, float(block.monitor_hours.value), block.hydration, block.gap_days))
-    return out  # a schedule of finite blocks may define fewer than n doses
-
-
 def max_doses(s: "Scenario") -> int:
     """Upper bound on doses any patient can receive within the simulated time."""
     total_days = s.total_weeks * 7
@@ -366,15 +352,6 @@ def max_doses(s: "Scenario") -> int:
     for block in s.drug.schedule:
         n += block.count if block.count else total_days // block.gap_days + 1
     return max(1, min(n, total_days + 1))
-
-
-def dose_offsets_hours(drug: DrugProfile, n_doses: int) -> list[float]:
-    """Nominal hours from the first dose to each dose 1..n, by the schedule's gaps."""
-    out, t = [], 0.0
-    for _, _, _, gap in dose_requirements(drug, n_doses):
-        t += gap * 24.0
-        out.append(t)
-    return out
 
 
 def expected_patients(s: "Scenario") -> float:
@@ -388,57 +365,83 @@ def expected_patients(s: "Scenario") -> float:
 
 
 def feasibility_problems(s: Scenario) -> list[str]:
-    """Cross-field checks a single field cannot make: every monitoring place the strategy can pick
-    must exist, clinic monitoring must fit in the infusion centre's day, and the run must fit in memory."""
-    problems = []
+    """Cross-field checks a single field cannot make: the run must fit in memory, clinic monitoring
+    must fit in the infusion centre's day, and every place and resource the strategy or a toxicity
+    can use must exist."""
+    too_big = _size_problem(s)
+    if too_big:
+        return [too_big]
+    places, too_long = _monitoring_places(s)
+    if too_long:
+        return [too_long]
+    return (_place_problems(s, places) + _risk_factor_problems(s) + _toxicity_resource_problems(s)
+            + _reserve_problems(s, places))
+
+
+def _size_problem(s: Scenario) -> str | None:
     size = expected_patients(s) * max_doses(s)
-    if size > MAX_PATIENT_DOSES:
-        return [f"run: about {expected_patients(s):,.0f} patients x {max_doses(s)} possible doses each is "
-                f"{size:,.0f}; allowed: at most {MAX_PATIENT_DOSES:,} (shorten the run or lower the demand)"]
-    drug, cal = s.drug, s.calendar
-    after_tox_hours = max([r.next_dose_monitor_hours.value for r in drug.management.crs + drug.management.icans] + [0])
+    if size <= MAX_PATIENT_DOSES:
+        return None
+    return (f"run: about {expected_patients(s):,.0f} patients x {max_doses(s)} possible doses each is "
+            f"{size:,.0f}; allowed: at most {MAX_PATIENT_DOSES:,} (shorten the run or lower the demand)")
+
+
+def _monitoring_places(s: Scenario) -> tuple[list[str], str | None]:
+    """Every place the strategy can send a dose to, and the first chair stay longer than the open day.
+
+    Each dose of the finite blocks (and one of the repeating block) is planned for every kind of
+    patient, with and without the longest follow-up monitoring a toxicity can ask for.
+    """
+
+    drug, open_length = s.drug, s.calendar.open_length
+    after_hours = max([r.next_dose_monitor_hours.value for r in drug.management.crs + drug.management.icans] + [0])
+    follow_ups = (0.0, after_hours) if after_hours > 0 else (0.0,)
+    places: list[str] = []
     n_check = sum(b.count for b in drug.schedule) + 1
-    seen: set[tuple[str, float, bool]] = set()
-    for dose, (b, required, hydration, _) in enumerate(dose_requirements(drug, n_check), start=1):
-        block_pre, block_infusion = drug.chair_times(drug.schedule[b])
-        for high in (False, True):
-            for eligible in (False, True):
-                for after in (False, True):
-                    if after and after_tox_hours <= 0:
-                        continue
-                    req = max(required, after_tox_hours) if after else required
-                    place, hours = s.strategy.place_for(dose, req, high, eligible, after)
-                    pro = s.strategy.gives_prophylaxis(dose, high)
-                    seen.add((place, hours, hydration))
-                    if place in ("clinic", "home"):
-                        pre = block_pre + (s.strategy.prophylaxis.chair_hours.value if pro else 0.0)
-                        need = pre + (max(block_infusion, hours) if place == "clinic" else block_infusion)
-                        if need > cal.open_length + 1e-9:
-                            problems.append(
-                                f"strategy.monitoring: dose {dose} ({'high' if high else 'standard'} risk, "
-                                f"{'eligible' if eligible else 'not eligible'} for outpatient"
-                                f"{', after toxicity' if after else ''}) goes to '{place}' for {hours:g} h, needing "
-                                f"{need:g} chair hours, but the infusion centre is open {cal.open_length:g} h a day; "
-                                "allowed: a bed place (ward, observation) for long monitoring, or a longer opening day")
-                            return problems
-    for place, _, _ in seen:
-        res = PLACE_RESOURCE[place]
-        if getattr(s.capacity, res) < 1:
-            problems.append(f"capacity.{res} = 0, but the strategy sends doses to '{place}'; allowed: at least 1")
+    for dose, requirement in enumerate(dose_requirements(drug, n_check), start=1):
+        for high, eligible, after in itertools.product((False, True), (False, True), follow_ups):
+            plan = plan_dose(drug, s.strategy, dose, requirement, high, eligible, after)
+            if plan.place not in places:
+                places.append(plan.place)
+            if plan.place in CHAIR_PLACES and plan.stay_hours > open_length + 1e-9:
+                return places, (
+                    f"strategy.monitoring: dose {dose} ({'high' if high else 'standard'} risk, "
+                    f"{'eligible' if eligible else 'not eligible'} for outpatient"
+                    f"{', after toxicity' if after else ''}) goes to '{plan.place}' for {plan.monitor_hours:g} h, "
+                    f"needing {plan.stay_hours:g} chair hours, but the infusion centre is open {open_length:g} h a "
+                    "day; allowed: a bed place (ward, observation) for long monitoring, or a longer opening day")
+    return places, None
+
+
+def _place_problems(s: Scenario, places: list[str]) -> list[str]:
+    return [f"capacity.{PLACE_RESOURCE[place]} = 0, but the strategy sends doses to '{place}'; allowed: at least 1"
+            for place in places if getattr(s.capacity, PLACE_RESOURCE[place]) < 1]
+
+
+def _risk_factor_problems(s: Scenario) -> list[str]:
     known = set(s.population.risk_factors)
+    problems = []
     for table in ("crs", "crs_grade2plus", "icans"):
-        unknown = sorted(set(getattr(drug.risk_odds_ratios, table)) - known)
+        unknown = sorted(set(getattr(s.drug.risk_odds_ratios, table)) - known)
         if unknown:
             problems.append(f"drug.risk_odds_ratios.{table} names {unknown}, which are not in "
                             f"population.risk_factors (allowed: {sorted(known)})")
-    for res in ("chairs", "ward_beds", "ed_bays", "icu_beds"):
-        if getattr(s.capacity, res) < 1:
-            problems.append(f"capacity.{res} = 0; allowed: at least 1 (patients with toxicity need it)")
+    return problems
+
+
+def _toxicity_resource_problems(s: Scenario) -> list[str]:
+    problems = [f"capacity.{res} = 0; allowed: at least 1 (patients with toxicity need it)"
+                for res in ("chairs", "ward_beds", "ed_bays", "icu_beds") if getattr(s.capacity, res) < 1]
     routed = [f for f in OnsetAtHome.model_fields if getattr(s.strategy.onset_at_home, f) == "urgent_care"]
     if routed and s.capacity.urgent_care_bays < 1:
         problems.append(f"capacity.urgent_care_bays = 0, but strategy.onset_at_home sends {', '.join(routed)} to "
                         "'urgent_care'; allowed: at least 1 bay, or another place for those onsets")
-    if s.booking.ward_beds_reserved_for_unplanned >= s.capacity.ward_beds and any(p == "ward" for p, _, _ in seen):
-        problems.append(f"booking.ward_beds_reserved_for_unplanned = {s.booking.ward_beds_reserved_for_unplanned} "
-                        f"leaves no bookable ward bed out of capacity.ward_beds = {s.capacity.ward_beds}")
     return problems
+
+
+def _reserve_problems(s: Scenario, places: list[str]) -> list[str]:
+    reserved = s.booking.ward_beds_reserved_for_unplanned
+    if reserved < s.capacity.ward_beds or "ward" not in places:
+        return []
+    return [f"booking.ward_beds_reserved_for_unplanned = {reserved} "
+            f"leaves no bookable ward bed out of capacity.ward_beds = {s.capacity.ward_beds}"]

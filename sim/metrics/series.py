@@ -1,5 +1,5 @@
 """Per-replication series the charts need (hour-of-week occupancy, daily peaks, toxicity grades,
-tocilizumab per week, stock on hand), extracted from a :class:`~sim.model.runlog.RunLog` in the worker
+tocilizumab per week, stock on hand, the doses of a few sample patients), extracted from a :class:`~sim.model.runlog.RunLog` in the worker
 (``extract=collect`` in :func:`sim.analysis.runner.run`) so only small arrays cross the process boundary.
 """
 
@@ -10,9 +10,15 @@ import math
 import numpy as np
 
 from sim.config.scenario import RESOURCES, Scenario
-from sim.model.runlog import RunLog
+from sim.config.units import HOURS_PER_WEEK
+from sim.model.runlog import PLACE_NAMES, RunLog
 
-HOURS_PER_WEEK = 168  # an int: it sizes and indexes arrays
+CALENDAR_PATIENTS = 12  # patients in the dosing calendar: the first to start after warm-up
+CALENDAR_WEEKS = 26     # their doses within this many weeks of referral
+# One row per dose of the calendar's patients; hours count from the end of warm-up.
+CALENDAR_DTYPE = np.dtype([("patient", np.int16), ("high_risk", bool), ("referral", float), ("dose", np.int16),
+                           ("place", "U11"), ("stay_start", float), ("dose_time", float), ("stay_end", float),
+                           ("crs_grade", np.int8), ("icans_grade", np.int8), ("postponed_days", np.int32)])
 
 
 def _daily_extreme(times, values, w0: float, n_days: int, high: bool) -> np.ndarray:
@@ -45,6 +51,7 @@ def collect(log: RunLog, scenario: Scenario) -> dict[str, np.ndarray]:
         ``daily_peak`` (days, resources): highest occupancy at any instant of each day of the window;
         ``toci_week`` (weeks, 2): tocilizumab doses and mg given in each week of the window;
         ``grades`` (2, 4): CRS and ICANS events of grade 1-4 after doses given in the window;
+        ``dose_calendar``: :func:`dose_calendar`'s table;
         with a pharmacy, ``on_hand_daily`` (days,): lowest tocilizumab stock (mg) during each day, and
         ``stockout_daily`` (days,): requests that found the stock short that day.
     """
@@ -75,13 +82,41 @@ def collect(log: RunLog, scenario: Scenario) -> dict[str, np.ndarray]:
         for grade in range(1, 5):
             grades[i, grade - 1] = int(((g == grade) & given).sum())
     out = {"hour_of_week": (how_sum / np.maximum(how_n, 1)[:, None]).astype(np.float32),
-           "daily_peak": peaks, "toci_week": week, "grades": grades}
+           "daily_peak": peaks, "toci_week": week, "grades": grades, "dose_calendar": dose_calendar(log)}
     ph = getattr(log, "pharmacy", None)
     if ph is not None:
         out["on_hand_daily"] = _daily_extreme(ph.on_hand_times, ph.on_hand_mg, w0, n_days, high=False)
         st = np.asarray(ph.stockouts, dtype=float)
         st = st[(st >= w0) & (st < w0 + 24.0 * n_days)]
         out["stockout_daily"] = np.bincount(((st - w0) // 24.0).astype(np.int64), minlength=n_days)[:n_days]
+    return out
+
+
+def dose_calendar(log: RunLog, patients: int = CALENDAR_PATIENTS, weeks: int = CALENDAR_WEEKS) -> np.ndarray:
+    """The doses of the first ``patients`` to start after warm-up, as the model gave them.
+
+    Patients are taken in order of their first dose; each dose given within ``weeks`` of referral is
+    a row (:data:`CALENDAR_DTYPE`) with its place, planned stay (premedication and prophylaxis, then
+    monitoring), infusion start, the CRS and ICANS grades that followed it and the days it was
+    postponed for want of a place. Hours count from the end of warm-up; patients are numbered 1, 2, ...
+    """
+    w0 = log.window[0]
+    started = np.flatnonzero(np.isfinite(log.first_dose) & (log.first_dose >= w0))
+    chosen = started[np.argsort(log.first_dose[started], kind="stable")][:patients]
+    stay_start, stay_end = log.planned_stays(chosen)
+    times = log.dose_time[chosen]
+    shown = np.isfinite(times) & (times <= log.referral[chosen, None] + weeks * HOURS_PER_WEEK)
+    # doses are given in order, so a patient's shown doses are the first ones
+    shown &= np.cumprod(shown, axis=1).astype(bool)
+    rank, k = np.nonzero(shown)
+    i = chosen[rank]
+    out = np.zeros(rank.size, dtype=CALENDAR_DTYPE)
+    out["patient"], out["high_risk"], out["referral"] = rank + 1, log.high_risk[i], log.referral[i] - w0
+    out["dose"], out["place"] = k + 1, [PLACE_NAMES.get(int(c), "clinic") for c in log.dose_place[i, k]]
+    out["stay_start"], out["dose_time"], out["stay_end"] = (stay_start[rank, k] - w0, times[rank, k] - w0,
+                                                           stay_end[rank, k] - w0)
+    out["crs_grade"], out["icans_grade"] = log.crs_grade[i, k], log.icans_grade[i, k]
+    out["postponed_days"] = log.dose_postponed[i, k]
     return out
 
 

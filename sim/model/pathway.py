@@ -16,7 +16,7 @@ import simpy
 from simpy import Timeout
 from simpy.core import URGENT
 
-from sim.cohort import HOURS_PER_WEEK, Cohort
+from sim.cohort import Cohort
 from sim.cohort.toxicity import (
     combination_rates,
     dose_pattern,
@@ -25,14 +25,10 @@ from sim.cohort.toxicity import (
     individual_rates,
     lognormal,
 )
-from sim.config.scenario import (
-    PLACE_RESOURCE,
-    RESOURCES,
-    TOXICITY_KINDS,
-    Scenario,
-    dose_offsets_hours,
-    dose_requirements,
-)
+from sim.config import registry
+from sim.config.dose_plan import dose_offsets_hours, dose_requirements, plan_dose
+from sim.config.scenario import RESOURCES, TOXICITY_KINDS, Scenario
+from sim.config.units import HOURS_PER_WEEK
 from sim.model.booking import Ledger
 from sim.model.calendar import Calendar
 from sim.model.pharmacy import Pharmacy
@@ -70,12 +66,16 @@ class _Discharge(simpy.Event):
 
 
 class _Patient:
-    __slots__ = ("i", "loc", "pool", "planned_until", "ward_until", "icu_until", "pending",
-                 "held_until", "after_tox", "discontinued", "had_g3", "start", "hold", "in_planned",
-                 "prolonged_at")
+    __slots__ = ("i", "high", "eligible", "therapy", "plain", "loc", "pool", "planned_until", "ward_until",
+                 "icu_until", "pending", "held_until", "after_tox", "discontinued", "had_g3", "start", "hold",
+                 "in_planned", "prolonged_at")
 
-    def __init__(self, i: int):
+    def __init__(self, i: int, high: bool, eligible: bool, therapy: float, plain: list):
         self.i = i
+        self.high = high
+        self.eligible = eligible
+        self.therapy = therapy                     # hours of therapy from the first dose
+        self.plain = plain                         # Model._plain(high, eligible): plans by dose
         self.loc = HOME
         self.pool: Pool | None = None
         self.planned_until = 0.0
@@ -96,6 +96,23 @@ class _Patient:
 class Model:
     """One replication: a scenario, a cohort, pools, ledgers and the run log."""
 
+    # Slots, because the hot loop reads its attributes all the time: CPython keeps an instance's
+    # attributes in a fast shared-key table only up to 30 names, and a Model has more.
+    __slots__ = (
+        "s", "c", "env", "trace_i", "trace", "pools", "ledgers", "pharmacy", "log", "cal", "end_time",
+        "referrals_end", "open_hour", "close_hour", "admission_window", "max_start_delay", "lead_days",
+        "step_down", "repeat_hours", "rules", "rule_setting", "hold_for_stock",
+        # where toxicity is managed (_toxicity_care)
+        "unresolved_limit", "route", "urgent_care", "assessment",
+        # the schedule, by dose index k (dose k + 1)
+        "D", "req", "n_defined", "gap", "window", "step_up", "hold_upto", "offset", "repeat_from",
+        "_plan_cache", "_plain_plans",
+        # per patient, and per patient and dose (flat at i * D + k)
+        "referral", "therapy", "high_risk", "eligible", "prevalent", "first_dose", "left_at", "status",
+        "discontinued", "dose_time", "dose_place", "dose_postponed", "stay_start", "stay_end",
+        "held_for_stock_times", "toci_mg", "grade", "events", "given_toci",
+    )
+
     def __init__(self, scenario: Scenario, cohort: Cohort, trace: int | None = None):
         s = self.s = scenario
         self.trace_i = -1 if trace is None else trace
@@ -104,68 +121,81 @@ class Model:
         self.env = simpy.Environment()
         cap = s.capacity
         self.pools = {name: Pool(self.env, name, getattr(cap, name)) for name in RESOURCES}
-        self.ledgers = {
-            "chairs": Ledger(cap.chairs),
-            "observation_beds": Ledger(cap.observation_beds),
-            "ward_beds": Ledger(max(0, cap.ward_beds - s.booking.ward_beds_reserved_for_unplanned)),
-        }
+        # Planned stays are booked on the resources the registry marks as booked; ward beds kept for
+        # unplanned admissions stay out of the book.
+        reserved = {"ward_beds": s.booking.ward_beds_reserved_for_unplanned}
+        self.ledgers = {r.name: Ledger(max(0, getattr(cap, r.name) - reserved.get(r.name, 0)))
+                        for r in registry.RESOURCES if r.booked}
         total_days = s.total_weeks * 7
         self.end_time = total_days * 24.0
         self.referrals_end = (s.run.warmup_weeks + s.run.horizon_weeks) * HOURS_PER_WEEK
         self.cal = Calendar(s.calendar, total_days)
         self.open_hour, self.close_hour = self.cal.open_hour, self.cal.close_hour
-        d = self.D = cohort.max_doses
-        req = dose_requirements(s.drug, d)
-        self.n_defined = len(req)
-        self.req_hours = [r[1] for r in req]
-        self.gap = [r[3] for r in req]
-        self.window = [s.drug.schedule[r[0]].window_days for r in req]
-        self.step_up = s.drug.step_up_doses
-        self.offset = dose_offsets_hours(s.drug, d)  # nominal hours from dose 1 to each dose
-        finite = [b.count for b in s.drug.schedule]
-        self.repeat_from = sum(finite[:-1]) if finite[-1] == 0 else None  # first dose of the repeating block
-        self.prevalent = cohort.prevalent.tolist()
-        chair = [s.drug.chair_times(s.drug.schedule[r[0]]) for r in req]
-        self.premed = [c[0] for c in chair]        # per dose: hours before the infusion starts
-        self.infusion = [c[1] for c in chair]      # per dose: infusion plus hydration
-        self.pro_hours = s.strategy.prophylaxis.chair_hours.value if s.strategy.prophylaxis else 0.0
         self.admission_window = s.calendar.admission_window_hours
         self.max_start_delay = s.calendar.max_start_delay_days
         self.lead_days = s.calendar.lead_time_days
         self.step_down = s.operations.icu_step_down_ward_hours.value
+        self.repeat_hours = s.tocilizumab.repeat_interval_hours.value
         self.rules = (s.drug.management.crs, s.drug.management.icans)
         self.rule_setting = [[r.setting for r in rules] for rules in self.rules]
-        self._plan_cache: dict[tuple, tuple] = {}
-        self._plain_plans: dict[tuple[bool, bool, bool], list] = {}
-        # The hot loop reads and writes plain lists; numpy arrays are built once at the end.
-        n = cohort.n
-        self.referral = cohort.referral.tolist()
-        self.therapy = cohort.therapy_hours.tolist()
-        self.high_risk = cohort.high_risk.tolist()
-        self.eligible = cohort.eligible.tolist()
-        self.dose_time = [math.nan] * (n * d)
-        self.dose_place = [0] * (n * d)
-        self.dose_postponed = [0] * (n * d)
-        self.first_dose = [math.nan] * n
-        self.left_at = [math.nan] * n
-        self.status = [0] * n
-        self.discontinued = [False] * n
-        self.given_toci = [False] * n
-        self.held_for_stock_times: list[float] = []
-        window = (s.run.warmup_weeks * HOURS_PER_WEEK, self.referrals_end)
-        open_hours = sum(self.cal.closes(day) - self.cal.opens(day)
-                         for day in range(int(window[0] // 24), int(window[1] // 24)) if self.cal.is_open[day])
-        self.log = RunLog(n=cohort.n, max_doses=d, window=window, end_time=self.end_time, open_hours=open_hours,
-                          capacity={k: getattr(cap, k) for k in RESOURCES}, referral=cohort.referral,
-                          prevalent=cohort.prevalent,
-                          urgent_care_hours=s.urgent_care.open_hours_between(*window))
+        self._schedule(cohort.max_doses)
+        self._patient_columns(cohort)
+        self.log = self._new_log(cohort)
         self._toxicity_care(s)
         self._draw_toxicity()
         self.pharmacy = (Pharmacy(self.env, s.pharmacy, cohort.pharmacy_lead_u,
                                   (cohort.background_times, cohort.background_mg))
                          if s.pharmacy is not None else None)
         self.hold_for_stock = s.pharmacy is not None and s.pharmacy.hold_step_up_without_stock
-        self.repeat_hours = s.tocilizumab.repeat_interval_hours.value
+
+    def _schedule(self, d: int) -> None:
+        """Per-dose tables of the drug's schedule for doses 1..d (index k is dose k + 1)."""
+        drug = self.s.drug
+        self.D = d
+        self.req = dose_requirements(drug, d)
+        self.n_defined = len(self.req)
+        self.gap = [r.gap_days for r in self.req]
+        self.window = [drug.schedule[r.block].window_days for r in self.req]
+        self.step_up = drug.step_up_doses
+        # Doses before this one hold a slot for the next (a step-up sequence is booked together);
+        # maintenance doses are booked a full dose interval ahead anyway.
+        self.hold_upto = min(self.step_up, self.n_defined)
+        self.offset = dose_offsets_hours(drug, d)  # nominal hours from dose 1 to each dose
+        finite = [b.count for b in drug.schedule]
+        self.repeat_from = sum(finite[:-1]) if finite[-1] == 0 else None  # first dose of the repeating block
+        self._plan_cache: dict[tuple[int, bool, bool, float], tuple] = {}
+        # Plans of doses with no follow-up requirement, by kind of patient then dose: the common case.
+        self._plain_plans: dict[tuple[bool, bool], list] = {}
+
+    def _patient_columns(self, cohort: Cohort) -> None:
+        """The hot loop reads and writes plain lists; numpy arrays are built once at the end."""
+        n, d = cohort.n, self.D
+        self.referral = cohort.referral.tolist()
+        self.therapy = cohort.therapy_hours.tolist()
+        self.high_risk = cohort.high_risk.tolist()
+        self.eligible = cohort.eligible.tolist()
+        self.prevalent = cohort.prevalent.tolist()
+        self.dose_time = [math.nan] * (n * d)
+        self.dose_place = [0] * (n * d)
+        self.dose_postponed = [0] * (n * d)
+        self.stay_start = [math.nan] * (n * d)
+        self.stay_end = [math.nan] * (n * d)
+        self.first_dose = [math.nan] * n
+        self.left_at = [math.nan] * n
+        self.status = [0] * n
+        self.discontinued = [False] * n
+        self.given_toci = [False] * n
+        self.held_for_stock_times: list[float] = []
+
+    def _new_log(self, cohort: Cohort) -> RunLog:
+        s, cal = self.s, self.cal
+        window = (s.run.warmup_weeks * HOURS_PER_WEEK, self.referrals_end)
+        open_hours = sum(cal.closes(day) - cal.opens(day)
+                         for day in range(int(window[0] // 24), int(window[1] // 24)) if cal.is_open[day])
+        return RunLog(n=cohort.n, max_doses=self.D, window=window, end_time=self.end_time, open_hours=open_hours,
+                      capacity={k: getattr(s.capacity, k) for k in RESOURCES}, referral=cohort.referral,
+                      prevalent=cohort.prevalent, high_risk=cohort.high_risk,
+                      urgent_care_hours=s.urgent_care.open_hours_between(*window))
 
     def _toxicity_care(self, s: Scenario) -> None:
         """Where toxicity is managed, as lists the hot loop indexes by [kind][grade - 1]."""
@@ -181,73 +211,92 @@ class Model:
 
     # ----------------------------------------------------------------- toxicity, vectorised up front
     def _draw_toxicity(self) -> None:
+        """Grades of CRS and ICANS after every dose, and the events of the few (patient, dose) pairs
+        that have one: (onset after the dose, kind, grade, duration, tocilizumab doses, hospital stay)."""
         s, c = self.s, self.c
-        n, d = c.n, self.D
-        pro = s.strategy.prophylaxis
-        gets_pro = np.zeros(n, dtype=bool) if pro is None else (
-            np.ones(n, dtype=bool) if pro.patients == "all" else c.high_risk.copy())
-        self.gets_pro_list = gets_pro.tolist()
-        eff = s.drug.prophylaxis
+        pro, eff = s.strategy.prophylaxis, s.drug.prophylaxis
+        gets_pro = np.zeros(c.n, dtype=bool) if pro is None else (
+            np.ones(c.n, dtype=bool) if pro.patients == "all" else c.high_risk.copy())
         mg = np.minimum(s.tocilizumab.mg_per_kg.value * c.weight_kg, s.tocilizumab.max_mg.value)
         self.toci_mg = mg.tolist()
-        # Patient risk factors act through a logistic model calibrated to keep the profile's rates.
+        crs_p, severe, icans_p = self._risk_rates()
+        self.grade: list[np.ndarray] = []     # per kind, (n, D) grade drawn for each dose (0 = none)
+        self.events: dict[int, list[tuple[float, int, int, float, int, float]]] = {}  # i * D + k -> events
+        self._draw_kind(CRS, s.drug.crs, np.minimum(crs_p * np.where(gets_pro, eff.crs_relative_risk.value, 1.0), 1.0),
+                        severe, (c.crs_patient_u, c.crs_dose_u, c.crs_grade_u, c.crs_onset_z, c.crs_duration_z), 0)
+        self._draw_kind(ICANS, s.drug.icans,
+                        np.minimum(icans_p * np.where(gets_pro, eff.icans_relative_risk.value, 1.0), 1.0), None,
+                        (c.icans_patient_u, c.icans_dose_u, c.icans_grade_u, c.icans_onset_z, c.icans_duration_z), 2)
+
+    def _risk_rates(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per patient: CRS probability, share of CRS events of grade >= 2, ICANS probability.
+
+        Patient risk factors act through a logistic model calibrated to keep the profile's rates.
+        """
+        s, c = self.s, self.c
         names = list(s.population.risk_factors)
         prev = np.array([s.population.risk_factors[f].value for f in names])
-        x = np.column_stack([c.risk_factors[f] for f in names]).astype(float) if names else np.zeros((n, 0))
+        x = np.column_stack([c.risk_factors[f] for f in names]).astype(float) if names else np.zeros((c.n, 0))
         ors = s.drug.risk_odds_ratios
         log_or = lambda table: np.array([math.log(table[f].value) if f in table else 0.0 for f in names])  # noqa: E731
         crs_p = individual_rates(c.crs_rate, x, prev, log_or(ors.crs))
         severe = individual_rates(1.0 - c.crs_mix[0], x, prev, log_or(ors.crs_grade2plus),
                                   population_weight=combination_rates(c.crs_rate, prev, log_or(ors.crs)))
         icans_p = individual_rates(c.icans_rate, x, prev, log_or(ors.icans))
-        self.grade: list[np.ndarray] = []     # per kind, (n, D) grade drawn for each dose (0 = none)
-        self.events: dict[int, list[tuple[float, int, int, float, int, float]]] = {}  # i * D + k -> events
-        for kind, tox, base_p, rr, pu, du, gu, oz, dz, tcol in (
-                (CRS, s.drug.crs, crs_p, eff.crs_relative_risk.value, c.crs_patient_u, c.crs_dose_u,
-                 c.crs_grade_u, c.crs_onset_z, c.crs_duration_z, 0),
-                (ICANS, s.drug.icans, icans_p, eff.icans_relative_risk.value, c.icans_patient_u, c.icans_dose_u,
-                 c.icans_grade_u, c.icans_onset_z, c.icans_duration_z, 2)):
-            p = np.minimum(base_p * np.where(gets_pro, rr, 1.0), 1.0)
-            # onset_from = "treatment_start" is an event tied to dose 1 with its onset counted from it
-            shares = tox.by_dose.value if tox.by_dose is not None else None
-            pattern = dose_pattern(pu < p, shares, du)
-            g = np.zeros((n, d), dtype=np.int8)
-            k = min(pattern.shape[1], d)
-            if kind == CRS:
-                drawn = grades_with_severe_share(c.crs_mix, severe, gu[:, :k])
-            else:
-                drawn = grades(c.icans_mix, gu[:, :k])
-            g[:, :k] = np.where(pattern[:, :k], drawn, 0)
-            self.grade.append(g)
-            # Only the few (patient, dose) pairs with an event are kept for the hot loop, and only
-            # their onsets, durations and tocilizumab doses are computed.
-            rows, cols = np.nonzero(g)
-            onset = lognormal(tox.onset_median_hours.value, tox.onset_sigma.value, oz[rows, cols])
-            z = dz[rows, cols]
-            dur = lognormal(tox.duration_median_hours.value, tox.duration_sigma.value, z)
-            p_toci = np.array([0.0] + [r.tocilizumab_probability.value for r in self.rules[kind]])
-            grade = g[rows, cols]
-            stay = hospital_stays(self.rules[kind], grade, dur, z)
-            given = c.toci_u[rows, cols, tcol] < p_toci[grade]
-            r = s.tocilizumab.repeat_probability.value
-            extra = np.zeros(rows.size, dtype=np.int64)
-            if r > 0:
-                with np.errstate(divide="ignore"):
-                    extra = (np.floor(np.log(c.toci_u[rows, cols, tcol + 1]) / math.log(r)) if r < 1
-                             else np.full(rows.size, 99.0))
-                extra = np.minimum(extra, s.tocilizumab.max_doses - 1).astype(np.int64)
-            toci_n = np.where(given, 1 + extra, 0)
-            for key, on, gr, du, tn, st in zip((rows * d + cols).tolist(), onset.tolist(), grade.tolist(),
-                                               dur.tolist(), toci_n.tolist(), stay.tolist()):
-                self.events.setdefault(key, []).append((on, kind, gr, du, tn, st))
+        return crs_p, severe, icans_p
+
+    def _draw_kind(self, kind: int, tox, p: np.ndarray, severe: np.ndarray | None, u: tuple, toci_col: int) -> None:
+        """One toxicity: which doses it follows (``p`` per patient), grades, and the events' timing."""
+        c, d = self.c, self.D
+        patient_u, dose_u, grade_u, onset_z, duration_z = u
+        # onset_from = "treatment_start" is an event tied to dose 1 with its onset counted from it
+        shares = tox.by_dose.value if tox.by_dose is not None else None
+        pattern = dose_pattern(patient_u < p, shares, dose_u)
+        g = np.zeros((c.n, d), dtype=np.int8)
+        k = min(pattern.shape[1], d)
+        if kind == CRS:
+            drawn = grades_with_severe_share(c.crs_mix, severe, grade_u[:, :k])
+        else:
+            drawn = grades(c.icans_mix, grade_u[:, :k])
+        g[:, :k] = np.where(pattern[:, :k], drawn, 0)
+        self.grade.append(g)
+        # Only the few (patient, dose) pairs with an event are kept for the hot loop, and only
+        # their onsets, durations, hospital stays and tocilizumab doses are computed.
+        rows, cols = np.nonzero(g)
+        onset = lognormal(tox.onset_median_hours.value, tox.onset_sigma.value, onset_z[rows, cols])
+        z = duration_z[rows, cols]
+        dur = lognormal(tox.duration_median_hours.value, tox.duration_sigma.value, z)
+        grade = g[rows, cols]
+        stay = hospital_stays(self.rules[kind], grade, dur, z)
+        toci_n = self._toci_doses(kind, grade, c.toci_u[rows, cols, toci_col], c.toci_u[rows, cols, toci_col + 1])
+        for key, on, gr, du, tn, st in zip((rows * d + cols).tolist(), onset.tolist(), grade.tolist(),
+                                           dur.tolist(), toci_n.tolist(), stay.tolist()):
+            self.events.setdefault(key, []).append((on, kind, gr, du, tn, st))
+
+    def _toci_doses(self, kind: int, grade: np.ndarray, give_u: np.ndarray, repeat_u: np.ndarray) -> np.ndarray:
+        """Tocilizumab doses for each event: none, or one plus a geometric number of repeats."""
+        toci = self.s.tocilizumab
+        p_toci = np.array([0.0] + [r.tocilizumab_probability.value for r in self.rules[kind]])
+        given = give_u < p_toci[grade]
+        r = toci.repeat_probability.value
+        extra = np.zeros(grade.size, dtype=np.int64)
+        if r > 0:
+            with np.errstate(divide="ignore"):
+                extra = np.floor(np.log(repeat_u) / math.log(r)) if r < 1 else np.full(grade.size, 99.0)
+            extra = np.minimum(extra, toci.max_doses - 1).astype(np.int64)
+        return np.where(given, 1 + extra, 0)
 
     # ----------------------------------------------------------------- booking
-    def _book(self, ledger: Ledger, length: float, day: int, last_day: int, first: bool, bed: bool, now: float):
+    def _book(self, p: _Patient, ledger: Ledger, length: float, day: int, last_day: int, first: bool, bed: bool,
+              now: float):
         """Earliest free slot from ``day`` on, as (day, start, latest start, booking); None past ``last_day``.
 
-        The earliest day with room wins; within the day, :meth:`Ledger.first_fit` packs stays back
-        to back on individual places so short chair visits do not fragment the day long ones need.
+        Any slot the patient holds is given back first: it was held for this very dose. The earliest
+        day with room wins; within the day, :meth:`Ledger.first_fit` packs stays back to back on
+        individual places so short chair visits do not fragment the day long ones need.
         """
+        if p.hold is not None:
+            self._drop_hold(p)
         cal = self.cal
         table, n_days = (cal.next_start if first else cal.next_open), cal.n_days
         open_hour, close_hour, window = self.open_hour, self.close_hour, self.admission_window
@@ -266,50 +315,87 @@ class Model:
                     return day, t, hi, ledger.book(t, t + length, place)
             day += 1
 
+    def _next_booking(self, p: _Patient, k: int, due: int, window_day: int, not_before: int,
+                      now: float) -> tuple | None:
+        """Plan dose k and book its earliest slot from the first permitted day.
+
+        Booking starts on the due day, after any toxicity hold (and ``not_before``), and not today once
+        the centre is open; the first permitted day is the next open day, or start day for a first dose.
+        Returns (plan, day, start, latest start, booking, days postponed for want of a place), or None
+        when the patient's doses end here: time on therapy is over, or no slot was found (for a first
+        dose, within the longest start delay: the patient is then referred elsewhere).
+        """
+        plan = (p.plain[k] if p.after_tox == 0.0 else None) or self._plan(k, p.high, p.eligible, p.after_tox)
+        hold_day = int(p.held_until // 24) + 1 if p.held_until > 0 else 0
+        today = int(now // 24)
+        bookable_day = today if now <= today * 24.0 + self.open_hour else today + 1  # no same-day booking once open
+        # max() of three ints, written out: this runs for every dose
+        first_day = due if due >= hold_day else hold_day
+        if bookable_day > first_day:
+            first_day = bookable_day
+        cal = self.cal
+        first_ok = (cal.next_start if k == 0 else cal.next_open)[first_day] if first_day < cal.n_days else -1
+        if first_ok >= 0 and k >= self.step_up and first_ok * 24.0 + self.open_hour > p.start + p.therapy:
+            if p.i == self.trace_i:
+                self._note(f"time on therapy over after {k} doses")
+            return None
+        booked = self._book(p, plan[6], plan[3], first_day if first_day >= not_before else not_before,
+                            first_ok + self.max_start_delay if k == 0 else cal.n_days, k == 0, plan[4], now)
+        if booked is None:
+            if k == 0:
+                self._divert(p, plan)
+            return None
+        day, start, deadline, iv = booked
+        permitted = first_ok if first_ok >= window_day else window_day
+        if p.i == self.trace_i:
+            self._note_booked(k, plan, day, start, permitted)
+        if k + 1 < self.hold_upto:
+            self._hold_next(p, k, day, now)
+        return plan, day, start, deadline, iv, (day - permitted if day > permitted else 0)
+
     # ----------------------------------------------------------------- patient pathway
     def _note(self, text: str) -> None:
         self.trace.append((self.env.now, text))
 
-    def _plan(self, i: int, k: int, high: bool, eligible: bool, after_tox: float):
-        """Where dose k goes and for how long.
+    def _plan(self, k: int, high: bool, eligible: bool, after_tox: float) -> tuple:
+        """Where dose k goes and for how long: :func:`~sim.config.dose_plan.plan_dose`, cached, with
+        the resource's ledger and pool, the place's code in the run log and the patient's location.
 
         Returns (place, hours before the infusion, resource, stay in hours, is a bed, prophylaxis,
-        the resource's ledger and pool, the place's code in the run log, the patient's location).
+        ledger, pool, place code, location). Plans without a follow-up requirement also fill
+        :meth:`_plain`'s list, which the hot loop reads without building a key.
         """
-        pro_patient = self.gets_pro_list[i]
-        key = (k, high, eligible, after_tox, pro_patient)
+        key = (k, high, eligible, after_tox)
         plan = self._plan_cache.get(key)
         if plan is None:
-            # Any follow-up requirement marks the dose, even one no longer than the dose's own: the
-            # strategy may monitor such doses differently (e.g. in hospital rather than at home).
-            after = after_tox > 0
-            place, hours = self.s.strategy.place_for(k + 1, max(after_tox, self.req_hours[k]),
-                                                     high, eligible, after)
-            pro = pro_patient and self.s.strategy.gives_prophylaxis(k + 1, high)
-            pre = self.premed[k] + (self.pro_hours if pro else 0.0)
-            infusion = self.infusion[k]
-            length = pre + (max(hours, infusion) if place != "home" else infusion)
-            res = PLACE_RESOURCE[place]
-            plan = self._plan_cache[key] = (place, pre, res, length, place in ("ward", "observation"), pro,
-                                            self.ledgers[res], self.pools[res], PLACE_CODES[place], PLACE_LOC[place])
+            d = plan_dose(self.s.drug, self.s.strategy, k + 1, self.req[k], high, eligible, after_tox)
+            plan = self._plan_cache[key] = (d.place, d.premed_hours, d.resource, d.stay_hours, d.bed, d.prophylaxis,
+                                            self.ledgers[d.resource], self.pools[d.resource], PLACE_CODES[d.place],
+                                            PLACE_LOC[d.place])
+            if after_tox == 0.0:
+                self._plain(high, eligible)[k] = plan
         return plan
 
-    def _hold_next(self, p: _Patient, k: int, day: int, high: bool, eligible: bool) -> None:
+    def _plain(self, high: bool, eligible: bool) -> list:
+        """Plans of doses with no follow-up requirement for one kind of patient, by dose (None: not yet made)."""
+        plain = self._plain_plans.get((high, eligible))
+        if plain is None:
+            plain = self._plain_plans[(high, eligible)] = [None] * self.D
+        return plain
+
+    def _hold_next(self, p: _Patient, k: int, day: int, now: float) -> None:
         """Hold a slot for step-up dose k + 1 as soon as dose k is booked on ``day``.
 
         Centres book a step-up sequence together; booking each dose only after the previous one
         would let newly referred patients take the beds the next dose needs. The hold is given
         back when dose k + 1 is planned and re-booked at once, so it can only help that dose.
         """
-        self._drop_hold(p)
         k1 = k + 1
-        if k1 >= min(self.step_up, self.n_defined):
-            return  # maintenance doses are booked a full dose interval ahead anyway
-        plan = self._plan(p.i, k1, high, eligible, 0.0)
+        plan = self._plan(k1, p.high, p.eligible, 0.0)
         ledger = plan[6]
         due = day + self.gap[k1]
         last = max(day + self.window[k1], self.cal.next_open_day(due))
-        booked = self._book(ledger, plan[3], due, last, False, plan[4], self.env.now)
+        booked = self._book(p, ledger, plan[3], due, last, False, plan[4], now)
         if booked is not None:
             p.hold = (ledger, booked[3])
 
@@ -319,164 +405,163 @@ class Model:
             p.hold = None
 
     def patient(self, i: int):
-        env, cal = self.env, self.cal
-        p = _Patient(i)
+        """Patient i's process: referral (or a warm start's resumption), then dose after dose (book, wait,
+        take the place, stay) until therapy ends, treatment stops or no place is found; then late toxicity."""
+        env, traced = self.env, i == self.trace_i
         high, eligible = self.high_risk[i], self.eligible[i]
-        traced = i == self.trace_i
-        k = 0
+        p = _Patient(i, high, eligible, self.therapy[i], self._plain(high, eligible))
         if self.prevalent[i]:
-            # On treatment since before t = 0 (warm start): continue with the next scheduled dose.
-            p.start = self.first_dose[i] = self.referral[i]
-            self.status[i] = ON_TREATMENT
-            age = -p.start
-            rep = self.repeat_from
-            if rep is not None and rep < self.n_defined and age > self.offset[rep]:
-                # In the repeating block every dose is alike, so the patient takes its first slot;
-                # the timing keeps the patient's own phase.
-                k = rep
-                gap = self.gap[rep] * 24.0
-                next_at = self.offset[rep] + math.ceil((age - self.offset[rep]) / gap) * gap
-            else:
-                while k < self.n_defined and self.offset[k] < age:
-                    k += 1
-                next_at = self.offset[k] if k < self.n_defined else age
-            due = int((p.start + next_at) // 24)
-            if traced:
-                self._note(f"on treatment for {age / 24:.0f} days at the start; next is dose {k + 1}")
+            k, due = self._resume(p)
         else:
             if self.referral[i] > 0:  # a warm start's waiting patients were referred before t = 0
                 yield env.timeout(self.referral[i])
-            if traced:
-                self._note(f"referred ({'high' if high else 'standard'} risk, "
-                           f"{'eligible' if eligible else 'not eligible'} for outpatient care, "
-                           f"{self.c.weight_kg[i]:.0f} kg, time on therapy {self.therapy[i] / 24:.0f} days)")
-            due = int(self.referral[i] // 24) + self.lead_days
-        window_day = due
-        not_before = 0
-        # Bound once: the loop below runs for every dose of every patient.
-        events = self.events
-        dose_time, dose_place, dose_postponed = self.dose_time, self.dose_place, self.dose_postponed
-        n_defined, step_up, hold_upto = self.n_defined, self.step_up, min(self.step_up, self.n_defined)
-        open_hour, therapy, gap, window = self.open_hour, self.therapy[i], self.gap, self.window
-        pro_patient, row = self.gets_pro_list[i], i * self.D
-        # Plans of doses with no follow-up requirement, by dose: shared by every patient of this
-        # kind, and read without building a cache key (the common case, once per dose).
-        plain = self._plain_plans.get((high, eligible, pro_patient))
-        if plain is None:
-            plain = self._plain_plans[(high, eligible, pro_patient)] = [None] * self.D
-        next_open, next_start, n_days = cal.next_open, cal.next_start, cal.n_days
-        while k < n_defined and not p.discontinued:
-            plan = plain[k] if p.after_tox == 0.0 else None
-            if plan is None:
-                plan = self._plan(i, k, high, eligible, p.after_tox)
-                if p.after_tox == 0.0:
-                    plain[k] = plan
-            place, pre, res, length, bed, pro, ledger, pool, code, loc = plan
-            now = env.now
-            hold_day = int(p.held_until // 24) + 1 if p.held_until > 0 else 0
-            today = int(now // 24)
-            bookable_day = today if now <= today * 24.0 + open_hour else today + 1  # no same-day booking once open
-            # max() of three ints, written out: this runs for every dose
-            first_day = due if due >= hold_day else hold_day
-            if bookable_day > first_day:
-                first_day = bookable_day
-            first_ok = (next_start if k == 0 else next_open)[first_day] if first_day < n_days else -1
-            if first_ok >= 0 and k >= step_up and first_ok * 24.0 + open_hour > p.start + therapy:
-                if traced:
-                    self._note(f"time on therapy over after {k} doses")
+            k, due = 0, self._referred(p)
+        window_day, not_before, now = due, 0, env.now
+        # Bound once: the loop below runs for every dose of every patient. A plan is (place, premedication,
+        # resource, stay, bed, prophylaxis, ledger [6], pool [7], place code, location [9]): see _plan.
+        n_defined, step_up, gap, window = self.n_defined, self.step_up, self.gap, self.window
+        next_booking, record_dose, hold_for_stock = self._next_booking, self._record_dose, self.hold_for_stock
+        while k < n_defined and not p.discontinued:   # ``now`` is kept equal to env.now (a call to read)
+            if (booking := next_booking(p, k, due, window_day, not_before, now)) is None:
                 break
-            last_day = first_ok + self.max_start_delay if k == 0 else cal.n_days
-            if p.hold is not None:
-                self._drop_hold(p)
-            booked = self._book(ledger, length, first_day if first_day >= not_before else not_before,
-                                last_day, k == 0, bed, now)
-            if booked is None:
-                if k == 0:
-                    self.status[i] = DIVERTED
-                    self.left_at[i] = now
-                    if traced:
-                        self._note(f"no {res} free within {self.max_start_delay} days: referred elsewhere")
-                    return
-                break
-            day, start, deadline, iv = booked
-            if traced:
-                self._note(f"dose {k + 1} booked: {place} ({res}) day {day} at {start % 24:05.2f} h for {length:g} h"
-                           + (f", {day - max(first_ok, window_day)} day(s) after the first permitted day"
-                              if day > max(first_ok, window_day) else ""))
-            if k + 1 < hold_upto:
-                self._hold_next(p, k, day, high, eligible)
+            plan, day, start, deadline, iv, postponed = booking
             if p.pending and p.pending[0][0] < start:
                 # a toxicity at home comes first: give the slots back, manage it, then plan again
-                ledger.cancel(iv)
+                plan[6].cancel(iv)
                 self._drop_hold(p)
                 yield from self._home_event(p)
+                now = env.now
                 continue
             yield Timeout(env, start - now)   # the class itself: env.timeout adds a layer per dose
-            if self.hold_for_stock and k < step_up and not self.pharmacy.covers(self.toci_mg[i]):
-                # no tocilizumab dose on hand for this patient: the step-up dose waits a day
-                ledger.cancel(iv)
-                self.held_for_stock_times.append(env.now)
+            now += start - now   # the clock as SimPy moved it: now + delay, not always exactly start
+            if hold_for_stock and k < step_up and self._held_for_stock(p, k, plan[6], iv):
                 not_before = day + 1
-                if traced:
-                    self._note(f"dose {k + 1} held: no tocilizumab dose on hand")
                 continue
-            ev = pool.request()
+            ev = (pool := plan[7]).request(now)
             if ev is not None:
-                asked = env.now
-                yield ev | env.timeout(max(deadline, asked) - asked)
-                pool.record_wait(asked, env.now - asked)
-                if not ev.triggered:
-                    # booked, but the place is still taken (an overrun or an emergency): next day
-                    pool.cancel(ev)
-                    ledger.cancel(iv)
+                yield ev | env.timeout(max(deadline, now) - now)
+                asked, now = now, env.now
+                if not self._took_place(p, k, ev, pool, plan[6], iv, asked):
                     not_before = day + 1
-                    if traced:
-                        self._note(f"dose {k + 1}: booked {res} still taken; rebooking from the next day")
                     continue
-            now = env.now
-            t0 = now + pre  # infusion starts after premedication (and prophylaxis)
-            j = row + k
-            dose_time[j] = t0
-            dose_place[j] = code
-            lost = day - (first_ok if first_ok >= window_day else window_day)
-            dose_postponed[j] = lost if lost > 0 else 0
-            if k == 0:
-                p.start = t0
-                self.first_dose[i] = t0
-                self.status[i] = ON_TREATMENT
-            for onset, kind, g, duration, toci, stay in events.get(j, ()):
-                heapq.heappush(p.pending, (t0 + onset, kind, g, duration, toci, stay))
-            if traced:
-                self._note(f"dose {k + 1} given in {place}: infusion starts at {t0:.1f} h, stay until "
-                           f"{now + length:.1f} h" + (", after prophylactic tocilizumab" if pro else ""))
-            if pro:
-                self._give_toci(i, 0.0)
-            p.after_tox = 0.0
-            p.loc, p.pool = loc, pool
-            p.in_planned = True
-            p.planned_until = until = now + length
-            if loc != WARD and (not p.pending or p.pending[0][0] >= until):
+            t0 = record_dose(p, k, plan, now, postponed)
+            until = p.planned_until
+            if plan[9] != WARD and (not p.pending or p.pending[0][0] >= until):
                 # Nothing can happen before discharge (the common case): what _dwell would do, inline.
                 if until > now:
                     yield _Discharge(env, until - now)
-                pool.release()
+                    now += until - now   # as above
+                pool.release(now)
                 p.loc, p.pool = HOME, None
                 if traced:
                     self._note("home")
             else:
                 yield from self._dwell(p)
-            k += 1
-            not_before = 0
+                now = env.now
+            k, not_before = k + 1, 0
             if k < n_defined:
                 given_day = int(t0 // 24)
-                due = given_day + gap[k]
-                window_day = given_day + window[k]
+                due, window_day = given_day + gap[k], given_day + window[k]
+        if self.status[i] != DIVERTED:
+            yield from self._leave(p)
+
+    def _resume(self, p: _Patient) -> tuple[int, int]:
+        """A warm start's patient, on treatment since before t = 0: (index of the next dose, its due day)."""
+        i = p.i
+        p.start = self.first_dose[i] = self.referral[i]
+        self.status[i] = ON_TREATMENT
+        age, rep, offset, k = -p.start, self.repeat_from, self.offset, 0
+        if rep is not None and rep < self.n_defined and age > offset[rep]:
+            # In the repeating block every dose is alike, so the patient takes its first slot;
+            # the timing keeps the patient's own phase.
+            k = rep
+            gap = self.gap[rep] * 24.0
+            next_at = offset[rep] + math.ceil((age - offset[rep]) / gap) * gap
+        else:
+            while k < self.n_defined and offset[k] < age:
+                k += 1
+            next_at = offset[k] if k < self.n_defined else age
+        if i == self.trace_i:
+            self._note(f"on treatment for {age / 24:.0f} days at the start; next is dose {k + 1}")
+        return k, int((p.start + next_at) // 24)
+
+    def _referred(self, p: _Patient) -> int:
+        """A new referral: the first day its first dose is due (after the lead time)."""
+        i = p.i
+        if i == self.trace_i:
+            self._note(f"referred ({'high' if self.high_risk[i] else 'standard'} risk, "
+                       f"{'eligible' if self.eligible[i] else 'not eligible'} for outpatient care, "
+                       f"{self.c.weight_kg[i]:.0f} kg, time on therapy {self.therapy[i] / 24:.0f} days)")
+        return int(self.referral[i] // 24) + self.lead_days
+
+    def _divert(self, p: _Patient, plan: tuple) -> None:
+        """No place for the first dose within the longest start delay: the patient is referred elsewhere."""
+        self.status[p.i] = DIVERTED
+        self.left_at[p.i] = self.env.now
+        if p.i == self.trace_i:
+            self._note(f"no {plan[2]} free within {self.max_start_delay} days: referred elsewhere")
+
+    def _note_booked(self, k: int, plan: tuple, day: int, start: float, permitted: int) -> None:
+        self._note(f"dose {k + 1} booked: {plan[0]} ({plan[2]}) day {day} at {start % 24:05.2f} h for {plan[3]:g} h"
+                   + (f", {day - permitted} day(s) after the first permitted day" if day > permitted else ""))
+
+    def _held_for_stock(self, p: _Patient, k: int, ledger: Ledger, iv: list[float]) -> bool:
+        """True, and the booking given back, when no tocilizumab dose for the patient is on hand:
+        the step-up dose then waits a day."""
+        if self.pharmacy.covers(self.toci_mg[p.i]):
+            return False
+        ledger.cancel(iv)
+        self.held_for_stock_times.append(self.env.now)
+        if p.i == self.trace_i:
+            self._note(f"dose {k + 1} held: no tocilizumab dose on hand")
+        return True
+
+    def _took_place(self, p: _Patient, k: int, ev, pool: Pool, ledger: Ledger, iv: list[float], asked: float) -> bool:
+        """After waiting for a booked place until the booking's latest start: True if it was granted;
+        otherwise (an overrun or an emergency holds it) the request and the booking are given back."""
+        pool.record_wait(asked, self.env.now - asked)
+        if ev.triggered:
+            return True
+        pool.cancel(ev)
+        ledger.cancel(iv)
+        if p.i == self.trace_i:
+            self._note(f"dose {k + 1}: booked {pool.name} still taken; rebooking from the next day")
+        return False
+
+    def _record_dose(self, p: _Patient, k: int, plan: tuple, now: float, postponed: int) -> float:
+        """Dose k is given, its place taken at ``now``: enter it in the log, queue the toxicities it
+        causes, give prophylaxis and start the planned stay. Returns the infusion start."""
+        i = p.i
+        t0 = now + plan[1]  # infusion starts after premedication (and prophylaxis)
+        j = i * self.D + k
+        self.dose_time[j] = t0
+        self.dose_place[j] = plan[8]
+        self.dose_postponed[j] = postponed
+        self.stay_start[j] = now
+        self.stay_end[j] = p.planned_until = now + plan[3]
+        if k == 0:
+            p.start = self.first_dose[i] = t0
+            self.status[i] = ON_TREATMENT
+        for onset, kind, g, duration, toci, stay in self.events.get(j, ()):
+            heapq.heappush(p.pending, (t0 + onset, kind, g, duration, toci, stay))
+        if i == self.trace_i:
+            self._note(f"dose {k + 1} given in {plan[0]}: infusion starts at {t0:.1f} h, stay until "
+                       f"{p.planned_until:.1f} h" + (", after prophylactic tocilizumab" if plan[5] else ""))
+        if plan[5]:
+            self._give_toci(i, 0.0)
+        p.after_tox = 0.0
+        p.loc, p.pool = plan[9], plan[7]
+        p.in_planned = True
+        return t0
+
+    def _leave(self, p: _Patient):
+        """After the last dose: the held slot given back, toxicities still to come managed, then gone."""
         self._drop_hold(p)
         while p.pending:
             yield from self._home_event(p)
-        self.status[i] = LEFT
-        self.left_at[i] = env.now
-        if traced:
+        self.status[p.i] = LEFT
+        self.left_at[p.i] = self.env.now
+        if p.i == self.trace_i:
             self._note("leaves the service" + (" (discontinued)" if p.discontinued else ""))
 
     def _home_event(self, p: _Patient):
@@ -601,7 +686,7 @@ class Model:
         visits.append(env.now)
         self.log.care.append((env.now, p.i, name, kind, grade))
         asked = env.now
-        ev = pool.request()
+        ev = pool.request(asked)
         if ev is not None:
             yield ev
             pool.record_wait(asked, env.now - asked)
@@ -620,7 +705,7 @@ class Model:
         env, log = self.env, self.log
         pool = self.pools["icu_beds" if target == ICU else "ward_beds"]
         asked = env.now
-        ev = pool.request()
+        ev = pool.request(asked)
         if ev is not None:
             yield ev
             pool.record_wait(asked, env.now - asked)
@@ -652,6 +737,7 @@ class Model:
         log.dose_time = np.array(self.dose_time).reshape(n, d)
         log.dose_place = np.array(self.dose_place, dtype=np.int8).reshape(n, d)
         log.dose_postponed = np.array(self.dose_postponed, dtype=np.int32).reshape(n, d)
+        log.stay_start, log.stay_end = self.stay_start, self.stay_end
         given = np.isfinite(log.dose_time)
         log.crs_grade = np.where(given, self.grade[CRS], 0).astype(np.int8)
         log.icans_grade = np.where(given, self.grade[ICANS], 0).astype(np.int8)

@@ -28,11 +28,16 @@ class Pool:
         self.wait_times: list[float] = []   # when each request was made
         self.wait_hours: list[float] = []   # how long it waited (0 when granted at once)
 
-    def request(self) -> simpy.Event | None:
+    def request(self, now: float | None = None) -> simpy.Event | None:
         """Take a place now (returns None; a wait of 0 is recorded) or join the queue (returns the event
-        to wait for; the caller records the wait with :meth:`record_wait` once it is over)."""
+        to wait for; the caller records the wait with :meth:`record_wait` once it is over).
+
+        ``now`` is the simulation time, when the caller has it at hand: ``env.now`` is a property
+        call, and this runs for every dose.
+        """
         if self.in_use < self.capacity and not self.queue:
-            now = self.env.now
+            if now is None:
+                now = self.env.now
             self.in_use += 1
             self.times.append(now)
             self.levels.append(self.in_use)
@@ -50,13 +55,16 @@ class Pool:
         else:
             self.queue.remove(ev)
 
-    def release(self) -> None:
-        """Free a place; the first in the queue takes it over at once (occupancy unchanged)."""
+    def release(self, now: float | None = None) -> None:
+        """Free a place; the first in the queue takes it over at once (occupancy unchanged).
+
+        ``now``: the simulation time, when the caller has it at hand (as for :meth:`request`).
+        """
         if self.queue:
             self.queue.popleft().succeed()
         else:
             self.in_use -= 1
-            self.times.append(self.env.now)
+            self.times.append(self.env.now if now is None else now)
             self.levels.append(self.in_use)
 
     def record_wait(self, requested_at: float, waited: float) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -35,6 +36,7 @@ class RunLog:
     capacity: dict[str, int]
     referral: np.ndarray
     prevalent: np.ndarray                 # bool: on treatment before t = 0 (warm start)
+    high_risk: np.ndarray                 # bool: the patient is high risk
     urgent_care_hours: float = 0.0        # urgent-care opening hours inside the window
     first_dose: np.ndarray = field(init=False)
     left_at: np.ndarray = field(init=False)
@@ -42,6 +44,11 @@ class RunLog:
     dose_time: np.ndarray = field(init=False)        # (n, D) infusion start, NaN if not given
     dose_place: np.ndarray = field(init=False)       # (n, D) PLACE_CODES
     dose_postponed: np.ndarray = field(init=False)   # (n, D) days lost to capacity
+    # The planned stay of each given dose, from taking the place to giving it back (NaN if not given),
+    # flat at patient * max_doses + dose. Plain lists: only the dosing calendar reads them, for a few
+    # patients, so the run does not pay to make arrays of them (see planned_stays).
+    stay_start: list[float] = field(init=False)
+    stay_end: list[float] = field(init=False)
     crs_grade: np.ndarray = field(init=False)        # (n, D) grade of CRS after that dose, 0 if none
     icans_grade: np.ndarray = field(init=False)      # (n, D)
     discontinued: np.ndarray = field(init=False)     # bool (n,)
@@ -71,7 +78,17 @@ class RunLog:
         self.dose_time = np.full((n, d), np.nan)
         self.dose_place = np.zeros((n, d), dtype=np.int8)
         self.dose_postponed = np.zeros((n, d), dtype=np.int32)
+        self.stay_start = [math.nan] * (n * d)
+        self.stay_end = [math.nan] * (n * d)
         self.crs_grade = np.zeros((n, d), dtype=np.int8)
         self.icans_grade = np.zeros((n, d), dtype=np.int8)
         self.discontinued = np.zeros(n, dtype=bool)
         self.given_toci = np.zeros(n, dtype=bool)
+
+    def planned_stays(self, patients: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(start, end) hours of the planned stay of every dose of ``patients``, each (len(patients), D)."""
+        d = self.max_doses
+        idx = (np.asarray(patients, dtype=np.int64)[:, None] * d + np.arange(d)).ravel().tolist()
+        start, end = self.stay_start, self.stay_end
+        shape = (len(patients), d)
+        return (np.array([start[j] for j in idx]).reshape(shape), np.array([end[j] for j in idx]).reshape(shape))

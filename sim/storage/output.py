@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
 import shutil
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -13,19 +13,22 @@ import pandas as pd
 from sim.analysis import stats
 from sim.analysis.runner import RunResult
 from sim.config import loader
-from sim.config.scenario import RESOURCES
+from sim.config.scenario import RESOURCES, Scenario
+from sim.config.units import HOURS_PER_WEEK
+from sim.storage import files
+from sim.storage.files import OutputError
 
 
 def occupancy_frame(result: RunResult) -> pd.DataFrame:
     """Long-by-hour table: replication, hour (from the end of warm-up), hour_of_week, one column per resource."""
     occ = result.occupancy
     reps, hours, _ = occ.shape
-    warm_hours = result.scenario.run.warmup_weeks * 168
+    warm_hours = result.scenario.run.warmup_weeks * HOURS_PER_WEEK
     hour = np.tile(np.arange(hours, dtype=np.int32), reps)
     frame = pd.DataFrame({
         "replication": np.repeat(result.kpis["replication"].to_numpy(dtype=np.int32), hours),
         "hour": hour,
-        "hour_of_week": ((hour + warm_hours) % 168).astype(np.int16),
+        "hour_of_week": ((hour + warm_hours) % HOURS_PER_WEEK).astype(np.int16),
     })
     for j, r in enumerate(RESOURCES):
         frame[r] = occ[:, :, j].reshape(-1)
@@ -52,33 +55,102 @@ def write_run(result: RunResult, out: Path, summary: pd.DataFrame | None = None)
 # What a run or comparison writes into its folder: only a folder holding nothing else is replaced.
 OUTPUT_FILES = frozenset({"kpis.csv", "summary.csv", "occupancy.parquet", "scenario.toml", "comparison.csv"})
 
+# Disk space a replication's output takes, for the check before a run (rough on purpose: it only has
+# to catch a disk that is clearly too full). Measured on the reference scenario: 525 bytes a KPI row
+# in kpis.csv and 2.5 bytes an hourly occupancy row in occupancy.parquet (30 bytes uncompressed);
+# the figures below leave a margin for busier centres whose occupancy compresses less.
+KPI_ROW_BYTES = 1024
+OCCUPANCY_ROW_BYTES = 8
+SCENARIO_BYTES = 64 * 1024          # scenario.toml and summary.csv, per scenario
+
+
+def estimate_bytes(scenario: Scenario, reps: int, keep_occupancy: bool = True, scenarios: int = 1) -> int:
+    """Rough size of the files ``reps`` replications of ``scenarios`` scenarios write."""
+    per_rep = KPI_ROW_BYTES + (scenario.run.horizon_weeks * HOURS_PER_WEEK * OCCUPANCY_ROW_BYTES if keep_occupancy else 0)
+    return scenarios * (reps * per_rep + SCENARIO_BYTES)
+
+
+def preflight(out: Path, scenario: Scenario, reps: int, *, runs_dir: Path | None = None,
+              keep_occupancy: bool = True, scenarios: int = 1) -> None:
+    """Before the first replication: refuse an ``--out`` (and, when saving, a runs folder) that a run
+    could not write, so a bad path fails at once rather than after the work.
+
+    Raises
+    ------
+    OutputError
+        ``--out`` is an existing file or a folder holding other files, a folder on its path is a file,
+        it cannot be written, or its file system lacks room for about :func:`estimate_bytes`.
+    """
+    need = estimate_bytes(scenario, reps, keep_occupancy, scenarios)
+    check_replaceable(Path(out))
+    files.check_writable(Path(out), f"--out {out}", need)
+    if runs_dir is not None:
+        files.check_writable(Path(runs_dir), f"--runs-dir {runs_dir}", need)
+
+
+def check_replaceable(out: Path) -> None:
+    """Refuse an ``out`` that exists and is not a folder only a previous run wrote, so a mistyped
+    ``--out`` can never replace a file or a folder of the user's own."""
+    if out.exists() and (not out.is_dir() or any(p.name not in OUTPUT_FILES for p in out.iterdir())):
+        raise OutputError(f"--out {out}: exists and {'is a file' if not out.is_dir() else 'holds other files'}; "
+                          "allowed: a new folder, or one that only a previous run wrote")
+
+
+def check_out_folder(out: Path) -> Path:
+    """Before the work: refuse an ``--out`` folder that files cannot be written into (a command that
+    adds its table to the folder rather than replacing it). Returns ``out``."""
+    files.check_writable(Path(out), f"--out {out}")
+    return Path(out)
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    """Write ``frame`` to ``path`` (creating its folder) through a temporary file beside it and a rename,
+    so a reader never sees half a table and a failed write leaves nothing but one
+    :class:`OutputError` line."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{secrets.token_hex(4)}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(tmp, index=False)
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"--out {path.parent}: writing {path.name} failed ({exc.strerror or exc}); "
+                          "nothing was written") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _temp_prefix(out: Path) -> str:
+    return f".{out.name}.tmp-"
+
 
 @contextmanager
 def atomic_folder(out: Path):
     """Yield a temporary folder beside ``out``; on success it becomes ``out``, on any failure it vanishes.
 
-    An existing ``out`` is replaced only when it holds nothing but files a run writes, so a mistyped
-    ``--out`` can never delete a folder of the user's own.
+    An existing ``out`` is replaced only when it holds nothing but files a run writes. A failure to
+    write (read-only, disk full) is raised as one :class:`OutputError` line. Temporary folders a
+    killed run left beside ``out`` more than :data:`files.STALE_AFTER_SECONDS` ago are removed first.
     """
     out = Path(out)
-    if out.exists() and (not out.is_dir() or any(p.name not in OUTPUT_FILES for p in out.iterdir())):
-        raise ValueError(f"--out {out}: exists and holds other files; allowed: a new folder, or one that only "
-                         "a previous run wrote")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    check_replaceable(out)
+    with files.temp_dir(out.parent, _temp_prefix(out), f"--out {out}", "writing failed", "nothing was written") as tmp:
         yield tmp
         if out.exists():
             old = out.with_name(f".{out.name}.old")
             shutil.rmtree(old, ignore_errors=True)
             out.rename(old)
-            tmp.rename(out)
+            try:
+                tmp.rename(out)
+            except BaseException:
+                old.rename(out)             # the previous run's output goes back, never lost
+                raise
             shutil.rmtree(old, ignore_errors=True)
         else:
             tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def run_tables(result: RunResult) -> dict[str, pd.DataFrame]:

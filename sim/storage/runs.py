@@ -11,8 +11,13 @@ Layout of ``runs/ID/``::
 
 A run is written into a hidden temporary folder beside its final place and renamed at the end, so
 an interrupted save leaves no half-written run (only, after a hard kill, a hidden ``.tmp-*`` folder
-that :func:`list_runs` ignores). IDs are ``UTCSTAMP-HASH8-COUNTER``; the rename refuses an existing
-run folder and the counter moves on, so saving twice never overwrites.
+that :func:`list_runs` ignores and the next save removes once it is
+:data:`~sim.storage.files.STALE_AFTER_SECONDS` old). IDs are ``UTCSTAMP-HASH8-COUNTER``; the rename
+refuses an existing run folder and the counter moves on, so saving twice never overwrites.
+
+Every manifest read back is checked against :class:`Manifest` and the files it lists must exist; a
+run that fails is reported as unreadable with the reason (:func:`scan_runs`), never with a traceback,
+and never hides the readable runs beside it.
 """
 
 from __future__ import annotations
@@ -22,20 +27,78 @@ import glob
 import hashlib
 import json
 import os
-import shutil
 import subprocess
-import tempfile
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Annotated, Any, Literal, Mapping
 
 import pandas as pd
+import pyarrow
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim import __version__
+from sim.config.errors import UsageError
+from sim.config.reading import ReadRefused, read_regular_file
+from sim.storage import files
 
 MANIFEST = "manifest.json"
 FORMAT = 1
 DEFAULT_RUNS_DIR = Path("runs")
 _MAX_COUNTER = 10_000
+_TEMP_PREFIX = ".tmp-"
+MAX_MANIFEST_BYTES = 64 * 1024**2
+"""Largest manifest read back: it holds each scenario's resolved TOML (at most 1 MB each, see
+:mod:`sim.config.limits`), so this allows a comparison of dozens of scenarios."""
+
+
+class RunStoreError(UsageError):
+    """A saved run that cannot be read back: one line naming its folder or file and the reason."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, frozen=True, extra="forbid")
+
+
+class GitState(_Strict):
+    commit: str
+    dirty: bool
+
+
+class ScenarioEntry(_Strict):
+    name: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    toml: str
+
+
+class PrecisionTarget(_Strict):
+    target: float
+    kpis: list[str]
+    k_limit: int
+    replications_needed: int | None
+
+
+class Manifest(_Strict):
+    """The schema of ``manifest.json``. Facts a later version adds are kept (``extra="allow"``) so
+    that an older reader still lists its runs; every field known here must have its type."""
+
+    model_config = ConfigDict(extra="allow")
+    format: int
+    id: str
+    kind: Literal["run", "compare"]
+    package_version: str
+    git: GitState | None
+    seed: int = Field(ge=0)
+    replications: int = Field(ge=0)
+    first_replication: int = Field(ge=0)
+    executor: str
+    started_utc: str
+    finished_utc: str
+    scenarios: list[ScenarioEntry] = Field(min_length=1)
+    # plain names: a manifest must not make the reader look outside the run's folder
+    files: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+\.parquet$")]] = Field(default_factory=list)
+    workers: int | None = None
+    scheduler: str | None = None
+    base: str | None = None
+    precision: PrecisionTarget | None = None
 
 
 def utc_now() -> str:
@@ -113,11 +176,9 @@ def save(runs_dir: Path, manifest: dict[str, Any], tables: Mapping[str, pd.DataF
         ``runs_dir / ID``; never an existing run's folder.
     """
     runs_dir = Path(runs_dir)
-    runs_dir.mkdir(parents=True, exist_ok=True)
     digest = sha256_text("".join(s["sha256"] for s in manifest["scenarios"]) + str(manifest["seed"]))[:8]
     stem = f"{_stamp(manifest['started_utc'])}-{digest}"
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=runs_dir))
-    try:
+    with files.temp_dir(runs_dir, _TEMP_PREFIX, f"--runs-dir {runs_dir}", "saving failed", "nothing was saved") as tmp:
         for name, frame in tables.items():
             frame.to_parquet(tmp / f"{name}.parquet", index=False)
         manifest = dict(manifest, files=sorted(f"{name}.parquet" for name in tables))
@@ -126,7 +187,8 @@ def save(runs_dir: Path, manifest: dict[str, Any], tables: Mapping[str, pd.DataF
             final = runs_dir / run_id
             if final.exists():
                 continue
-            _write_json(tmp / MANIFEST, dict(manifest, id=run_id))
+            # what is written must read back: a manifest the schema refuses is a bug here, not later
+            _write_json(tmp / MANIFEST, Manifest.model_validate(dict(manifest, id=run_id)).model_dump(mode="json"))
             try:
                 # rename() refuses a non-empty target, so a run saved meanwhile by another
                 # process under the same ID is never replaced; we move on to the next counter.
@@ -137,9 +199,6 @@ def save(runs_dir: Path, manifest: dict[str, Any], tables: Mapping[str, pd.DataF
                 raise
             return final
         raise RuntimeError(f"more than {_MAX_COUNTER} runs named {stem}-*")
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
@@ -151,25 +210,70 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:
-    with open(Path(folder) / MANIFEST, encoding="utf-8") as f:
-        return json.load(f)
+    """The validated manifest of the saved run in ``folder``, as a dict.
+
+    Raises
+    ------
+    RunStoreError
+        One line naming the file and what is wrong: missing, a folder, not JSON (e.g. truncated),
+        not matching :class:`Manifest`, or listing a file that is not there.
+    """
+    folder = Path(folder)
+    path = folder / MANIFEST
+    try:
+        raw = json.loads(read_regular_file(path, MAX_MANIFEST_BYTES).decode("utf-8"))
+    except FileNotFoundError:
+        raise RunStoreError(f"{path}: missing; allowed: a run folder written by --save") from None
+    except ReadRefused as exc:
+        raise RunStoreError(f"{path}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise RunStoreError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno}); "
+                            "the file may be truncated") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RunStoreError(f"{path}: cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
+    if not isinstance(raw, dict):
+        raise RunStoreError(f"{path}: a JSON {type(raw).__name__}; allowed: a JSON object of the run's facts")
+    try:
+        manifest = Manifest.model_validate(raw)
+    except ValidationError as exc:
+        raise RunStoreError(f"{path}: {_first_problem(exc)}") from None
+    for name in manifest.files:
+        if not (folder / name).is_file():
+            raise RunStoreError(f"{folder / name}: listed in {MANIFEST} but missing")
+    return manifest.model_dump(mode="python")
+
+
+def _first_problem(exc: ValidationError) -> str:
+    errors = exc.errors()
+    e = errors[0]
+    field = ".".join(str(p) for p in e["loc"])
+    what = "missing key" if e["type"] == "missing" else e["msg"][0].lower() + e["msg"][1:]
+    more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+    return (f"{field}: {what}" if field else what) + more
+
+
+def scan_runs(runs_dir: Path) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+    """Every saved run under ``runs_dir``: the readable ones' manifests (oldest first) and, for each
+    unreadable one, ``(folder name, reason)``. Hidden (temporary) folders and plain files are skipped."""
+    runs_dir = Path(runs_dir)
+    good, bad = [], []
+    for folder in _run_folders(runs_dir):
+        try:
+            good.append(read_manifest(folder))
+        except RunStoreError as exc:
+            bad.append((folder.name, str(exc)))
+    return sorted(good, key=lambda m: (m["started_utc"], m["id"])), bad
 
 
 def list_runs(runs_dir: Path) -> list[dict[str, Any]]:
-    """Manifests of all saved runs, oldest first. Hidden (temporary) folders and folders without a
-    readable manifest are skipped."""
-    runs_dir = Path(runs_dir)
+    """Manifests of the readable saved runs, oldest first (see :func:`scan_runs` for the others)."""
+    return scan_runs(runs_dir)[0]
+
+
+def _run_folders(runs_dir: Path, pattern: str = "*") -> list[Path]:
     if not runs_dir.is_dir():
         return []
-    out = []
-    for folder in sorted(runs_dir.iterdir()):
-        if folder.name.startswith(".") or not folder.is_dir():
-            continue
-        try:
-            out.append(read_manifest(folder))
-        except (OSError, ValueError):
-            continue
-    return sorted(out, key=lambda m: (m.get("started_utc", ""), m.get("id", "")))
+    return sorted(p for p in runs_dir.glob(pattern) if not p.name.startswith(".") and p.is_dir())
 
 
 def find(runs_dir: Path, run_id: str) -> Path:
@@ -182,22 +286,27 @@ def find(runs_dir: Path, run_id: str) -> Path:
     """
     runs_dir = Path(runs_dir)
     if not run_id or "/" in run_id or run_id.startswith("."):
-        raise ValueError(f"run ID {run_id!r} is not valid; see python -m sim runs list")
+        raise RunStoreError(f"run ID {run_id!r} is not valid; see python -m sim runs list")
+    # Folders, with or without a readable manifest: a broken run is found, so that reading it
+    # says what is wrong with it rather than that it does not exist.
     exact = runs_dir / run_id
-    if exact.is_dir() and (exact / MANIFEST).exists():
+    if exact.is_dir():
         return exact
-    matches = [p for p in runs_dir.glob(f"{glob.escape(run_id)}*") if p.is_dir() and not p.name.startswith(".")
-               and (p / MANIFEST).exists()] if runs_dir.is_dir() else []
+    matches = _run_folders(runs_dir, f"{glob.escape(run_id)}*")
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise ValueError(f"no saved run {run_id!r} in {runs_dir}; see python -m sim runs list")
-    raise ValueError(f"run ID {run_id!r} matches {len(matches)} runs: {', '.join(sorted(p.name for p in matches))}")
+        raise RunStoreError(f"no saved run {run_id!r} in {runs_dir}; see python -m sim runs list")
+    raise RunStoreError(f"run ID {run_id!r} matches {len(matches)} runs: {', '.join(p.name for p in matches)}")
 
 
 def load_table(folder: Path, name: str) -> pd.DataFrame:
     """One Parquet table of a saved run, e.g. ``kpis`` or ``summary``."""
     path = Path(folder) / f"{name}.parquet"
     if not path.exists():
-        raise ValueError(f"saved run {Path(folder).name} has no {name} table")
-    return pd.read_parquet(path)
+        raise RunStoreError(f"saved run {Path(folder).name} has no {name} table")
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError, pyarrow.ArrowException) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        raise RunStoreError(f"{path}: cannot be read ({reason})") from None

@@ -1,0 +1,62 @@
+"""How the command line ends: SIGTERM handled like Ctrl-C, and usage errors in one line.
+
+``kill PID`` (SIGTERM, what service managers and job schedulers send) used to end the CLI at once,
+leaving its worker processes running and temporary folders behind. Under :func:`sigterm_as_interrupt`
+it raises :class:`Terminated`, a ``KeyboardInterrupt``, so exactly the clean-up Ctrl-C gets runs
+(the pool's workers are stopped, temporary output removed) and the CLI exits with status 143
+(128 + SIGTERM), as a shell reports a process ended by SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import sys
+import threading
+from typing import Iterator, NoReturn
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130       # 128 + SIGINT
+EXIT_TERMINATED = 143        # 128 + SIGTERM
+
+
+class Terminated(KeyboardInterrupt):
+    """Raised in the main thread when the process receives SIGTERM."""
+
+
+def _raise_terminated(_signum: int, _frame: object) -> None:
+    # One clean-up is enough: a second SIGTERM while it runs is ignored (SIGKILL still ends the process).
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM raises :class:`Terminated` in the main thread; the previous handler
+    is restored after. Outside the main thread (where Python cannot install handlers) it does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def interrupted(exc: KeyboardInterrupt) -> int:
+    """Report an interrupted command in one line and return its exit status (130, or 143 for SIGTERM)."""
+    if isinstance(exc, Terminated):
+        print("terminated: no output written", file=sys.stderr)
+        return EXIT_TERMINATED
+    print("interrupted: no output written", file=sys.stderr)
+    return EXIT_INTERRUPTED
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line (``error: argument --reps: 0 is below 1``),
+    like every other bad input, rather than the whole usage text; ``--help`` still shows it."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
