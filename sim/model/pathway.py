@@ -615,6 +615,8 @@ class Model:
         now = self.env.now
         rule = self.rules[kind][grade - 1]
         route = self.route[kind][grade - 1] if p.loc == HOME else -1   # -1: in care already
+        if route == UC and not self.urgent_care.is_open(now):
+            route = ED   # urgent care is closed: the ED instead
         if p.i == self.trace_i:
             self._note(f"{'CRS' if kind == CRS else 'ICANS'} grade {grade} starts ({LOC_NAMES[p.loc]}), lasts "
                        f"{duration:.0f} h; label: {rule.setting}" + (f", tocilizumab x{toci}" if toci else "")
@@ -652,8 +654,7 @@ class Model:
             if route == WARD:
                 yield from self._move(p, need, unplanned=True, cause=(kind, grade))
             else:
-                yield from self._assess(p, need, kind, grade,
-                                        route if route == ED or self.urgent_care.is_open(now) else ED)
+                yield from self._assess(p, need, kind, grade, route)
         elif LEVEL[need] > LEVEL[p.loc]:
             yield from self._move(p, need, unplanned=True, cause=(kind, grade))
         elif p.in_planned and p.loc == WARD and p.ward_until > p.planned_until and p.prolonged_at < 0.0:
