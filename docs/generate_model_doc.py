@@ -33,7 +33,7 @@ from sim.config.registry import (  # noqa: E402
     PLACES,
     RESOURCES,  # noqa: E402
 )
-from sim.config.scenario import Scenario  # noqa: E402
+from sim.config.scenario import ONSET_CARE, TOXICITY_KINDS, Scenario  # noqa: E402
 
 SCENARIOS = ROOT / "scenarios"
 OUTPUT = ROOT / "docs" / "model.md"
@@ -191,6 +191,20 @@ def settings_by_grade(drug: DrugProfile) -> dict[str, list[str]]:
     return out
 
 
+def onset_routes(s: Scenario) -> dict[str, str]:
+    """route -> "CRS G1; ICANS G1" from the strategy's onset_at_home table (routes no grade takes left out)."""
+    out = {}
+    for route in ONSET_CARE:
+        parts = []
+        for kind in TOXICITY_KINDS:
+            grades = [g for g in (1, 2, 3, 4) if s.strategy.onset_at_home.route(kind, g) == route]
+            if grades:
+                parts.append(f"{kind.upper()} {grade_span(grades)}")
+        if parts:
+            out[route] = "; ".join(parts)
+    return out
+
+
 def discontinuation(drug: DrugProfile) -> str:
     parts = []
     for kind in ("crs", "icans"):
@@ -235,13 +249,26 @@ def mermaid(s: Scenario) -> str:
     lines.append(f'    ED["ED bay<br/>ed_bays, capacity {cap.ed_bays}, {hours(ops.ed_hours.value)}"]')
     lines.append(f'    TW["ward bed for toxicity<br/>ward_beds, capacity {cap.ward_beds}"]')
     lines.append(f'    ICU["ICU bed<br/>icu_beds, capacity {cap.icu_beds}; full: boarding"]')
-    lines.append('    HOME -->|"onset at home, any grade"| ED')
-    if by["none"]:
-        lines.append(f'    ED -->|"{"; ".join(by["none"])}"| HOME')
-    if by["ward"]:
-        lines.append(f'    ED -->|"{"; ".join(by["ward"])}"| TW')
-    if by["icu"]:
-        lines.append(f'    ED -->|"{"; ".join(by["icu"])}"| ICU')
+    routes, uc = onset_routes(s), s.urgent_care
+    if "home" in routes:
+        lines.append(f'    HOME -->|"onset at home: {routes["home"]}<br/>managed at home (phone, oral dexamethasone)"| HOME')
+    if "urgent_care" in routes:
+        lines.append(f'    UC["urgent-care bay<br/>urgent_care_bays, capacity {cap.urgent_care_bays}, '
+                     f'{hours(uc.assessment_hours.value)}, open {fmt(uc.open_hour)}-{fmt(uc.close_hour)} h"]')
+        lines.append(f'    HOME -->|"onset at home: {routes["urgent_care"]}, in urgent-care hours"| UC')
+        lines.append(f'    HOME -->|"onset at home: {routes["urgent_care"]}, outside them"| ED')
+    if "ed" in routes:
+        lines.append(f'    HOME -->|"onset at home: {routes["ed"]}"| ED')
+    if "admit" in routes:
+        lines.append(f'    HOME -->|"onset at home: {routes["admit"]}: direct admission"| TW')
+    for bay in ("ED", "UC") if "urgent_care" in routes else ("ED",):
+        if by["none"]:
+            lines.append(f'    {bay} -->|"{"; ".join(by["none"])}"| HOME')
+        if by["ward"]:
+            lines.append(f'    {bay} -->|"{"; ".join(by["ward"])}"| TW')
+        if by["icu"]:
+            lines.append(f'    {bay} -->|"{"; ".join(by["icu"])}"| ICU')
+    lines.append('    PW -->|"onset during stay: stay prolonged until the grade allows discharge"| PW')
     for place in ("observation", "clinic"):
         if by["ward"]:
             lines.append(f'    {node[place]} -->|"onset during stay: {"; ".join(by["ward"])}"| TW')
@@ -268,11 +295,13 @@ def management_table(d: DrugProfile) -> str:
     for kind in ("crs", "icans"):
         for r in getattr(d.management, kind):
             stop = "yes" if r.discontinue else ("if recurrent" if r.discontinue_if_recurrent else "no")
-            rows.append([kind.upper(), r.grade, r.setting, hours(r.min_stay_hours.value),
+            stay = (f"{hours(r.stay_median_hours.value)} (sigma {fmt(r.stay_sigma.value)})"
+                    if r.stay_median_hours is not None else "the episode")
+            rows.append([kind.upper(), r.grade, r.setting, stay, hours(r.min_stay_hours.value),
                          hours(r.max_stay_hours.value) if r.max_stay_hours is not None else "none",
                          fmt(r.tocilizumab_probability.value), "yes" if r.withhold else "no",
                          hours(r.next_dose_monitor_hours.value), stop, r.source])
-    return table(["toxicity", "grade", "setting", "min stay", "max stay", "P(tocilizumab)", "dose held",
+    return table(["toxicity", "grade", "setting", "median stay", "min stay", "max stay", "P(tocilizumab)", "dose held",
                   "next dose monitored", "discontinue", "source"], rows)
 
 
@@ -385,24 +414,46 @@ def assumptions(s: Scenario) -> str:
          f"{hours(icans.onset_median_hours.value)}); the model ties the event to dose 1 and draws it only for patients "
          "who received dose 1.",
          "The source gives onset from the start of treatment, not from the latest dose."),
-        ("ICANS stays are capped; the dose hold is not",
-         f"Hospital stays for ICANS last the episode's duration but at least the rule's minimum and at most "
-         f"{icans_caps}; the next dose stays held for the whole episode "
-         f"(median {hours(icans.duration_median_hours.value)}).",
-         "The seed's median ICANS duration (33 days) is an episode length, not an inpatient stay."),
-        ("ICANS grade 3 lasting beyond 7 days",
-         "The label's \"discontinue if not <= grade 1 within 7 days\" is not modelled: a grade 3 ICANS "
-         "discontinues only if it recurs.",
+        ("A toxicity admission lasts until the grade allows discharge, not the whole episode",
+         "Where the drug file gives a grade a length of stay (`stay_median_hours`, `stay_sigma`), a hospital stay "
+         "for it (the ICU stay for an ICU grade) is log-normal, drawn from the episode's own duration normal, so a "
+         "longer episode has a longer stay and no random draw is added; it ends at the latest with the episode, "
+         f"is at least `min_stay_hours` and at most `max_stay_hours` ({icans_caps} for ICANS). The rest of the episode "
+         f"is at home and still holds the next dose (ICANS median {hours(icans.duration_median_hours.value)}). "
+         "Without a length of stay the stay lasts the episode.",
+         "Published CRS admissions last a median 2 days (Sandahl et al., JCO Oncol Pract 2025) while the episode "
+         "lasts about 3; the seed's median ICANS duration (33 days) is an episode length, not an inpatient stay."),
+        ("ICANS not back to grade <= 1 within 7 days",
+         "A grade whose rule sets `discontinue_if_unresolved_hours` discontinues treatment when the episode lasts "
+         "longer (tarlatamab: grade 3 ICANS, 168 h); the episode's duration stands for the time to grade <= 1.",
          "The model draws one grade and one duration per episode, not a grade trajectory."),
-        ("Where the patient is at onset decides the route",
-         f"An onset at home, of any grade (grade 1 CRS included), goes to an ED bay for "
-         f"{hours(ops.ed_hours.value)}, then home, ward or ICU by the grade's `setting`. An onset in a chair, "
-         "observation bed or ward is managed there when its setting needs no higher level, otherwise the patient "
-         "moves up (chair or observation -> ward -> ICU) and never down until the stay ends. A toxicity stay lasts the "
-         "episode but at least `min_stay_hours` (capped by `max_stay_hours`); after ICU the patient spends "
+        ("Where an onset at home is managed is the strategy's",
+         "`strategy.onset_at_home` says where each toxicity and grade started at home is managed (here "
+         + "; ".join(f"`{r}`: {g}" for r, g in onset_routes(s).items())
+         + f"). `home`: managed by phone and oral dexamethasone, no place used; `urgent_care`: an urgent-care bay for "
+         f"{hours(s.urgent_care.assessment_hours.value)} in its hours ({fmt(s.urgent_care.open_hour)}-"
+         f"{fmt(s.urgent_care.close_hour)} h), the ED outside them; `ed`: an ED bay for {hours(ops.ed_hours.value)}; "
+         "after either, home, ward or ICU by the grade's `setting`; `admit`: straight to a ward bed (ICU where the "
+         "setting says so), whatever the grade.",
+         "Practice varies: the label's grade 1 CRS needs symptomatic treatment only and the consensus (Crombie et "
+         "al., Blood 2024) allows managing it at home; many programmes assess in an oncology immediate-care centre "
+         "rather than the ED; Mayo Clinic admitted every CRS (Sandahl et al. 2025)."),
+        ("An onset during a stay is managed there or moves the patient up",
+         "An onset in a chair, observation bed or ward is managed there when its setting needs no higher level, "
+         "otherwise the patient moves up (chair or observation -> ward -> ICU: an unplanned admission) and never down "
+         "until the stay ends. In a planned ward stay the patient stays until the grade allows discharge: the "
+         "grade's stay for a grade that needs the ward, `min_stay_hours` after the onset for one that does not; a "
+         "stay that ends later than planned is a stay prolonged by toxicity. After ICU the patient spends "
          f"{hours(ops.icu_step_down_ward_hours.value)} on the ward. A full ICU means boarding in the current place.",
-         "The label asks patients to attend a facility for any sign of CRS; phone triage or management at home is "
-         "not modelled, which overstates ED visits after short monitoring (see the validation tests)."),
+         "A patient with fever is not discharged at the planned hour; DeLLphi-300 Part A's hospitalisations "
+         "(Chiang et al., ESMO Open 2025) are reproduced only when such prolongations count."),
+        ("Costs",
+         f"Bed-days, visits and chair-hours are priced at their operating cost (a chair-hour "
+         f"{fmt(s.costs.chair_hour.value)} {s.costs.currency}); chair revenue forgone "
+         f"({fmt(s.costs.chair_opportunity_hour.value)} {s.costs.currency} per chair-hour) is reported separately as "
+         "`chair_opportunity_cost` and is not part of `cost_total`.",
+         "Revenue is not a cost of care; mixing the two made chair time 70-90% of the cost per patient and "
+         "reversed the cost ranking of strategies."),
         ("Toxicity after therapy stops",
          "Events already drawn for doses the patient received still happen after the last dose, after "
          "discontinuation and after time on therapy ends; the patient leaves the service only when they are over.",
@@ -556,8 +607,8 @@ def generate(scenarios: Path = SCENARIOS) -> str:
         "Entities are patients. Each is referred, booked and dosed on the drug's schedule; each dose occupies a "
         "chair or bed for premedication, infusion (and hydration in cycle 1) and the monitoring the strategy "
         "assigns; CRS and ICANS, drawn up front for every dose, start at their onset time wherever the patient is "
-        "and send them to the ED, the ward or the ICU by the grade's management rule, hold the next dose and use "
-        "tocilizumab. Time is in hours from Monday 00:00 of the first simulated week.",
+        "(managed at home, in an urgent-care bay, in the ED or by direct admission as the strategy says, then on "
+        "the ward or in the ICU by the grade's management rule), hold the next dose and use tocilizumab. Time is in hours from Monday 00:00 of the first simulated week.",
         "",
         "### Pathway (reference scenario, generated from its data)",
         "",
@@ -569,8 +620,9 @@ def generate(scenarios: Path = SCENARIOS) -> str:
         "",
         f"### Management by grade ({d.name}, from `{rel(ref_drug_file, scenarios)}`)",
         "",
-        "`setting` is where the toxicity is managed: `none` (where the patient is), `ward` or `icu`. A stay lasts "
-        "the episode's duration, at least the minimum and at most the maximum stay.",
+        "`setting` is where the label sends a patient with the grade once assessed: `none` (where the patient is), "
+        "`ward` or `icu`. A stay lasts the median stay's log-normal draw (or the episode when none is given), ended "
+        "by the episode, at least the minimum and at most the maximum stay.",
         "",
         management_table(d),
         "",

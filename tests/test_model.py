@@ -114,16 +114,21 @@ def test_more_observation_beds_never_raise_postponements():
     assert totals[0] > totals[-1]
 
 
-def test_outpatient_short_sends_home_onsets_to_the_ed():
-    """CRS after dose 1 only, onset at ~16 h: after an 8 h clinic stay it starts at home (ED visit);
-    in a 23 h observation bed it starts in the bed (no ED visit)."""
+def test_outpatient_short_sends_home_onsets_where_the_strategy_says():
+    """CRS after dose 1 only, onset at ~16 h: after an 8 h clinic stay it starts at home (an ED visit when
+    strategy.onset_at_home sends grade 1 CRS to the ED, none when it is managed at home); in a 23 h
+    observation bed it starts in the bed (no ED visit)."""
     crs_at_16h = ["drug.crs.rate=1.0", "drug.crs.by_dose=[1.0]", "drug.crs.onset_sigma=0.01",
                   "drug.crs.grade_mix=[1.0, 0.0, 0.0, 0.0]", "drug.icans.rate=0.0", *HUGE]
-    _, short_log = simulate(scenario("tarlatamab_outpatient_short", *crs_at_16h), 0)
+    _, short_log = simulate(scenario("tarlatamab_outpatient_short", *crs_at_16h,
+                                     "strategy.onset_at_home.crs_grade1=ed"), 0)
     at_home = ((short_log.dose_place[:, 0] == PLACE_CODES["clinic"])
                & (short_log.dose_time[:, 0] + 16.5 < short_log.end_time)).sum()
     assert at_home > 20
     assert len(short_log.ed_visits) == at_home
+    _, home_log = simulate(scenario("tarlatamab_outpatient_short", *crs_at_16h,
+                                    "strategy.onset_at_home.crs_grade1=home"), 0)
+    assert len(home_log.ed_visits) == 0 and len(home_log.managed_at_home) == at_home
     _, obs_log = simulate(scenario("tarlatamab_outpatient", *crs_at_16h), 0)
     assert len(obs_log.ed_visits) == 0
 

@@ -48,7 +48,7 @@ def test_every_kpi_is_described_and_its_kind_is_one_the_charts_format():
         assert k.kind in registry.KPI_KINDS, (k.name, k.kind)
     # the per-resource and per-grade families follow their resource and base KPI
     for r in registry.RESOURCES:
-        assert registry.kpi(f"util_{r.name}").unit == f"% of {r.hours} hours"
+        assert registry.kpi(f"util_{r.name}").unit == f"% of {registry.HOURS_AVAILABLE[r.hours]}"
         assert r.label in registry.kpi(f"wait_{r.name}_hours_mean").label
     for base in registry.GRADED_KPIS:
         for g in registry.TOXICITY_GRADES:
@@ -56,7 +56,7 @@ def test_every_kpi_is_described_and_its_kind_is_one_the_charts_format():
 
 
 def test_an_unknown_name_is_refused_with_what_is_allowed():
-    with pytest.raises(ValueError, match=r"unknown KPI 'nope'; allowed: patients_referred, .*wait_icu_beds_hours_mean$"):
+    with pytest.raises(ValueError, match=r"unknown KPI 'nope'; allowed: patients_referred, .*wait_urgent_care_bays_hours_mean$"):
         registry.kpi("nope")
     with pytest.raises(ValueError, match=r"unknown resource 'beds'; allowed: chairs, observation_beds, ward_beds"):
         registry.resource("beds")
@@ -139,7 +139,7 @@ def test_resources_are_told_apart_in_charts_and_text():
         assert len(set(values)) == len(values), f"two resources share a {attr}"
     for r in registry.RESOURCES:
         assert re.fullmatch(r"#[0-9A-Fa-f]{6}", r.colour), r.colour
-        assert r.hours in ("opening", "all") and r.kind in ("chair", "bed", "bay")
+        assert r.hours in registry.HOURS_AVAILABLE and r.kind in ("chair", "bed", "bay")
     assert registry.resource("icu_beds").label == "ICU beds"
 
 

@@ -75,10 +75,11 @@ def test_weekly_profile_of_a_run_from_empty(short):
 
 
 def test_welch_table_and_suggestion():
-    profiles = [np.stack([_series(30, 100, 4.0, 0.2, k)] * 6, axis=1) for k in range(5)]
+    n = len(warmup.SERIES)   # every resource, then the census
+    profiles = [np.stack([_series(30, 100, 4.0, 0.2, k)] * n, axis=1) for k in range(5)]
     table = warmup.welch_table(profiles)
     assert list(table["week"])[:3] == [1, 2, 3] and len(table) == 100
-    assert table["census"].to_numpy() == pytest.approx(np.mean([p[:, 5] for p in profiles], axis=0))
+    assert table["census"].to_numpy() == pytest.approx(np.mean([p[:, n - 1] for p in profiles], axis=0))
     sugg = warmup.suggest(table).set_index("series")
     assert list(sugg.index) == list(warmup.SERIES)
     assert (sugg["warmup_weeks"].between(20, 40)).all()

@@ -17,7 +17,10 @@ def about_page(scenario: Scenario | None) -> None:
         f"**btce-sim {__version__}** is a discrete-event simulation (Python, SimPy) of the operations behind "
         "step-up dosing of bispecific T-cell engagers: patients are referred, booked, dosed on the drug's step-up "
         "schedule, monitored where the strategy says (ward bed, 22-24 h observation bed, infusion chair, or home), "
-        "and drawn with cytokine release syndrome (CRS) and neurotoxicity (ICANS) from published rates. Each "
+        "and drawn with cytokine release syndrome (CRS) and neurotoxicity (ICANS) from published rates; an onset "
+        "at home is managed at home, in an oncology urgent-care bay, in the ED or by direct admission, as the "
+        "strategy says for its toxicity and grade, and a toxicity admission lasts until the grade allows "
+        "discharge. Each "
         "replication is one simulated period of the same centre with new random patients; results are means "
         "over replications with 95% confidence intervals.")
     st.markdown("| who | question | page |\n|---|---|---|\n"

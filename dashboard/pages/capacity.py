@@ -35,6 +35,11 @@ def capacity_page(scenario: Scenario | None) -> None:
     with c2:
         if view.grades is not None:
             chart(charts.toxicity_grade_chart(charts.toxicity_grade_frame(view.grades)))
+    cost = charts.cost_breakdown_frame(view.kpis)
+    if len(cost):
+        st.subheader("What it costs")
+        chart(charts.cost_breakdown_chart(cost, view.currency))
+        st.caption("Operating cost by resource; chair revenue forgone (chair_opportunity_cost) is not included.")
     st.subheader("Dosing calendar for a sample of patients")
     gantt = charts.dosing_calendar(view.dose_calendar)   # the stays replication 0 recorded
     if len(gantt):

@@ -211,7 +211,8 @@ def default_unit_costs(s: Scenario) -> dict[str, float]:
     is taken as its use price times the hours it is available in the horizon: chairs
     ``chair_hour`` x opening hours (holidays excluded); observation, ward and ICU beds their
     ``*_day`` price x days in the horizon; an ED bay ``ed_visit / operations.ed_hours`` per hour x
-    every hour. Only the ratios matter when choosing the cheapest pair.
+    every hour; an urgent-care bay ``urgent_care_visit / urgent_care.assessment_hours`` per hour x its
+    opening hours. Only the ratios matter when choosing the cheapest pair.
 
     Returns
     -------
@@ -226,6 +227,8 @@ def default_unit_costs(s: Scenario) -> dict[str, float]:
         "ward_beds": c.ward_day.value * days,
         "ed_bays": c.ed_visit.value / s.operations.ed_hours.value * 24 * days,
         "icu_beds": c.icu_day.value * days,
+        "urgent_care_bays": c.urgent_care_visit.value / s.urgent_care.assessment_hours.value
+        * s.urgent_care.open_hours_between(0.0, days * 24.0),
     }
 
 

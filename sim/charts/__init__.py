@@ -3,6 +3,8 @@ formats a reader sees, and the offline HTML report (:mod:`sim.charts.report`).""
 
 from sim.charts.calendar import dosing_calendar, dosing_gantt
 from sim.charts.capacity import (
+    cost_breakdown_chart,
+    cost_breakdown_frame,
     daily_peak_chart,
     daily_peak_frame,
     hospital_use_chart,
@@ -44,4 +46,4 @@ from sim.charts.style import (
     RESOURCE_LABELS,
 )
 
-__all__ = ['HOURS_PER_WEEK', 'DAY_NAMES', 'RESOURCE_LABELS', 'PLACE_LABELS', 'PLACE_COLORS', 'GRADE_COLORS', 'KpiInfo', 'KPI_INFO', 'CAPACITY_KPIS', 'TOCI_KPIS', 'COMPARE_KPIS', 'HOSPITAL_USE', 'kpi_info', 'format_value', 'format_ci', 'summary_table', 'stamped', 'hour_of_week_frame', 'occupancy_heatmap', 'daily_peak_frame', 'daily_peak_chart', 'hospital_use_frame', 'hospital_use_chart', 'toxicity_grade_frame', 'toxicity_grade_chart', 'toci_weekly_frame', 'toci_weekly_chart', 'stock_over_time_frame', 'stock_over_time_chart', 'STOCK_CURVE_KPIS', 'stock_curve_chart', 'forest_plot', 'capacity_curve_chart', 'dosing_calendar', 'dosing_gantt']
+__all__ = ['HOURS_PER_WEEK', 'DAY_NAMES', 'RESOURCE_LABELS', 'PLACE_LABELS', 'PLACE_COLORS', 'GRADE_COLORS', 'KpiInfo', 'KPI_INFO', 'CAPACITY_KPIS', 'TOCI_KPIS', 'COMPARE_KPIS', 'HOSPITAL_USE', 'kpi_info', 'format_value', 'format_ci', 'summary_table', 'stamped', 'hour_of_week_frame', 'occupancy_heatmap', 'daily_peak_frame', 'daily_peak_chart', 'hospital_use_frame', 'hospital_use_chart', 'cost_breakdown_frame', 'cost_breakdown_chart', 'toxicity_grade_frame', 'toxicity_grade_chart', 'toci_weekly_frame', 'toci_weekly_chart', 'stock_over_time_frame', 'stock_over_time_chart', 'STOCK_CURVE_KPIS', 'stock_curve_chart', 'forest_plot', 'capacity_curve_chart', 'dosing_calendar', 'dosing_gantt']

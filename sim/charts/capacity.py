@@ -1,4 +1,5 @@
-"""Capacity charts: occupancy by hour of week, daily peaks against capacity, hospital use by grade."""
+"""Capacity charts: occupancy by hour of week, daily peaks against capacity, hospital use by grade, cost
+by resource."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis import stats
-from sim.charts.format import HOSPITAL_USE
+from sim.charts.format import HOSPITAL_USE, KPI_INFO
 from sim.charts.style import DAY_NAMES, GRADE_COLORS, RESOURCE_LABELS, _padded, _title
-from sim.config.registry import RESOURCE_NAMES
+from sim.config.registry import COST_BREAKDOWN, RESOURCE_NAMES
 from sim.config.units import HOURS_PER_DAY, HOURS_PER_WEEK
 
 
@@ -135,6 +136,37 @@ def hospital_use_chart(frame: pd.DataFrame) -> alt.Chart:
                  alt.Tooltip("ci_high:Q", title="95% CI high", format=".1f")])
     return bars.properties(width=340, height=110, title=_title(
         "ED visits and unplanned admissions", "mean over the statistics window; 95% CI of each grade in the tooltip"))
+
+
+def cost_breakdown_frame(kpis: pd.DataFrame) -> pd.DataFrame:
+    """The parts of ``cost_total`` (``COST_BREAKDOWN``) per replication: part, mean, ci_low, ci_high, n.
+
+    A run saved before the breakdown existed has none of its columns and gives an empty frame.
+    """
+    rows = []
+    for col in COST_BREAKDOWN:
+        if col in kpis.columns:
+            mean, _sd, lo, hi, n = stats.mean_ci(kpis[col].to_numpy(dtype=float))
+            rows.append({"part": KPI_INFO[col].label.removeprefix("Cost: "), "mean": mean, "ci_low": lo,
+                         "ci_high": hi, "n": n})
+    return pd.DataFrame(rows, columns=["part", "mean", "ci_low", "ci_high", "n"])
+
+
+@_padded
+def cost_breakdown_chart(frame: pd.DataFrame, currency: str = "USD") -> alt.Chart:
+    """What ``cost_total`` is made of: mean cost of each part over the window, with 95% CIs."""
+    order = list(frame["part"])
+    bars = alt.Chart(frame).mark_bar(color="#4c78a8").encode(
+        y=alt.Y("part:N", title=None, sort=order, axis=alt.Axis(labelLimit=220)),
+        x=alt.X("mean:Q", title=f"{currency} over the statistics window"),
+        tooltip=[alt.Tooltip("part:N", title="Cost of"), alt.Tooltip("mean:Q", title="Mean", format=",.0f"),
+                 alt.Tooltip("ci_low:Q", title="95% CI low", format=",.0f"),
+                 alt.Tooltip("ci_high:Q", title="95% CI high", format=",.0f")])
+    err = alt.Chart(frame).mark_errorbar(ticks=True, color="black").encode(
+        y=alt.Y("part:N", sort=order), x=alt.X("ci_low:Q", title=f"{currency} over the statistics window"),
+        x2="ci_high:Q")
+    return (bars + err).properties(width=340, height=150, title=_title(
+        "Cost by resource", "operating cost; chair revenue forgone is not included"))
 
 
 def toxicity_grade_frame(grades: np.ndarray) -> pd.DataFrame:

@@ -40,9 +40,15 @@ ASSUMPTIONS = (
     "shares, with grade, onset and duration drawn from the profile. Prophylactic tocilizumab lowers the "
     "probability by its relative risk; the random draws are the same in every strategy (common random "
     "numbers), so strategy differences are paired.",
-    "Where the patient is at onset decides the route: at home, the ED, then home, ward or ICU by grade "
-    "per the label's management rules; in a bed, managed there or transferred. A full ICU makes the "
-    "patient board where they are. Tocilizumab is given per grade with repeat doses.",
+    "An onset at home is managed where the strategy's onset-at-home table says for its toxicity and grade: "
+    "at home (phone and oral dexamethasone), in an oncology urgent-care bay (the ED outside its hours), in "
+    "the ED, or by direct admission; after urgent care or the ED the label's management rules send the "
+    "patient home, to the ward or the ICU. In a bed the patient is managed there or transferred; a planned "
+    "ward stay lasts until the grade allows discharge (a stay prolonged by toxicity). A toxicity admission "
+    "lasts its own length of stay, not the whole episode. A full ICU makes the patient board where they "
+    "are. Tocilizumab is given per grade with repeat doses.",
+    "Costs are operating costs (bed-days, visits and chair-hours at their prices, and tocilizumab), shown "
+    "by resource; chair revenue forgone is reported apart and is not part of the total.",
     "Time on therapy is exponential with the drug's median; the step-up doses are always given first. "
     "Statistics cover the horizon after a warm-up from empty; patients started late are followed for the "
     "follow-up weeks so their toxicity is counted.",
@@ -53,7 +59,9 @@ ASSUMPTIONS = (
     "recalled, derived or assumed rather than read in the cited source, and are flagged.",
 )
 LIMITATIONS = (
-    "Stays caused by toxicity (ED, unplanned ward and ICU) are counted but not yet split by toxicity grade.",
+    "Where onsets at home are managed is a centre's practice (the defaults follow the label and the "
+    "Crombie et al. 2024 consensus); lengths of stay of toxicity admissions are partly transferred from "
+    "another drug or assumed, and flagged.",
     "Staff, pharmacy preparation time and transport are not modelled; a free place is assumed staffed.",
 )
 
@@ -226,6 +234,12 @@ def run_figures(view: views.RunView) -> list[Figure]:
     if len(use):
         figs.append(Figure("ED visits and unplanned admissions", charts.hospital_use_chart(use), use,
                            "Totals over the statistics window, mean and 95% CI."))
+    cost = charts.cost_breakdown_frame(view.kpis)
+    if len(cost):
+        figs.append(Figure("Cost by resource", charts.cost_breakdown_chart(cost, view.currency), cost,
+                           "The parts of the total cost (operating cost: bed-days, visits and chair-hours at their "
+                           "[costs] prices, and tocilizumab), mean and 95% CI; chair revenue forgone is reported "
+                           "apart as chair_opportunity_cost."))
     if view.grades is not None:
         g = charts.toxicity_grade_frame(view.grades)
         figs.append(Figure("Toxicity events by grade", charts.toxicity_grade_chart(g), g,

@@ -44,7 +44,7 @@ def add_parser(subparsers) -> None:
                     "[--min, --max] meets the targets.")
     add_scenario_args(p)
     p.add_argument("--resource", required=True, metavar="NAME[,NAME]",
-                   help="resource to size: chairs, observation_beds, ward_beds, ed_bays or icu_beds; two "
+                   help=f"resource to size: {', '.join(RESOURCES)}; two "
                         "separated by a comma for the cheapest feasible pair")
     p.add_argument("--target", dest="targets", action="append", default=[], metavar="KPI<=X",
                    help="service level, KPI<=NUMBER or KPI>=NUMBER, e.g. \"p_dose_postponed<=0.02\" "
@@ -60,7 +60,8 @@ def add_parser(subparsers) -> None:
                    help="cost of one unit of capacity over the statistics window, for the cheapest pair "
                         "(default: the scenario's per-use price times the hours a unit is available in the "
                         "horizon: chair_hour x opening hours, observation/ward/icu _day x days, "
-                        "ed_visit / operations.ed_hours x hours)")
+                        "ed_visit / operations.ed_hours x hours, urgent_care_visit / "
+                        "urgent_care.assessment_hours x its opening hours)")
     p.add_argument("--kpis", default=None, metavar="A,B",
                    help="further KPIs to report for every candidate (default: the targets' KPIs and the "
                         "sized resources' utilisation)")

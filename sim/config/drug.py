@@ -120,6 +120,14 @@ class GradeRule(Frozen):
     min_stay_hours: NonNegHours = Field(default_factory=none_stated)
     max_stay_hours: PositiveHours | None = Field(
         default=None, description="cap on the hospital stay; the toxicity (and the dose hold) may outlast it")
+    stay_median_hours: PositiveHours | None = Field(
+        default=None, description="median hospital stay (ICU stay for setting 'icu') of an admission for this "
+                                  "grade, log-normal; the patient goes home when the grade allows and the rest "
+                                  "of the episode is at home. Without it the stay lasts the whole episode")
+    stay_sigma: Spread | None = Field(default=None, description="log-normal spread of the stay")
+    discontinue_if_unresolved_hours: PositiveHours | None = Field(
+        default=None, description="discontinue treatment when the toxicity lasts longer than this (e.g. ICANS "
+                                  "not back to grade <= 1 within 7 days)")
     tocilizumab_probability: Probability = Field(default_factory=none_stated)
     withhold: bool = True
     resume_delay_hours: NonNegHours = Field(default_factory=none_stated)
@@ -128,6 +136,13 @@ class GradeRule(Frozen):
     discontinue_if_recurrent: bool = False
     source: str = Field(min_length=1)
     verified: bool = True
+
+    @model_validator(mode="after")
+    def _stay(self) -> "GradeRule":
+        if (self.stay_median_hours is None) != (self.stay_sigma is None):
+            raise ValueError("stay_median_hours and stay_sigma: allowed: both (a log-normal length of stay) "
+                             "or neither (the stay lasts the episode)")
+        return self
 
 
 class Management(Frozen):

@@ -44,10 +44,13 @@ class Resource:
     use_kpi : str or None
         The KPI that counts its use in ``cost_per`` units, e.g. ``observation_bed_days``: its cost in
         ``cost_total`` is that KPI times the ``cost_field`` price.
+    cost_kpi : str or None
+        The KPI of its part of ``cost_total`` (one of :data:`COST_BREAKDOWN`), e.g. ``cost_observation``.
     booked : bool
         Planned stays are booked on it through a ledger (an appointment book) before they start.
-    hours : {"opening", "all"}
-        The hours it is available: utilisation is occupied time over opening hours or over all hours.
+    hours : {"opening", "all", "own"}
+        The hours it is available: utilisation is occupied time over the infusion centre's opening hours,
+        over all hours, or over its own opening hours (the urgent-care centre's ``[urgent_care]`` hours).
     help : str
         What it is, for the documentation's resource table.
     """
@@ -61,28 +64,33 @@ class Resource:
     cost_field: str | None
     cost_per: str | None
     use_kpi: str | None
+    cost_kpi: str | None
     booked: bool
-    hours: Literal["opening", "all"]
+    hours: Literal["opening", "all", "own"]
     help: str
 
 
 # Okabe & Ito (2008), Color Universal Design: distinguishable with every common colour-vision deficiency.
 RESOURCES: tuple[Resource, ...] = (
     Resource("chairs", "chairs", "Infusion chairs", "chairs", "chair", "#0072B2",
-             cost_field="chair_hour", cost_per="chair-hour", use_kpi="chair_hours",
+             cost_field="chair_hour", cost_per="chair-hour", use_kpi="chair_hours", cost_kpi="cost_chair",
              booked=True, hours="opening", help="infusion chair"),
     Resource("observation_beds", "observation beds", "Observation beds (22-24 h)", "beds", "bed", "#E69F00",
-             cost_field="observation_day", cost_per="bed-day", use_kpi="observation_bed_days",
+             cost_field="observation_day", cost_per="bed-day", use_kpi="observation_bed_days", cost_kpi="cost_observation",
              booked=True, hours="all", help="observation-unit bed (22-24 h unit)"),
     Resource("ward_beds", "ward beds", "Ward beds", "beds", "bed", "#009E73",
-             cost_field="ward_day", cost_per="bed-day", use_kpi="ward_bed_days",
+             cost_field="ward_day", cost_per="bed-day", use_kpi="ward_bed_days", cost_kpi="cost_ward",
              booked=True, hours="all", help="inpatient ward bed"),
     Resource("ed_bays", "ED bays", "ED bays", "bays", "bay", "#CC79A7",
-             cost_field="ed_visit", cost_per="visit", use_kpi="ed_visits",
+             cost_field="ed_visit", cost_per="visit", use_kpi="ed_visits", cost_kpi="cost_ed",
              booked=False, hours="all", help="ED assessment of an onset at home"),
     Resource("icu_beds", "ICU beds", "ICU beds", "beds", "bed", "#D55E00",
-             cost_field="icu_day", cost_per="bed-day", use_kpi="icu_bed_days",
+             cost_field="icu_day", cost_per="bed-day", use_kpi="icu_bed_days", cost_kpi="cost_icu",
              booked=False, hours="all", help="intensive care by grade"),
+    Resource("urgent_care_bays", "urgent-care bays", "Oncology urgent-care bays", "bays", "bay", "#56B4E9",
+             cost_field="urgent_care_visit", cost_per="visit", use_kpi="urgent_care_visits", cost_kpi="cost_urgent_care",
+             booked=False, hours="own",
+             help="same-day assessment of an onset at home in an oncology urgent-care (immediate-care) centre"),
 )
 RESOURCE_NAMES: tuple[str, ...] = tuple(r.name for r in RESOURCES)
 _RESOURCE_BY_NAME = {r.name: r for r in RESOURCES}
@@ -145,12 +153,26 @@ _BASE_KPIS = (
     Kpi("days_referral_to_first_dose_mean", "Referral to first dose", "days (mean)", "days",
         help="includes the lead time before the earliest start"),
     Kpi("crs_rate", "Patients with CRS", "% of patients started", "share"),
+    Kpi("crs_grade2plus_rate", "Patients with grade 2+ CRS", "% of patients started", "share"),
     Kpi("crs_grade3plus_rate", "Patients with grade 3+ CRS", "% of patients started", "share"),
     Kpi("icans_rate", "Patients with ICANS", "% of patients started", "share"),
-    Kpi("ed_visits", "ED visits", "visits", "count", help="toxicity onsets at home that send the patient to the ED"),
+    Kpi("patients_given_toci", "Patients given tocilizumab for CRS/ICANS", "patients", "count",
+        help="patients started in the window given tocilizumab to treat CRS/ICANS (prophylaxis not counted), "
+             "after any dose they were given"),
+    Kpi("hospitalised_28d_rate", "Hospitalised within 28 days of the first dose", "% of patients started", "share",
+        help="an ED visit, an unplanned ward or ICU admission, or a planned stay prolonged by toxicity, starting "
+             "within 28 days of the first dose (DeLLphi-300 Part F: hospitalisation including ER visits in cycle 1)"),
+    Kpi("ed_visits", "ED visits", "visits", "count", help="toxicity onsets at home assessed in the ED"),
+    Kpi("urgent_care_visits", "Urgent-care visits", "visits", "count",
+        help="toxicity onsets at home assessed in the oncology urgent-care centre"),
+    Kpi("toxicity_managed_at_home", "Toxicities managed at home", "onsets", "count",
+        help="onsets at home managed by phone and oral dexamethasone, with no visit"),
     Kpi("unplanned_ward_admissions", "Unplanned ward admissions", "admissions", "count"),
     Kpi("icu_admissions", "ICU admissions", "admissions", "count"),
     Kpi("icu_bed_days", "ICU bed-days", "bed-days", "number"),
+    Kpi("stays_prolonged_by_toxicity", "Planned stays prolonged by toxicity", "stays", "count",
+        help="planned ward stays that ended later than planned because of CRS or ICANS during the stay"),
+    Kpi("prolonged_stay_bed_hours", "Bed-hours added to planned stays by toxicity", "hours (total)", "hours"),
     Kpi("icu_boarding_hours", "Hours waiting for an ICU bed", "hours (total)", "hours",
         help="time patients boarded in the ED or a ward while the ICU was full"),
     Kpi("ward_bed_days", "Ward bed-days", "bed-days", "number"),
@@ -176,9 +198,24 @@ _BASE_KPIS = (
     Kpi("p_stockout", "Chance of a stock-out", "% of replications", "share", proportion=True,
         help="share of simulated years with at least one stock-out (Wilson 95% CI)"),
     Kpi("doses_held_for_stock", "Step-up doses held for want of stock", "doses", "count"),
-    Kpi("cost_total", "Total cost", "{currency}", "money"),
+    Kpi("cost_ward", "Cost: ward beds", "{currency}", "money", help="ward bed-days x costs.ward_day"),
+    Kpi("cost_observation", "Cost: observation beds", "{currency}", "money",
+        help="observation bed-days x costs.observation_day"),
+    Kpi("cost_icu", "Cost: ICU beds", "{currency}", "money", help="ICU bed-days x costs.icu_day"),
+    Kpi("cost_ed", "Cost: ED visits", "{currency}", "money", help="ED visits x costs.ed_visit"),
+    Kpi("cost_urgent_care", "Cost: urgent-care visits", "{currency}", "money",
+        help="urgent-care visits x costs.urgent_care_visit"),
+    Kpi("cost_chair", "Cost: infusion chairs", "{currency}", "money",
+        help="chair-hours x costs.chair_hour (an operating cost: nursing time and overhead)"),
+    Kpi("cost_tocilizumab", "Cost: tocilizumab", "{currency}", "money", help="the same as toci_cost"),
+    Kpi("cost_total", "Total cost", "{currency}", "money", help="the sum of the cost_ breakdown above"),
     Kpi("cost_per_patient_started", "Cost per patient started", "{currency} per patient", "money"),
+    Kpi("chair_opportunity_cost", "Chair revenue forgone", "{currency}", "money",
+        help="chair-hours x costs.chair_opportunity_hour; not part of cost_total"),
 )
+# The parts of cost_total, in the order they are summed (sim.metrics.kpis).
+COST_BREAKDOWN: tuple[str, ...] = ("cost_ward", "cost_observation", "cost_icu", "cost_ed", "cost_urgent_care",
+                                   "cost_chair", "cost_tocilizumab")
 _BASE_BY_NAME = {k.name: k for k in _BASE_KPIS}
 
 # Hospital use counted again by the grade (1-4) of the toxicity (CRS or ICANS) that caused it.
@@ -190,9 +227,12 @@ def _graded(base: Kpi, grade: int) -> Kpi:
     return Kpi(f"{base.name}_grade{grade}", f"{base.label} after grade {grade} toxicity", base.unit, "count")
 
 
+HOURS_AVAILABLE = {"opening": "opening hours", "all": "all hours", "own": "its own opening hours"}
+
+
 def _per_resource(r: Resource) -> tuple[Kpi, Kpi, Kpi]:
     """Utilisation, peak occupancy and mean wait of one resource."""
-    available = f"{r.hours} hours"
+    available = HOURS_AVAILABLE[r.hours]
     return (Kpi(f"util_{r.name}", f"Utilisation: {r.label}", f"% of {available}", "share",
                 help=f"time occupied over time available ({available})"),
             Kpi(f"peak_{r.name}", f"Peak occupancy: {r.label}", "places", "count",

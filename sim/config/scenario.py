@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import typing
 from typing import Literal
 
 from pydantic import Field, create_model, model_validator
@@ -124,6 +125,37 @@ class Operations(Frozen):
     icu_step_down_ward_hours: NonNegHours
 
 
+class UrgentCare(Frozen):
+    """The oncology urgent-care (immediate-care) centre: when it is open and how long an assessment takes.
+
+    An onset the strategy sends there outside these hours goes to the ED instead.
+    """
+
+    open_hour: float = Field(ge=0, lt=24, description="opens (hour of day)")
+    close_hour: float = Field(gt=0, le=24, description="closes (hour of day); an arrival before this is seen")
+    open_weekdays: tuple[int, ...] = Field(min_length=1, description="0 = Monday ... 6 = Sunday")
+    assessment_hours: PositiveHours
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "UrgentCare":
+        if self.close_hour <= self.open_hour:
+            raise ValueError(f"close_hour = {self.close_hour} is not after open_hour = {self.open_hour}")
+        if any(d < 0 or d > 6 for d in self.open_weekdays) or len(set(self.open_weekdays)) != len(self.open_weekdays):
+            raise ValueError(f"open_weekdays = {list(self.open_weekdays)}; allowed: distinct weekdays 0 (Monday) "
+                             "to 6 (Sunday)")
+        return self
+
+    def is_open(self, t: float) -> bool:
+        """Open at ``t`` hours from the simulation start (day 0 is a Monday, as in the calendar)."""
+        day, hour = divmod(t, 24.0)
+        return int(day) % 7 in self.open_weekdays and self.open_hour <= hour < self.close_hour
+
+    def open_hours_between(self, t0: float, t1: float) -> float:
+        """Hours it is open in [t0, t1) (whole days; the statistics window starts and ends at midnight)."""
+        days = range(int(t0 // 24), int(t1 // 24))
+        return sum(self.close_hour - self.open_hour for d in days if d % 7 in self.open_weekdays)
+
+
 class Tocilizumab(Frozen):
     mg_per_kg: Positive
     max_mg: Positive
@@ -138,7 +170,10 @@ class Costs(Frozen):
     observation_day: NonNeg
     icu_day: NonNeg
     ed_visit: NonNeg
-    chair_hour: NonNeg
+    urgent_care_visit: NonNeg
+    chair_hour: NonNeg = Field(description="operating cost of a chair-hour (nursing time and overhead)")
+    chair_opportunity_hour: NonNeg = Field(description="chair revenue forgone per chair-hour; reported as "
+                                                       "chair_opportunity_cost, outside cost_total")
     tocilizumab_per_mg: NonNeg
 
 
@@ -230,11 +265,43 @@ class Prophylaxis(Frozen):
     chair_hours: PositiveHours = Field(description="extra chair (or bed) time for the tocilizumab infusion")
 
 
+OnsetCare = Literal["home", "urgent_care", "ed", "admit"]
+ONSET_CARE: tuple[str, ...] = typing.get_args(OnsetCare)
+TOXICITY_KINDS = ("crs", "icans")
+
+
+class OnsetAtHome(Frozen):
+    """Where a CRS or ICANS onset outside hospital is managed, by toxicity and grade.
+
+    ``home``: phone triage and oral dexamethasone at home, no visit; ``urgent_care``: same-day assessment in
+    the oncology urgent-care centre (the ED outside its hours), then home, ward or ICU as the drug's
+    management says; ``ed``: the same from the ED; ``admit``: straight to a ward bed (ICU where the drug's
+    management says ICU).
+    """
+
+    crs_grade1: OnsetCare
+    crs_grade2: OnsetCare
+    crs_grade3: OnsetCare
+    crs_grade4: OnsetCare
+    icans_grade1: OnsetCare
+    icans_grade2: OnsetCare
+    icans_grade3: OnsetCare
+    icans_grade4: OnsetCare
+    source: str = Field(min_length=1)
+    verified: bool = True
+    note: str = ""
+
+    def route(self, kind: str, grade: int) -> str:
+        """Where an onset of ``kind`` ("crs" or "icans") and ``grade`` (1-4) at home is managed."""
+        return getattr(self, f"{kind}_grade{grade}")
+
+
 class Strategy(Frozen):
     name: str = Field(min_length=1)
     description: str = ""
     monitoring: tuple[MonitoringRule, ...] = Field(min_length=1)
     prophylaxis: Prophylaxis | None = None
+    onset_at_home: OnsetAtHome
 
     def place_for(self, dose: int, required: float, high_risk: bool, eligible: bool,
                   after_toxicity: bool) -> tuple[str, float]:
@@ -260,6 +327,7 @@ class Scenario(Frozen):
     booking: Booking = Booking()
     population: Population
     operations: Operations
+    urgent_care: UrgentCare
     tocilizumab: Tocilizumab
     costs: Costs
     pharmacy: Pharmacy | None = None
@@ -362,8 +430,13 @@ def _risk_factor_problems(s: Scenario) -> list[str]:
 
 
 def _toxicity_resource_problems(s: Scenario) -> list[str]:
-    return [f"capacity.{res} = 0; allowed: at least 1 (patients with toxicity need it)"
-            for res in ("chairs", "ward_beds", "ed_bays", "icu_beds") if getattr(s.capacity, res) < 1]
+    problems = [f"capacity.{res} = 0; allowed: at least 1 (patients with toxicity need it)"
+                for res in ("chairs", "ward_beds", "ed_bays", "icu_beds") if getattr(s.capacity, res) < 1]
+    routed = [f for f in OnsetAtHome.model_fields if getattr(s.strategy.onset_at_home, f) == "urgent_care"]
+    if routed and s.capacity.urgent_care_bays < 1:
+        problems.append(f"capacity.urgent_care_bays = 0, but strategy.onset_at_home sends {', '.join(routed)} to "
+                        "'urgent_care'; allowed: at least 1 bay, or another place for those onsets")
+    return problems
 
 
 def _reserve_problems(s: Scenario, places: list[str]) -> list[str]:

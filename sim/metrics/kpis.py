@@ -12,11 +12,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.config.registry import GRADED_KPIS, KPI_NAMES, RESOURCES, TOXICITY_GRADES
+from sim.config.registry import (
+    COST_BREAKDOWN,
+    GRADED_KPIS,
+    KPI_NAMES,
+    RESOURCES,
+    TOXICITY_GRADES,
+)
 from sim.config.scenario import Scenario
 from sim.config.units import HOURS_PER_DAY
 from sim.metrics.occupancy import peak, step_area
-from sim.model.runlog import DIVERTED, RunLog
+from sim.model.runlog import DIVERTED, HOSPITALISATION_SETTINGS, RunLog
+
+HOSPITALISED_WITHIN_DAYS = 28   # DeLLphi-300 Part F counted cycle 1: tarlatamab's 28-day cycle
 
 # Declared, in this order, in sim.config.registry.
 KPI_COLUMNS = ("replication",) + KPI_NAMES
@@ -37,9 +45,9 @@ def summarise(log: RunLog, s: Scenario, replication: int = 0) -> dict[str, float
     doses = int(given_in.sum())
     postponed = int((given_in & (log.dose_postponed > 0)).sum())
     crs_any = (log.crs_grade > 0).any(axis=1)
+    crs_g2 = (log.crs_grade >= 2).any(axis=1)
     crs_g3 = (log.crs_grade >= 3).any(axis=1)
     icans_any = (log.icans_grade > 0).any(axis=1)
-    ed = np.asarray(log.ed_visits)
     ward = np.asarray(log.unplanned_ward)
     icu = np.asarray(log.icu_admissions)
     board = np.asarray(log.icu_boarding).reshape(-1, 2)
@@ -58,9 +66,10 @@ def summarise(log: RunLog, s: Scenario, replication: int = 0) -> dict[str, float
         "days_referral_to_first_dose_mean":
             float(np.mean((log.first_dose[started] - log.referral[started]) / HOURS_PER_DAY)) if n_started else 0.0,
         "crs_rate": _ratio((crs_any & started).sum(), n_started),
+        "crs_grade2plus_rate": _ratio((crs_g2 & started).sum(), n_started),
         "crs_grade3plus_rate": _ratio((crs_g3 & started).sum(), n_started),
         "icans_rate": _ratio((icans_any & started).sum(), n_started),
-        "ed_visits": int(inside(ed).sum()),
+        **_care_kpis(log, inside, started),
         "unplanned_ward_admissions": int(inside(ward).sum()),
         "icu_admissions": int(inside(icu).sum()),
         "icu_boarding_hours": float(board[inside(board[:, 0]), 1].sum()),
@@ -75,16 +84,50 @@ def summarise(log: RunLog, s: Scenario, replication: int = 0) -> dict[str, float
     row.update(pharmacy_kpis(log, s, inside))
     row.update(_graded_kpis(log))
     row["doses_held_for_stock"] = int(inside(np.asarray(log.held_for_stock)).sum())
-    c = s.costs
-    # each resource's cost_field x use_kpi (sim.config.registry; tests/test_registry.py checks they agree),
-    # summed in this order so the total does not move by a rounding step
-    cost = (row["ward_bed_days"] * c.ward_day.value + row["observation_bed_days"] * c.observation_day.value
-            + row["icu_bed_days"] * c.icu_day.value + row["ed_visits"] * c.ed_visit.value
-            + row["chair_hours"] * c.chair_hour.value + row["toci_cost"])
-    row["cost_total"] = cost
-    row["cost_per_patient_started"] = _ratio(cost, n_started)
+    row.update(cost_kpis(row, s))
+    row["cost_per_patient_started"] = _ratio(row["cost_total"], n_started)
     row.update(_resource_kpis(log, area, inside))
     return {k: row[k] for k in KPI_COLUMNS}
+
+
+def _care_kpis(log: RunLog, inside, started: np.ndarray) -> dict[str, float]:
+    """Where toxicity was managed: patients given tocilizumab and hospitalised within 28 days of their first
+    dose, visits, onsets managed at home, planned stays prolonged and the bed-hours they added."""
+    prolonged = np.asarray(log.prolonged_stays, dtype=float).reshape(-1, 2)
+    hospitalised = hospitalised_within(log, HOSPITALISED_WITHIN_DAYS)
+    return {
+        "patients_given_toci": int((log.given_toci & started).sum()),
+        "hospitalised_28d_rate": _ratio((hospitalised & started).sum(), started.sum()),
+        "ed_visits": int(inside(np.asarray(log.ed_visits)).sum()),
+        "urgent_care_visits": int(inside(np.asarray(log.urgent_care_visits)).sum()),
+        "toxicity_managed_at_home": int(inside(np.asarray(log.managed_at_home)).sum()),
+        "stays_prolonged_by_toxicity": int(inside(prolonged[:, 0]).sum()),
+        "prolonged_stay_bed_hours": float(prolonged[inside(prolonged[:, 0]), 1].sum()),
+    }
+
+
+def cost_kpis(row: dict[str, float], s: Scenario) -> dict[str, float]:
+    """The cost breakdown (each resource's ``cost_field`` price x its ``use_kpi``, and tocilizumab), its
+    sum ``cost_total``, and the chair revenue forgone, which is not part of it."""
+    c = s.costs
+    out = {r.cost_kpi: row[r.use_kpi] * getattr(c, r.cost_field).value for r in RESOURCES if r.cost_kpi}
+    out["cost_tocilizumab"] = row["toci_cost"]
+    out["cost_total"] = sum(out[k] for k in COST_BREAKDOWN)   # in this order, so every row adds up exactly
+    out["chair_opportunity_cost"] = row["chair_hours"] * c.chair_opportunity_hour.value
+    return out
+
+
+def hospitalised_within(log: RunLog, days: float) -> np.ndarray:
+    """Per patient: an ED visit, an unplanned ward or ICU admission, or a planned stay prolonged by
+    toxicity, starting within ``days`` of the first dose (DeLLphi-300 Part F's "hospitalisation including
+    ER visits"; an urgent-care visit or an onset managed at home is not one)."""
+    out = np.zeros(log.n, dtype=bool)
+    horizon = days * HOURS_PER_DAY
+    first = log.first_dose
+    for t, patient, setting, _kind, _grade in log.care:
+        if setting in HOSPITALISATION_SETTINGS and first[patient] <= t < first[patient] + horizon:
+            out[patient] = True
+    return out
 
 
 def _graded_kpis(log: RunLog) -> dict[str, int]:
@@ -94,7 +137,7 @@ def _graded_kpis(log: RunLog) -> dict[str, int]:
     setting_kpi = {"ed": "ed_visits", "ward": "unplanned_ward_admissions", "icu": "icu_admissions"}
     row = {f"{what}_grade{g}": 0 for what in GRADED_KPIS for g in TOXICITY_GRADES}
     for t, _, setting, _, grade in log.care:
-        if w0 <= t < w1:
+        if w0 <= t < w1 and setting in setting_kpi:
             row[f"{setting_kpi[setting]}_grade{grade}"] += 1
     return row
 
@@ -106,7 +149,7 @@ def _resource_kpis(log: RunLog, area: dict[str, float], inside) -> dict[str, flo
     for r in RESOURCES:
         times, levels, wait_t, wait_h = log.pools[r.name]
         # chairs are only there while the centre is open; beds and bays around the clock
-        available = log.open_hours if r.hours == "opening" else w1 - w0
+        available = {"opening": log.open_hours, "all": w1 - w0, "own": log.urgent_care_hours}[r.hours]
         row[f"util_{r.name}"] = _ratio(area[r.name], log.capacity[r.name] * available)
         row[f"peak_{r.name}"] = peak(times, levels, w0, w1)
         waits = np.asarray(wait_h)[inside(np.asarray(wait_t))]

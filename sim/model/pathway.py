@@ -27,7 +27,7 @@ from sim.cohort.toxicity import (
 )
 from sim.config import registry
 from sim.config.dose_plan import dose_offsets_hours, dose_requirements, plan_dose
-from sim.config.scenario import RESOURCES, Scenario
+from sim.config.scenario import RESOURCES, TOXICITY_KINDS, Scenario
 from sim.config.units import HOURS_PER_WEEK
 from sim.model.booking import Ledger
 from sim.model.calendar import Calendar
@@ -35,9 +35,12 @@ from sim.model.pharmacy import Pharmacy
 from sim.model.pools import Pool
 from sim.model.runlog import DIVERTED, LEFT, ON_TREATMENT, PLACE_CODES, RunLog
 
-HOME, CHAIR, OBS, WARD, ICU, ED = range(6)
-LEVEL = (0, 0, 0, 1, 2, 0)           # care level each location provides
+HOME, CHAIR, OBS, WARD, ICU, ED, UC = range(7)
+LEVEL = (0, 0, 0, 1, 2, 0, 0)        # care level each location provides
+LOC_NAMES = ("home", "infusion chair", "observation bed", "ward", "ICU", "ED", "urgent care")
 CRS, ICANS = 0, 1
+# Where an onset at home is managed (strategy.onset_at_home), as codes for the hot loop.
+ROUTE_CODE = {"home": HOME, "urgent_care": UC, "ed": ED, "admit": WARD}
 PLACE_LOC = {"ward": WARD, "observation": OBS, "clinic": CHAIR, "home": CHAIR}
 INF = math.inf
 
@@ -64,7 +67,8 @@ class _Discharge(simpy.Event):
 
 class _Patient:
     __slots__ = ("i", "high", "eligible", "therapy", "plain", "loc", "pool", "planned_until", "ward_until",
-                 "icu_until", "pending", "held_until", "after_tox", "discontinued", "had_g3", "start", "hold")
+                 "icu_until", "pending", "held_until", "after_tox", "discontinued", "had_g3", "start", "hold",
+                 "in_planned", "prolonged_at")
 
     def __init__(self, i: int, high: bool, eligible: bool, therapy: float, plain: list):
         self.i = i
@@ -77,13 +81,16 @@ class _Patient:
         self.planned_until = 0.0
         self.ward_until = 0.0
         self.icu_until = 0.0
-        self.pending: list[tuple[float, int, int, float, int]] = []  # (onset, kind, grade, duration, toci doses)
+        # (onset, kind, grade, duration, toci doses, hospital stay if admitted)
+        self.pending: list[tuple[float, int, int, float, int, float]] = []
         self.held_until = 0.0
         self.after_tox = 0.0
         self.discontinued = False
         self.had_g3 = [False, False]
         self.start = INF
         self.hold: tuple[Ledger, list[float]] | None = None  # slot held for the next dose (ledger, booking)
+        self.in_planned = False     # in the place of a planned stay (not moved there by toxicity)
+        self.prolonged_at = -1.0    # when toxicity first prolonged the current planned stay (-1: it has not)
 
 
 class Model:
@@ -94,14 +101,16 @@ class Model:
     __slots__ = (
         "s", "c", "env", "trace_i", "trace", "pools", "ledgers", "pharmacy", "log", "cal", "end_time",
         "referrals_end", "open_hour", "close_hour", "admission_window", "max_start_delay", "lead_days",
-        "ed_hours", "step_down", "repeat_hours", "rules", "rule_setting", "hold_for_stock",
+        "step_down", "repeat_hours", "rules", "rule_setting", "hold_for_stock",
+        # where toxicity is managed (_toxicity_care)
+        "unresolved_limit", "route", "urgent_care", "assessment",
         # the schedule, by dose index k (dose k + 1)
         "D", "req", "n_defined", "gap", "window", "step_up", "hold_upto", "offset", "repeat_from",
         "_plan_cache", "_plain_plans",
         # per patient, and per patient and dose (flat at i * D + k)
         "referral", "therapy", "high_risk", "eligible", "prevalent", "first_dose", "left_at", "status",
         "discontinued", "dose_time", "dose_place", "dose_postponed", "stay_start", "stay_end",
-        "held_for_stock_times", "toci_mg", "grade", "events",
+        "held_for_stock_times", "toci_mg", "grade", "events", "given_toci",
     )
 
     def __init__(self, scenario: Scenario, cohort: Cohort, trace: int | None = None):
@@ -125,7 +134,6 @@ class Model:
         self.admission_window = s.calendar.admission_window_hours
         self.max_start_delay = s.calendar.max_start_delay_days
         self.lead_days = s.calendar.lead_time_days
-        self.ed_hours = s.operations.ed_hours.value
         self.step_down = s.operations.icu_step_down_ward_hours.value
         self.repeat_hours = s.tocilizumab.repeat_interval_hours.value
         self.rules = (s.drug.management.crs, s.drug.management.icans)
@@ -133,6 +141,7 @@ class Model:
         self._schedule(cohort.max_doses)
         self._patient_columns(cohort)
         self.log = self._new_log(cohort)
+        self._toxicity_care(s)
         self._draw_toxicity()
         self.pharmacy = (Pharmacy(self.env, s.pharmacy, cohort.pharmacy_lead_u,
                                   (cohort.background_times, cohort.background_mg))
@@ -175,6 +184,7 @@ class Model:
         self.left_at = [math.nan] * n
         self.status = [0] * n
         self.discontinued = [False] * n
+        self.given_toci = [False] * n
         self.held_for_stock_times: list[float] = []
 
     def _new_log(self, cohort: Cohort) -> RunLog:
@@ -184,12 +194,25 @@ class Model:
                          for day in range(int(window[0] // 24), int(window[1] // 24)) if cal.is_open[day])
         return RunLog(n=cohort.n, max_doses=self.D, window=window, end_time=self.end_time, open_hours=open_hours,
                       capacity={k: getattr(s.capacity, k) for k in RESOURCES}, referral=cohort.referral,
-                      prevalent=cohort.prevalent, high_risk=cohort.high_risk)
+                      prevalent=cohort.prevalent, high_risk=cohort.high_risk,
+                      urgent_care_hours=s.urgent_care.open_hours_between(*window))
+
+    def _toxicity_care(self, s: Scenario) -> None:
+        """Where toxicity is managed, as lists the hot loop indexes by [kind][grade - 1]."""
+        self.unresolved_limit = [[INF if r.discontinue_if_unresolved_hours is None
+                                  else r.discontinue_if_unresolved_hours.value for r in rules] for rules in self.rules]
+        onset = s.strategy.onset_at_home
+        self.route = [[ROUTE_CODE[onset.route(kind, g)] for g in (1, 2, 3, 4)] for kind in TOXICITY_KINDS]
+        self.urgent_care = s.urgent_care
+        # per place of assessment: (pool, hours, visit log, care-log name)
+        self.assessment = {ED: (self.pools["ed_bays"], s.operations.ed_hours.value, self.log.ed_visits, "ed"),
+                           UC: (self.pools["urgent_care_bays"], s.urgent_care.assessment_hours.value,
+                                self.log.urgent_care_visits, "urgent_care")}
 
     # ----------------------------------------------------------------- toxicity, vectorised up front
     def _draw_toxicity(self) -> None:
         """Grades of CRS and ICANS after every dose, and the events of the few (patient, dose) pairs
-        that have one: (onset after the dose, kind, grade, duration, tocilizumab doses)."""
+        that have one: (onset after the dose, kind, grade, duration, tocilizumab doses, hospital stay)."""
         s, c = self.s, self.c
         pro, eff = s.strategy.prophylaxis, s.drug.prophylaxis
         gets_pro = np.zeros(c.n, dtype=bool) if pro is None else (
@@ -198,7 +221,7 @@ class Model:
         self.toci_mg = mg.tolist()
         crs_p, severe, icans_p = self._risk_rates()
         self.grade: list[np.ndarray] = []     # per kind, (n, D) grade drawn for each dose (0 = none)
-        self.events: dict[int, list[tuple[float, int, int, float, int]]] = {}  # i * D + k -> events
+        self.events: dict[int, list[tuple[float, int, int, float, int, float]]] = {}  # i * D + k -> events
         self._draw_kind(CRS, s.drug.crs, np.minimum(crs_p * np.where(gets_pro, eff.crs_relative_risk.value, 1.0), 1.0),
                         severe, (c.crs_patient_u, c.crs_dose_u, c.crs_grade_u, c.crs_onset_z, c.crs_duration_z), 0)
         self._draw_kind(ICANS, s.drug.icans,
@@ -238,15 +261,17 @@ class Model:
         g[:, :k] = np.where(pattern[:, :k], drawn, 0)
         self.grade.append(g)
         # Only the few (patient, dose) pairs with an event are kept for the hot loop, and only
-        # their onsets, durations and tocilizumab doses are computed.
+        # their onsets, durations, hospital stays and tocilizumab doses are computed.
         rows, cols = np.nonzero(g)
         onset = lognormal(tox.onset_median_hours.value, tox.onset_sigma.value, onset_z[rows, cols])
-        dur = lognormal(tox.duration_median_hours.value, tox.duration_sigma.value, duration_z[rows, cols])
+        z = duration_z[rows, cols]
+        dur = lognormal(tox.duration_median_hours.value, tox.duration_sigma.value, z)
         grade = g[rows, cols]
+        stay = hospital_stays(self.rules[kind], grade, dur, z)
         toci_n = self._toci_doses(kind, grade, c.toci_u[rows, cols, toci_col], c.toci_u[rows, cols, toci_col + 1])
-        for key, on, gr, du, tn in zip((rows * d + cols).tolist(), onset.tolist(), grade.tolist(),
-                                       dur.tolist(), toci_n.tolist()):
-            self.events.setdefault(key, []).append((on, kind, gr, du, tn))
+        for key, on, gr, du, tn, st in zip((rows * d + cols).tolist(), onset.tolist(), grade.tolist(),
+                                           dur.tolist(), toci_n.tolist(), stay.tolist()):
+            self.events.setdefault(key, []).append((on, kind, gr, du, tn, st))
 
     def _toci_doses(self, kind: int, grade: np.ndarray, give_u: np.ndarray, repeat_u: np.ndarray) -> np.ndarray:
         """Tocilizumab doses for each event: none, or one plus a geometric number of repeats."""
@@ -517,8 +542,8 @@ class Model:
         if k == 0:
             p.start = self.first_dose[i] = t0
             self.status[i] = ON_TREATMENT
-        for onset, kind, g, duration, toci in self.events.get(j, ()):
-            heapq.heappush(p.pending, (t0 + onset, kind, g, duration, toci))
+        for onset, kind, g, duration, toci, stay in self.events.get(j, ()):
+            heapq.heappush(p.pending, (t0 + onset, kind, g, duration, toci, stay))
         if i == self.trace_i:
             self._note(f"dose {k + 1} given in {plan[0]}: infusion starts at {t0:.1f} h, stay until "
                        f"{p.planned_until:.1f} h" + (", after prophylactic tocilizumab" if plan[5] else ""))
@@ -526,6 +551,7 @@ class Model:
             self._give_toci(i, 0.0)
         p.after_tox = 0.0
         p.loc, p.pool = plan[9], plan[7]
+        p.in_planned = True
         return t0
 
     def _leave(self, p: _Patient):
@@ -539,7 +565,7 @@ class Model:
             self._note("leaves the service" + (" (discontinued)" if p.discontinued else ""))
 
     def _home_event(self, p: _Patient):
-        """Sleep at home until the next onset and manage it (ED, then home, ward or ICU)."""
+        """Sleep at home until the next onset and manage it (at home, urgent care, ED or admission)."""
         onset = p.pending[0][0]
         if onset > self.env.now:
             yield self.env.timeout(onset - self.env.now)
@@ -570,48 +596,70 @@ class Model:
             if p.loc == ICU and max(p.ward_until, p.planned_until) > env.now:
                 yield from self._move(p, WARD, unplanned=False)
             else:
+                self._end_prolonged(p)
                 p.pool.release()
                 p.loc, p.pool = HOME, None
                 if p.i == self.trace_i:
                     self._note("home")
 
-    def _toxicity(self, p: _Patient, event: tuple[float, int, int, float, int]):
-        """Apply the label's management of one onset: dose hold, drugs, and the bed it needs."""
-        _, kind, grade, duration, toci = event
-        env = self.env
+    def _end_prolonged(self, p: _Patient) -> None:
+        """Log a planned stay that toxicity prolonged: when it was prolonged and the bed-hours it added."""
+        if p.prolonged_at >= 0.0:
+            self.log.prolonged_stays.append((p.prolonged_at, max(0.0, self.env.now - p.planned_until)))
+            p.prolonged_at = -1.0
+
+    def _toxicity(self, p: _Patient, event: tuple[float, int, int, float, int, float]):
+        """Apply the label's management of one onset (dose hold, drugs, discontinuation), then send the
+        patient where the strategy manages it (an onset at home) or the grade needs (an onset in care)."""
+        _, kind, grade, duration, toci, stay = event
+        now = self.env.now
         rule = self.rules[kind][grade - 1]
-        now = env.now
+        route = self.route[kind][grade - 1] if p.loc == HOME else -1   # -1: in care already
+        if route == UC and not self.urgent_care.is_open(now):
+            route = ED   # urgent care is closed: the ED instead
         if p.i == self.trace_i:
-            where = ("home", "infusion chair", "observation bed", "ward", "ICU", "ED")[p.loc]
-            self._note(f"{'CRS' if kind == CRS else 'ICANS'} grade {grade} starts ({where}), lasts "
-                       f"{duration:.0f} h; label: {rule.setting}" + (f", tocilizumab x{toci}" if toci else ""))
+            self._note(f"{'CRS' if kind == CRS else 'ICANS'} grade {grade} starts ({LOC_NAMES[p.loc]}), lasts "
+                       f"{duration:.0f} h; label: {rule.setting}" + (f", tocilizumab x{toci}" if toci else "")
+                       + (f"; managed at: {LOC_NAMES[route]}" if p.loc == HOME else ""))
         if toci:
+            self.given_toci[p.i] = True
             self._tocilizumab(p.i, toci, duration)
         if rule.withhold:
             p.held_until = max(p.held_until, now + duration + rule.resume_delay_hours.value)
         p.after_tox = max(p.after_tox, rule.next_dose_monitor_hours.value)
-        if rule.discontinue or (rule.discontinue_if_recurrent and p.had_g3[kind]):
+        if rule.discontinue or (rule.discontinue_if_recurrent and p.had_g3[kind]) \
+                or duration > self.unresolved_limit[kind][grade - 1]:
             if p.i == self.trace_i:
                 self._note("treatment discontinued")
             p.discontinued = True
             self.discontinued[p.i] = True
         if grade >= 3:
             p.had_g3[kind] = True
+        if route == HOME:
+            # phone triage and oral dexamethasone: no place, and the episode runs its course at home
+            self.log.managed_at_home.append(now)
+            self.log.care.append((now, p.i, "home", kind, grade))
+            return
         setting = self.rule_setting[kind][grade - 1]
-        if setting != "none":
-            stay = max(duration, rule.min_stay_hours.value)
-            if rule.max_stay_hours is not None:
-                stay = min(stay, max(rule.max_stay_hours.value, rule.min_stay_hours.value))
-            if setting == "icu":
-                p.icu_until = max(p.icu_until, now + stay)
-                p.ward_until = max(p.ward_until, p.icu_until + self.step_down)
-            else:
-                p.ward_until = max(p.ward_until, now + stay)
+        if setting == "icu":
+            p.icu_until = max(p.icu_until, now + stay)
+            p.ward_until = max(p.ward_until, p.icu_until + self.step_down)
+        elif setting == "ward" or route == WARD:   # a direct admission takes a ward bed whatever the grade
+            p.ward_until = max(p.ward_until, now + stay)
+        elif p.loc == WARD:
+            # a grade needing no admission, in a ward bed already: observed there min_stay_hours after the onset
+            p.ward_until = max(p.ward_until, now + rule.min_stay_hours.value)
         need = ICU if p.icu_until > now else (WARD if p.ward_until > now else HOME)
         if p.loc == HOME:
-            yield from self._ed_visit(p, need, kind, grade)
+            if route == WARD:
+                yield from self._move(p, need, unplanned=True, cause=(kind, grade))
+            else:
+                yield from self._assess(p, need, kind, grade, route)
         elif LEVEL[need] > LEVEL[p.loc]:
             yield from self._move(p, need, unplanned=True, cause=(kind, grade))
+        elif p.in_planned and p.loc == WARD and p.ward_until > p.planned_until and p.prolonged_at < 0.0:
+            p.prolonged_at = now
+            self.log.care.append((now, p.i, "prolonged", kind, grade))
 
     def _tocilizumab(self, i: int, doses: int, duration: float) -> None:
         """Treatment doses: the first now, repeats every ``repeat_interval_hours`` while the CRS lasts."""
@@ -631,24 +679,27 @@ class Model:
         else:
             self.env.timeout(delay).callbacks.append(lambda _ev: self.pharmacy.request(mg))
 
-    def _ed_visit(self, p: _Patient, need: int, kind: int, grade: int):
-        env, ed = self.env, self.pools["ed_bays"]
-        self.log.ed_visits.append(env.now)
-        self.log.care.append((env.now, p.i, "ed", kind, grade))
+    def _assess(self, p: _Patient, need: int, kind: int, grade: int, where: int):
+        """Same-day assessment of an onset at home in the ED or the urgent-care centre (``where``), then
+        home, or a ward or ICU bed (boarding in the bay while waiting for it)."""
+        env = self.env
+        pool, hours, visits, name = self.assessment[where]
+        visits.append(env.now)
+        self.log.care.append((env.now, p.i, name, kind, grade))
         asked = env.now
-        ev = ed.request(asked)
+        ev = pool.request(asked)
         if ev is not None:
             yield ev
-            ed.record_wait(asked, env.now - asked)
-        p.loc, p.pool = ED, ed
+            pool.record_wait(asked, env.now - asked)
+        p.loc, p.pool = where, pool
         if p.i == self.trace_i:
-            self._note(f"in the ED (waited {env.now - asked:.1f} h for a bay)")
-        yield _Discharge(env, self.ed_hours)
+            self._note(f"in the {LOC_NAMES[where]} (waited {env.now - asked:.1f} h for a bay)")
+        yield _Discharge(env, hours)
         if need == HOME:
-            ed.release()
+            pool.release()
             p.loc, p.pool = HOME, None
         else:
-            yield from self._move(p, need, unplanned=True, cause=(kind, grade))  # boards in the ED while waiting
+            yield from self._move(p, need, unplanned=True, cause=(kind, grade))
 
     def _move(self, p: _Patient, target: int, unplanned: bool, cause: tuple[int, int] | None = None):
         """Take a bed in ``target``, keeping the current place while waiting (boarding), then free it."""
@@ -665,6 +716,9 @@ class Model:
             log.icu_boarding.append((asked, waited))
         elif unplanned:
             log.unplanned_ward.append(env.now)
+        if unplanned:
+            self._end_prolonged(p)   # from here on it is an unplanned admission, counted as one
+            p.in_planned = False
         if cause is not None:
             log.care.append((env.now, p.i, "icu" if target == ICU else "ward", cause[0], cause[1]))
         if p.pool is not None:
@@ -692,12 +746,36 @@ class Model:
         log.left_at = np.array(self.left_at)
         log.status = np.array(self.status, dtype=np.int8)
         log.discontinued = np.array(self.discontinued, dtype=bool)
+        log.given_toci = np.array(self.given_toci, dtype=bool)
         log.pools = {name: (np.array(pool.times, dtype=float), np.array(pool.levels, dtype=np.int64),
                             np.array(pool.wait_times, dtype=float), np.array(pool.wait_hours, dtype=float))
                      for name, pool in self.pools.items()}
         log.pharmacy = self.pharmacy.close() if self.pharmacy is not None else None
         log.held_for_stock = self.held_for_stock_times
         return log
+
+
+def hospital_stays(rules, grade: np.ndarray, duration: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Hours in hospital (in the ICU for an ICU grade) of each toxicity event if it is managed there.
+
+    With a sourced length of stay for its grade (``stay_median_hours``, ``stay_sigma``) the stay is
+    log-normal, drawn from the event's own duration normal ``z`` (so a longer episode has a longer stay
+    and no draw is added), and the patient goes home when the grade allows, at the latest when the
+    episode ends; without one, the stay lasts the episode. ``min_stay_hours`` and ``max_stay_hours`` bound it.
+    """
+    stay = np.array(duration, dtype=float)
+    for g, rule in enumerate(rules, start=1):
+        at = grade == g
+        if not at.any():
+            continue
+        if rule.stay_median_hours is not None:
+            los = lognormal(rule.stay_median_hours.value, rule.stay_sigma.value, z[at])
+            stay[at] = np.minimum(los, duration[at])
+        lo = rule.min_stay_hours.value
+        if rule.max_stay_hours is not None:
+            stay[at] = np.minimum(stay[at], max(rule.max_stay_hours.value, lo))
+        stay[at] = np.maximum(stay[at], lo)
+    return stay
 
 
 def simulate(scenario: Scenario, cohort: Cohort) -> RunLog:

@@ -15,6 +15,11 @@ if TYPE_CHECKING:
 PLACE_CODES = {"ward": 1, "observation": 2, "clinic": 3, "home": 4}
 PLACE_NAMES = {v: k for k, v in PLACE_CODES.items()}
 
+# Settings of RunLog.care, and those that count as a hospitalisation (DeLLphi-300 Part F: hospitalisation
+# including ER visits): an ED visit, a ward or ICU admission, a planned stay prolonged by toxicity.
+CARE_SETTINGS = ("home", "urgent_care", "ed", "ward", "icu", "prolonged")
+HOSPITALISATION_SETTINGS = ("ed", "ward", "icu", "prolonged")
+
 # Patient status at the end of the run.
 WAITING, ON_TREATMENT, LEFT, DIVERTED = 0, 1, 2, 3
 
@@ -32,6 +37,7 @@ class RunLog:
     referral: np.ndarray
     prevalent: np.ndarray                 # bool: on treatment before t = 0 (warm start)
     high_risk: np.ndarray                 # bool: the patient is high risk
+    urgent_care_hours: float = 0.0        # urgent-care opening hours inside the window
     first_dose: np.ndarray = field(init=False)
     left_at: np.ndarray = field(init=False)
     status: np.ndarray = field(init=False)
@@ -46,10 +52,15 @@ class RunLog:
     crs_grade: np.ndarray = field(init=False)        # (n, D) grade of CRS after that dose, 0 if none
     icans_grade: np.ndarray = field(init=False)      # (n, D)
     discontinued: np.ndarray = field(init=False)     # bool (n,)
+    given_toci: np.ndarray = field(init=False)       # bool (n,): tocilizumab for CRS/ICANS (not prophylaxis)
     ed_visits: list[float] = field(default_factory=list)                 # arrival times
+    urgent_care_visits: list[float] = field(default_factory=list)        # arrival times
+    managed_at_home: list[float] = field(default_factory=list)           # onsets managed at home
+    prolonged_stays: list[tuple[float, float]] = field(default_factory=list)  # (first prolonged at, extra hours)
     unplanned_ward: list[float] = field(default_factory=list)            # admission times
     icu_admissions: list[float] = field(default_factory=list)
-    # every ED visit and toxicity admission with its cause: (time, patient, "ed"|"ward"|"icu", kind, grade),
+    # where every toxicity onset outside a planned stay was managed, every admission it caused and every
+    # planned stay it prolonged: (time, patient, setting, kind, grade), setting one of CARE_SETTINGS,
     # kind 0 = CRS, 1 = ICANS
     care: list[tuple[float, int, str, int, int]] = field(default_factory=list)
     icu_boarding: list[tuple[float, float]] = field(default_factory=list)  # (requested at, hours)
@@ -72,6 +83,7 @@ class RunLog:
         self.crs_grade = np.zeros((n, d), dtype=np.int8)
         self.icans_grade = np.zeros((n, d), dtype=np.int8)
         self.discontinued = np.zeros(n, dtype=bool)
+        self.given_toci = np.zeros(n, dtype=bool)
 
     def planned_stays(self, patients: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(start, end) hours of the planned stay of every dose of ``patients``, each (len(patients), D)."""

@@ -4,8 +4,9 @@ The occupancy comes from the pool's own log (what the KPIs use); the admissions 
 derived independently, from the doses given and the configuration, in set-ups where every stay is
 known exactly: no toxicity for planned stays (chairs, observation beds, planned ward stays), and
 for toxicity stays a CRS that is always grade 3, starts 2 h after the infusion and lasts exactly
-72 h (both log-normal spreads set to 0), so every ICU stay is 72 h and every step-down ward stay is
-the configured hours. Capacity is unlimited, so nobody waits and stays are not stretched by queues.
+72 h (both log-normal spreads set to 0) with a fixed 48 h ICU length of stay, so every ICU stay is 48 h
+and every step-down ward stay is the configured hours; ED and urgent-care bays hold every onset at home
+for their assessment hours. Capacity is unlimited, so nobody waits and stays are not stretched by queues.
 
 Over a finite window [w0, w1) Little's law holds up to the stays that straddle its ends:
 
@@ -22,12 +23,14 @@ import pytest
 
 from sim import cohort, model
 from sim.config import loader
+from sim.config.params import Sourced
 from sim.metrics import step_area
 from sim.model.runlog import PLACE_CODES
 from tests.conftest import HUGE, SCENARIOS, SHORT
 
 NO_TOXICITY = ["drug.crs.rate=0", "drug.icans.rate=0"]
-ICU_STAY = 72.0
+ICU_STAY = 72.0   # the CRS episode
+ICU_LOS = 48.0    # its ICU length of stay
 KNOWN_CRS = ["drug.crs.grade_mix=[0.0, 0.0, 1.0, 0.0]", "drug.crs.onset_median_hours=2", "drug.crs.onset_sigma=0",
              f"drug.crs.duration_median_hours={ICU_STAY:g}", "drug.crs.duration_sigma=0", "drug.icans.rate=0",
              "population.outpatient_eligible=1"]
@@ -113,21 +116,46 @@ def test_ward_beds_planned_stays(name):
     check_littles_law(log, "ward_beds", *planned_stays(s, c, log, ("ward",)))
 
 
+def _every_onset_at_home_to(place: str) -> list[str]:
+    return [f"strategy.onset_at_home.{kind}_grade{g}={place}" for kind in ("crs", "icans") for g in (1, 2, 3, 4)]
+
+
 def test_ed_bays():
     """Every home onset holds an ED bay for exactly operations.ed_hours (the bay is freed when the
     patient goes home or, with unlimited beds, moves at once to the ward or ICU)."""
-    s, _, log = run("tarlatamab_outpatient_short")
+    s, _, log = run("tarlatamab_outpatient_short", *_every_onset_at_home_to("ed"))
     arrivals = np.asarray(log.ed_visits)
     check_littles_law(log, "ed_bays", arrivals, np.full(arrivals.size, s.operations.ed_hours.value))
 
 
+def test_urgent_care_bays():
+    """Urgent care open around the clock: every home onset holds an urgent-care bay for exactly
+    urgent_care.assessment_hours, and none goes to the ED."""
+    s, _, log = run("tarlatamab_outpatient_short", *_every_onset_at_home_to("urgent_care"),
+                    "urgent_care.open_hour=0", "urgent_care.close_hour=24")
+    arrivals = np.asarray(log.urgent_care_visits)
+    assert len(log.ed_visits) == 0
+    check_littles_law(log, "urgent_care_bays", arrivals, np.full(arrivals.size, s.urgent_care.assessment_hours.value))
+
+
+def _with_icu_stay(s, hours: float):
+    """``s`` with grade 3 CRS given a fixed ICU length of stay (log-normal spread 0)."""
+    crs = list(s.drug.management.crs)
+    crs[2] = crs[2].model_copy(update={"stay_median_hours": Sourced(value=hours, source="test"),
+                                       "stay_sigma": Sourced(value=0.0, source="test")})
+    management = s.drug.management.model_copy(update={"crs": tuple(crs)})
+    return s.model_copy(update={"drug": s.drug.model_copy(update={"management": management})})
+
+
 def test_icu_beds_and_step_down_ward():
     """Known toxicity stays: every CRS is grade 3 (ICU), starts 2 h into the infusion while the patient is in
-    the chair or observation bed, and lasts 72 h, so each ICU stay is 72 h and is followed by exactly
+    the chair or observation bed, and lasts 72 h; its ICU length of stay is 48 h, so each ICU stay is 48 h
+    (the patient leaves before the episode ends) and is followed by exactly
     operations.icu_step_down_ward_hours on the ward (no planned ward use: everyone is eligible)."""
-    s, _, log = run("tarlatamab_outpatient", *KNOWN_CRS)
+    s = _with_icu_stay(loader.load(SCENARIOS / "tarlatamab_outpatient.toml", [*SHORT, *HUGE, *KNOWN_CRS]), ICU_LOS)
+    log = model.simulate(s, cohort.draw(s, 0))
     icu = np.asarray(log.icu_admissions)
     assert len(log.ed_visits) == 0  # every onset happened in a chair or bed, as the set-up intends
-    check_littles_law(log, "icu_beds", icu, np.full(icu.size, ICU_STAY))
+    check_littles_law(log, "icu_beds", icu, np.full(icu.size, ICU_LOS))
     step_down = s.operations.icu_step_down_ward_hours.value
-    check_littles_law(log, "ward_beds", icu + ICU_STAY, np.full(icu.size, step_down))
+    check_littles_law(log, "ward_beds", icu + ICU_LOS, np.full(icu.size, step_down))
