@@ -420,7 +420,9 @@ def assumptions(s: Scenario) -> str:
          "longer episode has a longer stay and no random draw is added; it ends at the latest with the episode, "
          f"is at least `min_stay_hours` and at most `max_stay_hours` ({icans_caps} for ICANS). The rest of the episode "
          f"is at home and still holds the next dose (ICANS median {hours(icans.duration_median_hours.value)}). "
-         "Without a length of stay the stay lasts the episode.",
+         "Every drug file gives every grade managed in hospital a length of stay (a test checks it); one not "
+         "sourced for the drug is transferred from the closest drug and flagged. Without one the stay would last "
+         "the episode.",
          "Published CRS admissions last a median 2 days (Sandahl et al., JCO Oncol Pract 2025) while the episode "
          "lasts about 3; the seed's median ICANS duration (33 days) is an episode length, not an inpatient stay."),
         ("ICANS not back to grade <= 1 within 7 days",

@@ -9,7 +9,7 @@ import pytest
 
 from sim import charts, cohort, metrics, model
 from sim.analysis import runner
-from sim.config import loader
+from sim.config import library, loader
 from sim.config.drug import GradeRule
 from sim.config.errors import ScenarioErrors
 from sim.config.registry import COST_BREAKDOWN
@@ -114,6 +114,20 @@ def test_a_sourced_length_of_stay_ends_the_stay_before_the_episode_does():
     np.testing.assert_allclose(stays, [24, 48, 24, 48 * np.exp(0.5)])   # floor 24 h; the episode caps it
     with pytest.raises(ValueError, match="stay_median_hours and stay_sigma"):
         _rule(stay_median_hours=48)
+
+
+@pytest.mark.parametrize("drug", sorted(p.stem for p in (SCENARIOS / "drugs").glob("*.toml")))
+def test_every_drug_gives_each_admitted_grade_its_own_length_of_stay(drug):
+    """No drug keeps the old whole-episode stay: every grade managed in hospital has a length of stay,
+    and one that is not sourced is flagged (verified = false) with a note saying where it comes from."""
+    management = library.load_drug(drug).management   # management is per drug, not per toxicity profile
+    rules = [r for kind in (management.crs, management.icans) for r in kind if r.setting != "none"]
+    assert rules
+    for r in rules:
+        assert r.stay_median_hours is not None and r.stay_sigma is not None, (drug, r.grade)
+        los = r.stay_median_hours
+        assert los.verified or los.note or "model assumption" in los.source, (drug, r.grade, los.source)
+        assert 12 <= los.value <= 168, (drug, r.grade, los.value)
 
 
 def test_tarlatamab_toxicity_admissions_last_days_not_the_whole_episode():
