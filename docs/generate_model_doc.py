@@ -425,6 +425,15 @@ def assumptions(s: Scenario) -> str:
          "the episode.",
          "Published CRS admissions last a median 2 days (Sandahl et al., JCO Oncol Pract 2025) while the episode "
          "lasts about 3; the seed's median ICANS duration (33 days) is an episode length, not an inpatient stay."),
+        ("Follow-up clinic visits are appointments that draw nothing",
+         "A strategy's `follow_up_visit_days` (DeLLphi-300 Part F: days 2, 3, 5, 9, 16 and 22 of cycle 1) are booked "
+         "in the clinic rooms' book when the first dose is given, each on its day of treatment (the next "
+         "open day with a free room when the clinic is closed or full; a visit pushed onto the previous one's day is "
+         "merged with it), for `operations.clinic_visit_hours`. A visit is skipped while the patient is in care or "
+         "after leaving the service.",
+         "Part F's outpatients had these visits (Chiang et al., ESMO Open 2025); they take clinic time and cost "
+         "but change no patient's course, so they use no random draw and every other number stays on the same "
+         "seeds."),
         ("ICANS not back to grade <= 1 within 7 days",
          "A grade whose rule sets `discontinue_if_unresolved_hours` discontinues treatment when the episode lasts "
          "longer (tarlatamab: grade 3 ICANS, 168 h); the episode's duration stands for the time to grade <= 1.",

@@ -56,7 +56,7 @@ def test_every_kpi_is_described_and_its_kind_is_one_the_charts_format():
 
 
 def test_an_unknown_name_is_refused_with_what_is_allowed():
-    with pytest.raises(ValueError, match=r"unknown KPI 'nope'; allowed: patients_referred, .*wait_urgent_care_bays_hours_mean$"):
+    with pytest.raises(ValueError, match=r"unknown KPI 'nope'; allowed: patients_referred, .*wait_clinic_rooms_hours_mean$"):
         registry.kpi("nope")
     with pytest.raises(ValueError, match=r"unknown resource 'beds'; allowed: chairs, observation_beds, ward_beds"):
         registry.resource("beds")
@@ -113,11 +113,15 @@ def test_every_resource_is_a_capacity_field_and_a_pool_and_nothing_else_is(run):
     assert set(m.pools) == names and set(log.pools) == names and set(log.capacity) == names
 
 
-def test_booked_resources_are_the_places_doses_are_booked_on(run):
+def test_booked_resources_are_the_places_doses_and_follow_up_visits_are_booked_on(run):
     m = run[1]
     booked = {r.name for r in registry.RESOURCES if r.booked}
     assert set(m.ledgers) == booked
-    assert set(PLACE_RESOURCE.values()) == booked
+    assert set(PLACE_RESOURCE.values()) | {"clinic_rooms"} == booked   # clinic rooms: follow-up visits
+
+
+# Resources the reference scenario leaves unused, and the settings that use them.
+USED_ONLY_WITH = {"clinic_rooms": ["strategy.follow_up_visit_days=[2, 3, 5]"]}
 
 
 @pytest.mark.parametrize("res", [r for r in registry.RESOURCES if r.cost_field], ids=lambda r: r.name)
@@ -127,8 +131,13 @@ def test_a_priced_resource_costs_its_price_per_unit_of_use(run, res):
     assert res.cost_field in Costs.model_fields
     assert registry.kpi(res.use_kpi).unit == f"{res.cost_per}s"
     s, _, log, row = run
+    extra = USED_ONLY_WITH.get(res.name, [])
+    if extra:   # the reference scenario does not use it: a run that does
+        s = loader.load(REFERENCE, [*SHORT, *extra])
+        log = model.Model(s, cohort.draw(s, 0)).run()
+        row = metrics.summarise(log, s)
     price = getattr(s.costs, res.cost_field).value
-    dearer = metrics.summarise(log, loader.load(REFERENCE, [*SHORT, f"costs.{res.cost_field}={price + 1}"]))
+    dearer = metrics.summarise(log, loader.load(REFERENCE, [*SHORT, *extra, f"costs.{res.cost_field}={price + 1}"]))
     assert row[res.use_kpi] > 0
     assert dearer["cost_total"] - row["cost_total"] == pytest.approx(row[res.use_kpi], rel=1e-9)
 
@@ -139,7 +148,7 @@ def test_resources_are_told_apart_in_charts_and_text():
         assert len(set(values)) == len(values), f"two resources share a {attr}"
     for r in registry.RESOURCES:
         assert re.fullmatch(r"#[0-9A-Fa-f]{6}", r.colour), r.colour
-        assert r.hours in registry.HOURS_AVAILABLE and r.kind in ("chair", "bed", "bay")
+        assert r.hours in registry.HOURS_AVAILABLE and r.kind in ("chair", "bed", "bay", "room")
     assert registry.resource("icu_beds").label == "ICU beds"
 
 

@@ -212,7 +212,8 @@ def default_unit_costs(s: Scenario) -> dict[str, float]:
     ``chair_hour`` x opening hours (holidays excluded); observation, ward and ICU beds their
     ``*_day`` price x days in the horizon; an ED bay ``ed_visit / operations.ed_hours`` per hour x
     every hour; an urgent-care bay ``urgent_care_visit / urgent_care.assessment_hours`` per hour x its
-    opening hours. Only the ratios matter when choosing the cheapest pair.
+    opening hours; a clinic room ``clinic_visit / operations.clinic_visit_hours`` per hour x opening hours.
+    Only the ratios matter when choosing the cheapest pair.
 
     Returns
     -------
@@ -229,6 +230,7 @@ def default_unit_costs(s: Scenario) -> dict[str, float]:
         "icu_beds": c.icu_day.value * days,
         "urgent_care_bays": c.urgent_care_visit.value / s.urgent_care.assessment_hours.value
         * s.urgent_care.open_hours_between(0.0, days * 24.0),
+        "clinic_rooms": c.clinic_visit.value / s.operations.clinic_visit_hours.value * open_hours_in_window(s),
     }
 
 

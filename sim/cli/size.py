@@ -61,7 +61,8 @@ def add_parser(subparsers) -> None:
                         "(default: the scenario's per-use price times the hours a unit is available in the "
                         "horizon: chair_hour x opening hours, observation/ward/icu _day x days, "
                         "ed_visit / operations.ed_hours x hours, urgent_care_visit / "
-                        "urgent_care.assessment_hours x its opening hours)")
+                        "urgent_care.assessment_hours x its opening hours, clinic_visit / "
+                        "operations.clinic_visit_hours x opening hours)")
     p.add_argument("--kpis", default=None, metavar="A,B",
                    help="further KPIs to report for every candidate (default: the targets' KPIs and the "
                         "sized resources' utilisation)")

@@ -33,7 +33,7 @@ class Resource:
         How a chart panel or table row names it, e.g. "Observation beds (22-24 h)".
     unit : str
         What one place is called, e.g. "beds" (the dashboard's capacity unit).
-    kind : {"chair", "bed", "bay"}
+    kind : {"chair", "bed", "bay", "room"}
         What one place is.
     colour : str
         Hex colour of the resource in charts (Okabe-Ito colour-blind-safe palette).
@@ -59,7 +59,7 @@ class Resource:
     label: str
     title: str
     unit: str
-    kind: Literal["chair", "bed", "bay"]
+    kind: Literal["chair", "bed", "bay", "room"]
     colour: str
     cost_field: str | None
     cost_per: str | None
@@ -91,6 +91,11 @@ RESOURCES: tuple[Resource, ...] = (
              cost_field="urgent_care_visit", cost_per="visit", use_kpi="urgent_care_visits", cost_kpi="cost_urgent_care",
              booked=False, hours="own",
              help="same-day assessment of an onset at home in an oncology urgent-care (immediate-care) centre"),
+    Resource("clinic_rooms", "clinic rooms", "Clinic rooms (follow-up visits)", "rooms", "room", "#F0E442",
+             cost_field="clinic_visit", cost_per="visit", use_kpi="clinic_visits", cost_kpi="cost_clinic",
+             booked=True, hours="opening",
+             help="planned follow-up visit after the first dose (strategy.follow_up_visit_days), e.g. "
+                  "DeLLphi-300 Part F's days 2, 3, 5, 9, 16 and 22"),
 )
 RESOURCE_NAMES: tuple[str, ...] = tuple(r.name for r in RESOURCES)
 _RESOURCE_BY_NAME = {r.name: r for r in RESOURCES}
@@ -165,6 +170,8 @@ _BASE_KPIS = (
     Kpi("ed_visits", "ED visits", "visits", "count", help="toxicity onsets at home assessed in the ED"),
     Kpi("urgent_care_visits", "Urgent-care visits", "visits", "count",
         help="toxicity onsets at home assessed in the oncology urgent-care centre"),
+    Kpi("clinic_visits", "Follow-up clinic visits", "visits", "count",
+        help="planned visits after the first dose (strategy.follow_up_visit_days) attended in a clinic room"),
     Kpi("toxicity_managed_at_home", "Toxicities managed at home", "onsets", "count",
         help="onsets at home managed by phone and oral dexamethasone, with no visit"),
     Kpi("unplanned_ward_admissions", "Unplanned ward admissions", "admissions", "count"),
@@ -205,6 +212,8 @@ _BASE_KPIS = (
     Kpi("cost_ed", "Cost: ED visits", "{currency}", "money", help="ED visits x costs.ed_visit"),
     Kpi("cost_urgent_care", "Cost: urgent-care visits", "{currency}", "money",
         help="urgent-care visits x costs.urgent_care_visit"),
+    Kpi("cost_clinic", "Cost: follow-up clinic visits", "{currency}", "money",
+        help="clinic visits x costs.clinic_visit"),
     Kpi("cost_chair", "Cost: infusion chairs", "{currency}", "money",
         help="chair-hours x costs.chair_hour (an operating cost: nursing time and overhead)"),
     Kpi("cost_tocilizumab", "Cost: tocilizumab", "{currency}", "money", help="the same as toci_cost"),
@@ -215,7 +224,7 @@ _BASE_KPIS = (
 )
 # The parts of cost_total, in the order they are summed (sim.metrics.kpis).
 COST_BREAKDOWN: tuple[str, ...] = ("cost_ward", "cost_observation", "cost_icu", "cost_ed", "cost_urgent_care",
-                                   "cost_chair", "cost_tocilizumab")
+                                   "cost_clinic", "cost_chair", "cost_tocilizumab")
 _BASE_BY_NAME = {k.name: k for k in _BASE_KPIS}
 
 # Hospital use counted again by the grade (1-4) of the toxicity (CRS or ICANS) that caused it.

@@ -123,6 +123,8 @@ class Population(Frozen):
 class Operations(Frozen):
     ed_hours: PositiveHours
     icu_step_down_ward_hours: NonNegHours
+    clinic_visit_hours: PositiveHours = Field(description="length of a follow-up clinic visit "
+                                                          "(strategy.follow_up_visit_days) in a clinic room")
 
 
 class UrgentCare(Frozen):
@@ -171,6 +173,7 @@ class Costs(Frozen):
     icu_day: NonNeg
     ed_visit: NonNeg
     urgent_care_visit: NonNeg
+    clinic_visit: NonNeg = Field(description="cost of a follow-up clinic visit")
     chair_hour: NonNeg = Field(description="operating cost of a chair-hour (nursing time and overhead)")
     chair_opportunity_hour: NonNeg = Field(description="chair revenue forgone per chair-hour; reported as "
                                                        "chair_opportunity_cost, outside cost_total")
@@ -302,6 +305,17 @@ class Strategy(Frozen):
     monitoring: tuple[MonitoringRule, ...] = Field(min_length=1)
     prophylaxis: Prophylaxis | None = None
     onset_at_home: OnsetAtHome
+    follow_up_visit_days: tuple[int, ...] = Field(
+        default=(), max_length=60, description="planned clinic visits after the first dose, "
+        "by day of treatment (day 1 = the first dose's day), e.g. DeLLphi-300 Part F's [2, 3, 5, 9, 16, 22]")
+
+    @model_validator(mode="after")
+    def _visit_days(self) -> "Strategy":
+        days = list(self.follow_up_visit_days)
+        if days and (days[0] < 2 or days[-1] > 365 or any(b <= a for a, b in itertools.pairwise(days))):
+            raise ValueError(f"follow_up_visit_days = {days}; allowed: increasing days of treatment from 2 "
+                             "(the day after the first dose) to 365")
+        return self
 
     def place_for(self, dose: int, required: float, high_risk: bool, eligible: bool,
                   after_toxicity: bool) -> tuple[str, float]:
@@ -375,7 +389,7 @@ def feasibility_problems(s: Scenario) -> list[str]:
     if too_long:
         return [too_long]
     return (_place_problems(s, places) + _risk_factor_problems(s) + _toxicity_resource_problems(s)
-            + _reserve_problems(s, places))
+            + _follow_up_problems(s) + _reserve_problems(s, places))
 
 
 def _size_problem(s: Scenario) -> str | None:
@@ -436,6 +450,21 @@ def _toxicity_resource_problems(s: Scenario) -> list[str]:
     if routed and s.capacity.urgent_care_bays < 1:
         problems.append(f"capacity.urgent_care_bays = 0, but strategy.onset_at_home sends {', '.join(routed)} to "
                         "'urgent_care'; allowed: at least 1 bay, or another place for those onsets")
+    return problems
+
+
+def _follow_up_problems(s: Scenario) -> list[str]:
+    """Planned follow-up visits need a clinic room and must fit in the centre's day."""
+    if not s.strategy.follow_up_visit_days:
+        return []
+    problems = []
+    if s.capacity.clinic_rooms < 1:
+        problems.append("capacity.clinic_rooms = 0, but strategy.follow_up_visit_days plans clinic visits; "
+                        "allowed: at least 1 room, or no follow-up visits")
+    hours = s.operations.clinic_visit_hours.value
+    if hours > s.calendar.open_length:
+        problems.append(f"operations.clinic_visit_hours = {hours:g} is longer than the {s.calendar.open_length:g} h "
+                        "the centre is open; allowed: at most that")
     return problems
 
 

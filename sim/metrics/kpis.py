@@ -92,7 +92,8 @@ def summarise(log: RunLog, s: Scenario, replication: int = 0) -> dict[str, float
 
 def _care_kpis(log: RunLog, inside, started: np.ndarray) -> dict[str, float]:
     """Where toxicity was managed: patients given tocilizumab and hospitalised within 28 days of their first
-    dose, visits, onsets managed at home, planned stays prolonged and the bed-hours they added."""
+    dose, visits (follow-up clinic visits too), onsets managed at home, planned stays prolonged and the
+    bed-hours they added."""
     prolonged = np.asarray(log.prolonged_stays, dtype=float).reshape(-1, 2)
     hospitalised = hospitalised_within(log, HOSPITALISED_WITHIN_DAYS)
     return {
@@ -100,6 +101,7 @@ def _care_kpis(log: RunLog, inside, started: np.ndarray) -> dict[str, float]:
         "hospitalised_28d_rate": _ratio((hospitalised & started).sum(), started.sum()),
         "ed_visits": int(inside(np.asarray(log.ed_visits)).sum()),
         "urgent_care_visits": int(inside(np.asarray(log.urgent_care_visits)).sum()),
+        "clinic_visits": int(inside(np.asarray(log.clinic_visits)).sum()),
         "toxicity_managed_at_home": int(inside(np.asarray(log.managed_at_home)).sum()),
         "stays_prolonged_by_toxicity": int(inside(prolonged[:, 0]).sum()),
         "prolonged_stay_bed_hours": float(prolonged[inside(prolonged[:, 0]), 1].sum()),

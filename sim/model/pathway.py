@@ -104,6 +104,8 @@ class Model:
         "step_down", "repeat_hours", "rules", "rule_setting", "hold_for_stock",
         # where toxicity is managed (_toxicity_care)
         "unresolved_limit", "route", "urgent_care", "assessment",
+        # planned follow-up visits after the first dose (strategy.follow_up_visit_days)
+        "visit_offsets", "visit_hours",
         # the schedule, by dose index k (dose k + 1)
         "D", "req", "n_defined", "gap", "window", "step_up", "hold_upto", "offset", "repeat_from",
         "_plan_cache", "_plain_plans",
@@ -142,6 +144,8 @@ class Model:
         self._patient_columns(cohort)
         self.log = self._new_log(cohort)
         self._toxicity_care(s)
+        self.visit_offsets = tuple(d - 1 for d in s.strategy.follow_up_visit_days)   # days after the first dose's
+        self.visit_hours = s.operations.clinic_visit_hours.value
         self._draw_toxicity()
         self.pharmacy = (Pharmacy(self.env, s.pharmacy, cohort.pharmacy_lead_u,
                                   (cohort.background_times, cohort.background_mg))
@@ -297,6 +301,10 @@ class Model:
         """
         if p.hold is not None:
             self._drop_hold(p)
+        return self._slot(ledger, length, day, last_day, first, bed, now)
+
+    def _slot(self, ledger: Ledger, length: float, day: int, last_day: int, first: bool, bed: bool, now: float):
+        """:meth:`_book` without a patient's held slot: the earliest free slot of ``ledger`` from ``day`` on."""
         cal = self.cal
         table, n_days = (cal.next_start if first else cal.next_open), cal.n_days
         open_hour, close_hour, window = self.open_hour, self.close_hour, self.admission_window
@@ -542,6 +550,8 @@ class Model:
         if k == 0:
             p.start = self.first_dose[i] = t0
             self.status[i] = ON_TREATMENT
+            if self.visit_offsets:
+                self.env.process(self._follow_up(p, int(t0 // 24)))
         for onset, kind, g, duration, toci, stay in self.events.get(j, ()):
             heapq.heappush(p.pending, (t0 + onset, kind, g, duration, toci, stay))
         if i == self.trace_i:
@@ -553,6 +563,40 @@ class Model:
         p.loc, p.pool = plan[9], plan[7]
         p.in_planned = True
         return t0
+
+    def _follow_up(self, p: _Patient, first_day: int):
+        """The planned clinic visits after the first dose (DeLLphi-300 Part F: days 2, 3, 5, 9, 16 and
+        22), booked at once in the clinic rooms' book on their day of treatment (the next open day with a free
+        room when the clinic is closed or full; a visit pushed onto the previous one's day is merged with it),
+        each attended unless the patient is in care (a chair, a bed, the ED) or has left the service then.
+        A visit draws nothing, so no other draw moves; the patient's own process is untouched."""
+        env, pool, ledger, length = self.env, self.pools["clinic_rooms"], self.ledgers["clinic_rooms"], self.visit_hours
+        booked, last_day = [], -1
+        for offset in self.visit_offsets:
+            slot = self._slot(ledger, length, first_day + offset, self.cal.n_days, False, False, env.now)
+            if slot is None:
+                break
+            if slot[0] <= last_day:   # pushed (closed or full) onto the previous visit's day: one visit serves
+                ledger.cancel(slot[3])
+                continue
+            last_day = slot[0]
+            booked.append((slot[1], slot[3]))
+        for start, iv in booked:
+            if start > env.now:
+                yield Timeout(env, start - env.now)
+            if p.loc != HOME or self.status[p.i] != ON_TREATMENT:   # in care, or has left the service
+                ledger.cancel(iv)
+                continue
+            self.log.clinic_visits.append(env.now)
+            asked = env.now
+            ev = pool.request(asked)
+            if ev is not None:
+                yield ev
+                pool.record_wait(asked, env.now - asked)
+            if p.i == self.trace_i:
+                self._note(f"follow-up clinic visit (day {int(env.now // 24) - first_day + 1} of treatment)")
+            yield _Discharge(env, length)
+            pool.release()
 
     def _leave(self, p: _Patient):
         """After the last dose: the held slot given back, toxicities still to come managed, then gone."""

@@ -55,6 +55,7 @@ class RunLog:
     given_toci: np.ndarray = field(init=False)       # bool (n,): tocilizumab for CRS/ICANS (not prophylaxis)
     ed_visits: list[float] = field(default_factory=list)                 # arrival times
     urgent_care_visits: list[float] = field(default_factory=list)        # arrival times
+    clinic_visits: list[float] = field(default_factory=list)             # follow-up visits' start times
     managed_at_home: list[float] = field(default_factory=list)           # onsets managed at home
     prolonged_stays: list[tuple[float, float]] = field(default_factory=list)  # (first prolonged at, extra hours)
     unplanned_ward: list[float] = field(default_factory=list)            # admission times

@@ -159,3 +159,10 @@ def test_icu_beds_and_step_down_ward():
     check_littles_law(log, "icu_beds", icu, np.full(icu.size, ICU_LOS))
     step_down = s.operations.icu_step_down_ward_hours.value
     check_littles_law(log, "ward_beds", icu + ICU_LOS, np.full(icu.size, step_down))
+
+
+def test_clinic_rooms():
+    """Part F's follow-up visits: every visit holds a clinic room for exactly operations.clinic_visit_hours."""
+    s, _, log = run("tarlatamab_outpatient_short", *NO_TOXICITY, "population.outpatient_eligible=1")
+    arrivals = np.asarray(log.clinic_visits)
+    check_littles_law(log, "clinic_rooms", arrivals, np.full(arrivals.size, s.operations.clinic_visit_hours.value))
