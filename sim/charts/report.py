@@ -46,7 +46,9 @@ ASSUMPTIONS = (
     "patient home, to the ward or the ICU. In a bed the patient is managed there or transferred; a planned "
     "ward stay lasts until the grade allows discharge (a stay prolonged by toxicity). A toxicity admission "
     "lasts its own length of stay, not the whole episode. A full ICU makes the patient board where they "
-    "are. Tocilizumab is given per grade with repeat doses.",
+    "are. Tocilizumab is given per grade with repeat doses. A strategy may plan follow-up clinic visits after "
+    "the first dose (DeLLphi-300 Part F: days 2, 3, 5, 9, 16 and 22), each booked in a clinic room; they take "
+    "room time and cost but change no patient's course.",
     "Costs are operating costs (bed-days, visits and chair-hours at their prices, and tocilizumab), shown "
     "by resource; chair revenue forgone is reported apart and is not part of the total.",
     "Time on therapy is exponential with the drug's median; the step-up doses are always given first. "
