@@ -4,6 +4,9 @@ cancel, each job its own results, and the same numbers as a serial run."""
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -15,7 +18,7 @@ from sim.analysis import pool as shared
 from sim.analysis import runner
 from sim.config import loader
 from sim.config.errors import UsageError
-from tests.conftest import REFERENCE
+from tests.conftest import REFERENCE, ROOT
 
 TINY = ["run.warmup_weeks=2", "run.horizon_weeks=8", "run.follow_up_weeks=2"]
 
@@ -156,3 +159,42 @@ def test_same_seed_same_numbers_as_a_serial_run(two):
     assert progress[-1] == (5, 5)
     with pytest.raises(UsageError, match="lane is only used with executor 'processes'"):
         runner.run(tiny, 2, executor="serial", scheduler=two.lane("s"))
+
+
+ORPHAN = """
+from tests.test_pool import stamp, worker_processes
+from sim.analysis.pool import SharedPool
+pool = SharedPool(workers=2)
+pool.lane("a").map(stamp, [("a", 0.0), ("b", 0.0)])
+print(" ".join(str(p.pid) for p in worker_processes()), flush=True)
+pool.lane("a").map(stamp, [("x", 60.0)] * 4)
+"""
+
+
+def test_the_workers_die_with_a_killed_server():
+    proc = subprocess.Popen([sys.executable, "-c", ORPHAN], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    workers = [int(p) for p in proc.stdout.readline().split()]
+    assert len(workers) == 2
+    time.sleep(0.5)                    # the workers are now on their 60-second tasks
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(psutil.pid_exists(p) for p in workers):
+        time.sleep(0.2)
+    assert not [p for p in workers if psutil.pid_exists(p)]
+
+
+@pytest.mark.slow
+def test_a_dask_scheduler_runs_the_tasks_with_the_same_turns_and_numbers():
+    from distributed import LocalCluster
+
+    tiny = loader.load(REFERENCE, TINY)
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+        remote = shared.SharedPool(scheduler=cluster.scheduler_address)
+        try:
+            assert remote.cap == 2                                # the cluster's worker threads
+            pooled = runner.run(tiny, 4, executor="processes", scheduler=remote.lane("d"))
+        finally:
+            remote.close()
+    pd.testing.assert_frame_equal(pooled.kpis, runner.run(tiny, 4, executor="serial").kpis)
