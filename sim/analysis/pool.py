@@ -95,7 +95,7 @@ class SharedPool:
     def __init__(self, workers: int | None = None, scheduler: str | None = None):
         if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
             raise UsageError(f"workers = {workers!r}; allowed: a whole number, 1 or more")
-        self._client = _dask_client(scheduler) if scheduler else None
+        self._client = connect(scheduler) if scheduler else None
         self.cap = workers or (_cluster_threads(self._client) if self._client else os.cpu_count() or 1)
         self._cond = threading.Condition()
         self._queues: dict[Hashable, deque[_Job]] = {}    # owners with tasks waiting; dict order = turn order
@@ -333,7 +333,9 @@ def _shutdown(backend) -> None:
         backend.close()
 
 
-def _dask_client(address: str):
+def connect(address: str):
+    """A ``distributed.Client`` of the Dask scheduler at ``address`` (raises :class:`UsageError` with one
+    line for a malformed address, Dask missing or a scheduler that does not answer within 10 s)."""
     if not isinstance(address, str) or "://" not in address:
         raise UsageError(f"scheduler = {address!r}; allowed: an address such as tcp://HOST:8786")
     try:

@@ -22,7 +22,7 @@ import pandas as pd
 from sim import cohort as _cohort
 from sim import metrics, model
 from sim.analysis import stats
-from sim.analysis.pool import Lane
+from sim.analysis.pool import Lane, connect
 from sim.analysis.workers import Lifeline, init_worker
 from sim.config.errors import UsageError
 from sim.config.scenario import Scenario
@@ -307,7 +307,7 @@ def _local_client(stack: contextlib.ExitStack, workers: int | None):
 
 def _run_dask(scenario, rep_ids, seed, keep, extract, progress, workers, scheduler) -> list[Row]:
     try:
-        from distributed import Client, as_completed
+        from distributed import as_completed
     except ImportError:  # the optional extra is not installed
         raise UsageError("executor 'dask' needs Dask: pip install 'btce-sim[dask]'") from None
 
@@ -316,12 +316,7 @@ def _run_dask(scenario, rep_ids, seed, keep, extract, progress, workers, schedul
             client = scheduler                        # the caller's client: theirs to close
             n_workers = max(1, len(client.scheduler_info().get("workers", {})))
         elif scheduler is not None:
-            if not isinstance(scheduler, str) or "://" not in scheduler:
-                raise UsageError(f"scheduler = {scheduler!r}; allowed: an address such as tcp://HOST:8786")
-            try:
-                client = stack.enter_context(Client(scheduler, timeout="10s"))
-            except (OSError, TimeoutError) as exc:
-                raise UsageError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+            client = stack.enter_context(connect(scheduler))
             n_workers = max(1, len(client.scheduler_info().get("workers", {})))
         else:
             n_workers = workers or os.cpu_count() or 1
