@@ -98,7 +98,7 @@ class SharedPool:
         self._client = connect(scheduler) if scheduler else None
         self.cap = workers or (_cluster_threads(self._client) if self._client else os.cpu_count() or 1)
         self._cond = threading.Condition()
-        self._queues: dict[Hashable, deque[_Job]] = {}    # owners with tasks waiting; dict order = turn order
+        self._queues: dict[Hashable, deque[_Job]] = {}    # owners with unfinished jobs; dict order = turns
         self._in_flight = 0
         self._closed = False
         self._thread = threading.Thread(target=self._dispatch, name="shared-pool", daemon=True)
