@@ -24,6 +24,7 @@ scenario, _errors = state.current()
 
 st.title("BTCE step-up dosing: capacity planner")
 page = st.radio("Page", list(pages.PAGES), horizontal=True, key="page", label_visibility="collapsed")
+running.show_cancelled()
 if run_clicked and scenario is not None:
     running.run_main(scenario, int(st.session_state["reps"]))
 

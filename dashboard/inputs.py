@@ -212,7 +212,9 @@ def sidebar() -> bool:
                              "confidence intervals. 100 take a few seconds on 2 cores.")
         with st.expander("Run options"):
             st.radio("Run on", list(running.EXECUTORS), key="executor",
-                     help="Replications run in parallel on all cores; the numbers are identical either way.")
+                     help="The server's workers are shared by every session in turn (at most BTCE_SIM_WORKERS "
+                          "processes, one per core by default); one core runs this session's replications in "
+                          "the server itself. The numbers are identical either way.")
         ok = scenario is not None and not ss["parse_errors"]
         clicked = st.button("Run simulation", type="primary", key="run", disabled=not ok, width="stretch")
         if not ok:

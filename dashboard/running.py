@@ -1,54 +1,92 @@
-"""Running scenarios from the dashboard: the public API (:mod:`sim`), a progress bar fed by its
-callback, and the session cache. The dashboard has no analysis loops of its own."""
+"""Running scenarios from the dashboard: the public API (:mod:`sim`) on the server's shared worker pool
+(:mod:`dashboard.pool`), a progress bar fed by its callback, the session's place in the pool's queue, a
+Cancel button, and the session cache. The dashboard has no analysis loops of its own."""
 
 from __future__ import annotations
 
+import contextlib
 import time
-from typing import Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import pandas as pd
 import streamlit as st
 
 import sim
-from dashboard import state
+from dashboard import pool, state
 from sim.analysis import views
+from sim.analysis.pool import Cancelled
 from sim.config.scenario import Scenario
 from sim.metrics import series
 
-EXECUTORS = {"All cores (processes)": "processes", "One core (serial)": "serial"}
+EXECUTORS = {"The server's shared workers": "processes", "One core (serial)": "serial"}
 # Each replication is reduced in the worker to the small arrays the charts draw (not the event log).
 CHART_SERIES = {"extract": series.collect}
 
 
 def executor() -> str:
-    """The runner's executor the user chose under Run options (all cores by default)."""
+    """The runner's executor the user chose under Run options (the shared workers by default)."""
     return EXECUTORS.get(st.session_state.get("executor", ""), "processes")
 
 
-def _bar(text: str):
-    bar = st.progress(0.0, text=text)
+def _on_cancel(label: str) -> None:
+    # Runs at the start of the rerun the click asked for; the click itself already interrupted the
+    # run, which cancelled the session's job. Cancelling again covers a job left by any other path.
+    if executor() == "processes":
+        pool.shared().cancel(state.session_id())
+    st.session_state["cancelled"] = label
 
-    def update(done: int, total: int) -> None:
-        bar.progress(min(1.0, done / max(total, 1)), text=f"{text}: {done} of {total} replications")
 
-    return bar, update
+def show_cancelled() -> None:
+    """Say once that the last run was cancelled (the Cancel button's rerun)."""
+    label = st.session_state.pop("cancelled", None)
+    if label:
+        st.info(f"Cancelled: {label}. Its workers went to the other sessions; nothing was kept.")
 
 
-def run_view(scenario: Scenario, reps: int, label: str = "Simulating",
-             progress: Callable[[int, int], None] | None = None) -> views.RunView:
+@contextlib.contextmanager
+def _job(label: str) -> Iterator[tuple[Callable[[int, int], None], dict[str, Any]]]:
+    """A progress bar, the queue line and a Cancel button while the work inside runs.
+
+    Yields ``(progress, where)``: the runner's progress callback and its executor arguments (the
+    session's lane of the shared pool, or serial).
+    """
+    # the lane first: a bad pool setting (BTCE_SIM_WORKERS) stops here, with nothing drawn
+    lane = pool.lane(state.session_id()) if executor() == "processes" else None
+    bar = st.progress(0.0, text=label)
+    note = st.empty()
+    ss = st.session_state
+    ss["cancel_n"] = ss.get("cancel_n", 0) + 1
+    cancel = st.empty()
+    cancel.button("Cancel", key=f"cancel{ss['cancel_n']}", on_click=_on_cancel, args=(label,),
+                  help="Stop this run; the workers go to the other sessions.")
+
+    def progress(done: int, total: int, text: str | None = None) -> None:
+        bar.progress(min(1.0, done / max(total, 1)), text=text or f"{label}: {done} of {total} replications")
+
+    where: dict[str, Any] = {"executor": executor()}
+    if lane is not None:
+        lane.on_wait = lambda status: note.caption(pool.queue_note(status))
+        where["scheduler"] = lane
+    try:
+        yield progress, where
+    except Cancelled:
+        st.info(f"Cancelled: {label}.")
+        st.stop()
+    # Not on an interruption (another click): the rerun it asked for draws the page afresh anyway.
+    for element in (bar, note, cancel):
+        element.empty()
+
+
+def run_view(scenario: Scenario, reps: int, label: str = "Simulating") -> views.RunView:
     """Run ``scenario`` (or take it from the session cache) and return its :class:`~sim.analysis.views.RunView`."""
     key = state.run_key(scenario, reps)
     cached = state.recall("results", key)
     if cached is not None:
         return cached
-    own_bar = None
-    if progress is None:
-        own_bar, progress = _bar(f"{label} '{scenario.name}'")
-    t0 = time.perf_counter()
-    result = sim.run(scenario, reps, executor=executor(), progress=progress, **CHART_SERIES)
-    view = views.view_from_result(result, time.perf_counter() - t0)
-    if own_bar is not None:
-        own_bar.empty()
+    with _job(f"{label} '{scenario.name}'") as (progress, where):
+        t0 = time.perf_counter()
+        result = sim.run(scenario, reps, progress=progress, **where, **CHART_SERIES)
+        view = views.view_from_result(result, time.perf_counter() - t0)
     state.remember("results", key, view)
     return view
 
@@ -70,11 +108,10 @@ def run_main(scenario: Scenario, reps: int) -> views.RunView | None:
 def compare_views(scenarios: dict[str, Scenario], reps: int, label: str) -> list[views.RunView]:
     """Run scenarios on one seed (common random numbers; :func:`sim.compare`) under one progress bar,
     and return their :class:`~sim.analysis.views.RunView`, in the order given."""
-    bar, update = _bar(label)
-    t0 = time.perf_counter()
-    comparison = sim.compare(scenarios, reps, executor=executor(), progress=update, **CHART_SERIES)
-    seconds = (time.perf_counter() - t0) / len(scenarios)
-    bar.empty()
+    with _job(label) as (progress, where):
+        t0 = time.perf_counter()
+        comparison = sim.compare(scenarios, reps, progress=progress, **where, **CHART_SERIES)
+        seconds = (time.perf_counter() - t0) / len(scenarios)
     return [views.view_from_result(r, seconds) for r in comparison.runs.values()]
 
 
@@ -83,21 +120,15 @@ def size(scenario: Scenario, resource: str, target: sim.Target, reps: int, low: 
     """:func:`sim.size` of one resource, each capacity evaluated shown on a progress bar."""
     # bracketing and bisection evaluate at most about 2 log2(range) + 2 capacities
     most = 2 * max(1, high - low + 1).bit_length() + 2
-    bar = st.progress(0.0, text=label)
+    with _job(label) as (progress, where):
+        def evaluated(c) -> None:
+            progress(min(c.order, most), most, f"{label}: {resource} = {c.point[resource]} evaluated "
+                                               f"({'meets' if c.feasible else 'fails'} the target)")
 
-    def evaluated(c) -> None:
-        bar.progress(min(1.0, c.order / most), text=f"{label}: {resource} = {c.point[resource]} evaluated "
-                                                      f"({'meets' if c.feasible else 'fails'} the target)")
-
-    result = sim.size(scenario, resource, target, reps, low=low, high=high, executor=executor(),
-                      on_candidate=evaluated)
-    bar.empty()
-    return result
+        return sim.size(scenario, resource, target, reps, low=low, high=high, on_candidate=evaluated, **where)
 
 
 def stock_curve(scenario: Scenario, levels: Sequence[float], param: str, reps: int, label: str) -> pd.DataFrame:
     """:func:`sim.stock_curve` on one progress bar."""
-    bar, update = _bar(label)
-    curve = sim.stock_curve(scenario, levels, param, reps, executor=executor(), progress=update)
-    bar.empty()
-    return curve
+    with _job(label) as (progress, where):
+        return sim.stock_curve(scenario, levels, param, reps, progress=progress, **where)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
+import uuid
 from collections import OrderedDict
 from typing import Any
 
@@ -145,6 +146,12 @@ def current() -> tuple[Scenario | None, list[ScenarioError]]:
     out = fields.validate(ss["base_dump"], ss["overrides"], where="sidebar")
     ss["_current_memo"] = (token, out)
     return out
+
+
+def session_id() -> str:
+    """This browser session's id: its turns in the server's shared worker pool (:mod:`dashboard.pool`)
+    and its Cancel are keyed by it."""
+    return st.session_state.setdefault("session_id", uuid.uuid4().hex)
 
 
 def scenario_hash(scenario: Scenario) -> str:

@@ -22,6 +22,7 @@ import pandas as pd
 from sim import cohort as _cohort
 from sim import metrics, model
 from sim.analysis import stats
+from sim.analysis.pool import Lane, connect
 from sim.analysis.workers import Lifeline, init_worker
 from sim.config.errors import UsageError
 from sim.config.scenario import Scenario
@@ -145,11 +146,12 @@ def run(scenario: Scenario, reps: int, seed: int | None = None, executor: Execut
         Also return the hourly occupancy of every replication.
     first : int
         Index of the first replication (to extend a run with more replications).
-    scheduler : str or distributed.Client, optional
-        Dask only: a scheduler address such as ``"tcp://10.0.0.5:8786"``, or an existing
+    scheduler : str, distributed.Client or Lane, optional
+        Dask: a scheduler address such as ``"tcp://10.0.0.5:8786"``, or an existing
         ``distributed.Client`` (left open). Without it a ``LocalCluster`` with one single-threaded
         worker process per core is started for this run and closed after it. Remote workers need
-        this package (same version) installed.
+        this package (same version) installed. Processes: a :class:`~sim.analysis.pool.Lane` of a
+        pool shared with other callers (the dashboard's sessions), instead of a pool of this run's own.
     extract : callable, optional
         A module-level function ``extract(log, scenario)`` run in the worker on each replication's
         :class:`~sim.model.runlog.RunLog`; its results come back in ``RunResult.extras``.
@@ -167,8 +169,10 @@ def run(scenario: Scenario, reps: int, seed: int | None = None, executor: Execut
     check_run_args(scenario, reps, executor, first=first, workers=workers, scheduler=scheduler)
     seed = scenario.run.seed if seed is None else seed
     rep_ids = list(range(first, first + reps))
-    if executor == "serial" or (reps == 1 and executor == "processes"):
+    if executor == "serial" or (reps == 1 and executor == "processes" and scheduler is None):
         results = _run_serial(scenario, rep_ids, seed, keep_occupancy, extract, progress)
+    elif isinstance(scheduler, Lane):
+        results = _run_shared(scenario, rep_ids, seed, keep_occupancy, extract, progress, scheduler)
     elif executor == "processes":
         results = _run_processes(scenario, rep_ids, seed, keep_occupancy, extract, progress, workers)
     else:
@@ -187,7 +191,9 @@ def check_run_args(scenario: Scenario, reps: int, executor: str, *, first: int =
         raise UsageError(f"first = {first}; allowed: 0 or more")
     if executor not in EXECUTORS:
         raise UsageError(f"executor = {executor!r}; allowed: {', '.join(EXECUTORS)}")
-    if scheduler is not None and executor != "dask":
+    if isinstance(scheduler, Lane) and executor != "processes":
+        raise UsageError(f"a shared pool's lane is only used with executor 'processes', not {executor!r}")
+    if scheduler is not None and not isinstance(scheduler, Lane) and executor != "dask":
         raise UsageError(f"a scheduler is only used with executor 'dask', not {executor!r}")
     if workers is not None and workers < 1:
         raise UsageError(f"workers = {workers}; allowed: 1 or more")
@@ -257,6 +263,14 @@ def _run_processes(scenario, rep_ids, seed, keep, extract, progress, workers) ->
         gc.unfreeze()
 
 
+def _run_shared(scenario, rep_ids, seed, keep, extract, progress, lane: Lane) -> list[Row]:
+    # Chunks are the pool's turns: small ones keep the turns short, so sessions interleave finely.
+    chunks = _chunks(rep_ids, lane.workers)
+    parts = lane.map(_task, [(scenario, ch, seed, keep, extract) for ch in chunks], [len(ch) for ch in chunks],
+                     progress)
+    return [row for part in parts for row in part]
+
+
 @contextlib.contextmanager
 def shared_scheduler(executor: str, scheduler: Any = None, workers: int | None = None) -> Iterator[Any]:
     """What to pass as ``scheduler`` to several :func:`run` calls in a row (batches, scenarios).
@@ -293,7 +307,7 @@ def _local_client(stack: contextlib.ExitStack, workers: int | None):
 
 def _run_dask(scenario, rep_ids, seed, keep, extract, progress, workers, scheduler) -> list[Row]:
     try:
-        from distributed import Client, as_completed
+        from distributed import as_completed
     except ImportError:  # the optional extra is not installed
         raise UsageError("executor 'dask' needs Dask: pip install 'btce-sim[dask]'") from None
 
@@ -302,12 +316,7 @@ def _run_dask(scenario, rep_ids, seed, keep, extract, progress, workers, schedul
             client = scheduler                        # the caller's client: theirs to close
             n_workers = max(1, len(client.scheduler_info().get("workers", {})))
         elif scheduler is not None:
-            if not isinstance(scheduler, str) or "://" not in scheduler:
-                raise UsageError(f"scheduler = {scheduler!r}; allowed: an address such as tcp://HOST:8786")
-            try:
-                client = stack.enter_context(Client(scheduler, timeout="10s"))
-            except (OSError, TimeoutError) as exc:
-                raise UsageError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+            client = stack.enter_context(connect(scheduler))
             n_workers = max(1, len(client.scheduler_info().get("workers", {})))
         else:
             n_workers = workers or os.cpu_count() or 1
