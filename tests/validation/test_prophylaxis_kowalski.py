@@ -31,7 +31,7 @@ PROPHYLAXIS_BEFORE_DOSE_1 = "strategy.prophylaxis={doses=[1], timing='before_dos
 PRESETS = ("teclistamab_inpatient", "talquetamab_inpatient", "elranatamab_inpatient")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def crs_counts(preset: str):
     """Over the replications, the patients started in the statistics window, how many had any CRS and how
     many grade >= 3 CRS, and the drug's published counts with prophylaxis.
