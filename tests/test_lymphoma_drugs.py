@@ -14,26 +14,24 @@ from sim.config import library
 from tests.test_drug_presets import CLINIC, alone, checked_patient, day_offsets, simulate, stays
 
 
-def premedication_hours(solo, doses: list[int]) -> list[float]:
-    """Hours from taking the chair to the infusion start, for each listed dose (1-based)."""
+def chair_hours(solo, doses: list[int]) -> list[tuple[float, float]]:
+    """For each listed dose (1-based): hours in the chair before the infusion starts (premedication) and
+    hours from the infusion start to the end of the chair stay."""
     out = []
     for d in doses:
         t0 = solo.dose_time[0, d - 1]
-        starts = [start for start, end in stays(solo, "chairs") if start <= t0 < end]
-        assert len(starts) == 1, f"dose {d} is not inside exactly one chair stay"
-        out.append(t0 - starts[0])
+        stay = [(start, end) for start, end in stays(solo, "chairs") if start <= t0 < end]
+        assert len(stay) == 1, f"dose {d} is not inside exactly one chair stay"
+        out.append((t0 - stay[0][0], stay[0][1] - t0))
     return out
+
+
+def premedication_hours(solo, doses: list[int]) -> list[float]:
+    return [before for before, _ in chair_hours(solo, doses)]
 
 
 def chair_hours_after(solo, doses: list[int]) -> list[float]:
-    """Hours from the infusion start of each listed dose to the end of its chair stay."""
-    out = []
-    for d in doses:
-        t0 = solo.dose_time[0, d - 1]
-        ends = [end for start, end in stays(solo, "chairs") if start <= t0 < end]
-        assert len(ends) == 1, f"dose {d} is not inside exactly one chair stay"
-        out.append(ends[0] - t0)
-    return out
+    return [after for _, after in chair_hours(solo, doses)]
 
 
 # ----------------------------------------------------------------------------- epcoritamab + R2
