@@ -255,7 +255,8 @@ def test_a_run_view_carries_the_calendar_of_replication_0(view, one_log):
 
 def test_formatting_reads_like_a_planner_would():
     assert charts.format_value("p_dose_postponed", 0.0234) == "2.3%"
-    assert charts.format_value("cost_total", 1234567.8) == "1,234,568"
+    assert charts.format_value("cost_total", 1234567.8) == "USD 1,234,568"
+    assert charts.format_value("cost_total", 1234567.8, "EUR") == "EUR 1,234,568"
     assert charts.format_value("patients_diverted", 0.0) == "0"
     assert charts.format_value("days_referral_to_first_dose_mean", 7.861) == "7.86"
     assert charts.format_value("ward_bed_days", math.nan) == "n/a"

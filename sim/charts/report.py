@@ -151,7 +151,7 @@ def _table(frame: pd.DataFrame, highlight: str | None = None) -> str:
                 continue
             v = row[c]
             num = isinstance(v, (int, float)) and not isinstance(v, bool)
-            text = f"{v:,.4g}" if isinstance(v, float) else str(v)
+            text = charts.plain(v) if isinstance(v, float) else str(v)   # never 1e-05 in a report
             cells.append(f'<td{" class=num" if num else ""}>{html.escape(text)}</td>')
         body.append(f"<tr{cls}>{''.join(cells)}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
@@ -353,7 +353,7 @@ def comparison_report(base: views.RunView, other: views.RunView, diffs: pd.DataF
     base, other : RunView
         The two runs (differences are ``other - base``).
     diffs : DataFrame
-        :func:`sim.analysis.compare.paired_differences` of the two runs, with ``label`` and ``unit``.
+        :func:`sim.analysis.compare.paired_differences` of the two runs.
 
     Returns
     -------
@@ -362,18 +362,12 @@ def comparison_report(base: views.RunView, other: views.RunView, diffs: pd.DataF
     """
     a, b = base.scenario, other.scenario
     mode = chart_mode()
-    figs = [Figure("Paired differences", charts.forest_plot(diffs, a.name, b.name), diffs,
-                   "Per-replication differences on the same simulated patients; Student-t 95% CI.")]
+    figs = [Figure("Paired differences", charts.forest_plot(diffs, a.name, b.name, base.currency),
+                   charts.forest_frame(diffs, base.currency),
+                   "Per-replication differences on the same simulated patients; Student-t 95% CI; differences "
+                   "of shares in percentage points (pp).")]
     figs_html, scripts = _figures_html(figs, mode)
-    col_a, col_b = f"A: {a.name}", f"B: {b.name}"
-    shown = pd.DataFrame({
-        "KPI": diffs["label"], "unit": diffs["unit"],
-        col_a: [charts.format_value(k, v, base.currency) for k, v in zip(diffs["kpi"], diffs["base_mean"])],
-        col_b: [charts.format_value(k, v, base.currency) for k, v in zip(diffs["kpi"], diffs["other_mean"])],
-        "difference B - A": [f"{v:,.4g}" for v in diffs["diff_mean"]],
-        "95% CI": [f"{lo:,.4g} to {hi:,.4g}" for lo, hi in zip(diffs["diff_ci_low"], diffs["diff_ci_high"])],
-        "CI excludes 0": ["yes" if x else "no" for x in diffs["excludes_zero"]],
-    })
+    shown = charts.comparison_table(diffs, f"A: {a.name}", f"B: {b.name}", base.currency)
     body = (f"<h1>Strategy comparison: {html.escape(a.name)} vs {html.escape(b.name)}</h1>{_meta(base)}"
             f"<p>Both scenarios were run with seed {base.seed} and replications 0 to {base.reps - 1}: replication r "
             "of each saw the same referrals, patients and toxicity draws (common random numbers), so the "
