@@ -61,7 +61,8 @@ def latest_view(scenario: Scenario | None) -> views.RunView | None:
     view = state.recall("results", key)
     if view is None:
         return None
-    if scenario is None or key != state.run_key(scenario, int(st.session_state.get("reps", state.DEFAULT_REPS))):
+    reps = st.session_state.get("reps")
+    if scenario is None or reps is None or key != state.run_key(scenario, int(reps)):
         st.warning(f"These results are for **{view.scenario.name}** as it was run at {view.finished} "
                    f"({view.reps} replications). The inputs have changed since: press **Run simulation** to update.")
     return view

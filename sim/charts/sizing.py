@@ -15,7 +15,7 @@ def capacity_curve_chart(curve: pd.DataFrame, kpi: str, resource: str, target: f
     """A KPI against the capacity of one resource: mean, 95% CI band, and the target as a dashed line."""
     info = kpi_info(kpi, currency)
     share = info.kind == "share"
-    fmt = ".1%" if share else ",.3g"
+    fmt = ".1%" if share else ",.3~r"   # "r": decimal, never 1e-05
     base = alt.Chart(curve).encode(x=alt.X("capacity:Q", title=f"{RESOURCE_LABELS.get(resource, resource)} (places)",
                                            axis=alt.Axis(tickMinStep=1)))
     y_title = f"{info.label} ({info.unit})"

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis import stats
-from sim.charts.format import kpi_info
+from sim.charts.format import format_ci, format_value, kpi_info
 from sim.charts.style import ALERT, MAIN, NEUTRAL, _padded, _title
 
 
@@ -111,7 +111,8 @@ STOCK_CURVE_KPIS = ("toci_doses_delayed", "toci_delay_hours_mean", "toci_vials_e
 
 
 @_padded
-def stock_curve_chart(frame: pd.DataFrame, target: float | None = None, param_label: str = "Stock level (mg)") -> alt.Chart:
+def stock_curve_chart(frame: pd.DataFrame, target: float | None = None, param_label: str = "Stock level (mg)",
+                      currency: str = "USD") -> alt.Chart:
     """P(at least one stock-out in the window) against the stock level, Wilson 95% band, target line."""
     base = alt.Chart(frame).encode(x=alt.X("stock_mg:Q", title=param_label))
     band = base.mark_area(opacity=0.2, color=ALERT).encode(
@@ -121,7 +122,9 @@ def stock_curve_chart(frame: pd.DataFrame, target: float | None = None, param_la
             alt.Tooltip("p_stockout:Q", title="P(stock-out)", format=".1%"),
             alt.Tooltip("ci_low:Q", title="95% CI low", format=".1%"),
             alt.Tooltip("ci_high:Q", title="95% CI high", format=".1%")]
-    tips += [alt.Tooltip(f"{c}:Q", title=kpi_info(c).label, format=",.3g") for c in STOCK_CURVE_KPIS if c in frame]
+    tips += [alt.Tooltip(f"{c}:Q", title=f"{kpi_info(c, currency).label} ({kpi_info(c, currency).unit})",
+                         format=",.0f" if kpi_info(c).kind == "money" else ",.3~r")   # "r": never 1e-05
+             for c in STOCK_CURVE_KPIS if c in frame]
     line = base.mark_line(point=True, color=ALERT).encode(y="p_stockout:Q", tooltip=tips)
     layers = [band, line]
     if target is not None:
@@ -130,3 +133,40 @@ def stock_curve_chart(frame: pd.DataFrame, target: float | None = None, param_la
     return alt.layer(*layers).properties(width=520, height=230,
                                          title=_title("Chance of a stock-out in the window against the stock level",
                                                       "Wilson 95% band; dashed: target"))
+
+
+def stock_table(curve: pd.DataFrame, param: str, target: float | None = None, currency: str = "USD",
+                param_label: str = "Stock level (mg)") -> pd.DataFrame:
+    """The stock-out curve as a reader sees it: headers in words with their units, P(stock-out) and its
+    Wilson interval in %, costs with their currency, and whether each level meets the target.
+
+    Parameters
+    ----------
+    curve : DataFrame
+        :func:`sim.stock_curve`: the parameter's column ``param``, replications, p_stockout with its
+        ``_ci_low``/``_ci_high``, and the means of :data:`STOCK_CURVE_KPIS`.
+    param : str
+        The stock parameter's column, e.g. ``pharmacy.order_up_to``.
+    target : float, optional
+        Highest acceptable P(stock-out) (0-1), judged on the upper 95% bound.
+    currency : str
+        The scenario's currency.
+    param_label : str
+        The header of the stock level column.
+    """
+    out = pd.DataFrame({
+        param_label: [f"{v:,.0f}" for v in curve[param]],
+        "Chance of a stock-out": [format_value("p_stockout", v) for v in curve["p_stockout"]],
+        "95% CI (Wilson)": [format_ci("p_stockout", lo, hi) for lo, hi in
+                            zip(curve["p_stockout_ci_low"], curve["p_stockout_ci_high"])],
+        "Replications": [f"{int(n):,}" for n in curve["replications"]],
+    })
+    if target is not None:
+        out[f"Upper bound ≤ {format_value('p_stockout', target)}"] = [
+            "yes" if hi <= target else "no" for hi in curve["p_stockout_ci_high"]]
+    for c in STOCK_CURVE_KPIS:
+        if c in curve:
+            info = kpi_info(c, currency)
+            header = info.label if info.kind == "money" else f"{info.label} ({info.unit})"
+            out[header] = [format_value(c, v, currency) for v in curve[c]]
+    return out

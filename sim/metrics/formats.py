@@ -58,8 +58,10 @@ def kpi_info(kpi: str, currency: str = "USD") -> KpiInfo:
 
 def plain(value: float, signed: bool = False) -> str:
     """A number with thousands separators and about three significant digits, never in scientific
-    notation (9.557e-05 is written 0.0000956)."""
+    notation (9.557e-05 is written 0.0000956); NaN is "n/a"."""
     v = float(value)
+    if not math.isfinite(v):
+        return "n/a" if math.isnan(v) else f"{v}"
     sign = "+" if signed and v > 0 else ""
     a = abs(v)
     if a < 1e-9:   # float noise (e.g. -4e-19 from a sum of differences) is nothing
