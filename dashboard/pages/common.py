@@ -41,9 +41,10 @@ def kpi_cards(view: views.RunView, kpis: tuple[str, ...], per_row: int = 4) -> N
                        help=f"{info.unit}. {info.help}".strip(". ") + f". Mean over {int(r['n'])} replications.")
 
 
-def chart(c) -> None:
-    """Show an Altair chart at the size it was built for."""
-    st.altair_chart(c, width="content")
+def chart(c, name: str) -> None:
+    """Show an Altair chart at the size it was built for; its PNG/SVG export is named ``name`` and the
+    chart's title (e.g. ``tarlatamab_outpatient_Mean_occupancy_by_hour_of_the_week.png``)."""
+    st.altair_chart(charts.with_file_name(c, name), width="content")
 
 
 def run_header(view: views.RunView) -> None:

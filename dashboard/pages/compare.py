@@ -91,7 +91,7 @@ def _compare_results(va: views.RunView, vb: views.RunView, chosen: list[str], re
     st.caption(f"{reps} paired replications, seed {va.seed}. Blue: the 95% CI excludes 0 (a difference the "
                "simulation can tell apart from noise); grey: it includes 0. Differences of shares are in "
                "percentage points (pp): 20% against 30% is -10 pp.")
-    chart(charts.forest_plot(diffs, "A", "B", currency))
+    chart(charts.forest_plot(diffs, "A", "B", currency), f"{va.scenario.name}_vs_{vb.scenario.name}")
     st.dataframe(charts.comparison_table(diffs, col_a, col_b, currency), hide_index=True, width="stretch")
     st.subheader("Export")
     e1, e2 = st.columns(2)

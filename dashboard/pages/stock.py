@@ -36,9 +36,9 @@ def toci_page(scenario: Scenario | None) -> None:
     kpi_cards(view, charts.TOCI_KPIS)
     if view.on_hand is not None:
         chart(charts.stock_over_time_chart(charts.stock_over_time_frame(view.on_hand, view.stockouts),
-                                           views.policy_level(s)))
+                                           views.policy_level(s)), s.name)
     if view.toci_week is not None:
-        chart(charts.toci_weekly_chart(charts.toci_weekly_frame(view.toci_week)))
+        chart(charts.toci_weekly_chart(charts.toci_weekly_frame(view.toci_week)), s.name)
     if scenario is not None and getattr(scenario, "pharmacy", None) is not None:
         stock_panel(scenario)
     exports(view, key="toci")
@@ -138,7 +138,7 @@ def _stock_answer(curve: pd.DataFrame, param: str, target: float, current: float
     shown = curve.rename(columns={param: "stock_mg", "p_stockout_ci_low": "ci_low", "p_stockout_ci_high": "ci_high",
                                   "replications": "n"})
     shown = shown[["stock_mg", "p_stockout", "ci_low", "ci_high", "n", *charts.STOCK_CURVE_KPIS]]
-    chart(charts.stock_curve_chart(shown, target, label, currency))
+    chart(charts.stock_curve_chart(shown, target, label, currency), f"{name}_levels")
     best = smallest_meeting(curve, param, target)
     shown_target = charts.format_value("p_stockout", target)
     if best is None:

@@ -6,7 +6,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from sim.charts.style import ALERT, NEUTRAL, PLACE_COLORS, PLACE_LABELS, _padded, _title
+from sim.charts.style import ALERT, FULL_WIDTH, NEUTRAL, PLACE_COLORS, PLACE_LABELS, _padded, _title
 from sim.config.units import HOURS_PER_WEEK
 from sim.metrics.series import CALENDAR_PATIENTS
 
@@ -91,5 +91,5 @@ def dosing_gantt(frame: pd.DataFrame) -> alt.Chart:
                                            alt.Tooltip("what:N", title="After this dose")]))
     n = max(1, len(order))
     return alt.layer(*layers).properties(
-        width=680, height=26 * n,
+        width=FULL_WIDTH, height=26 * n,
         title=_title("Dosing calendar of a sample of patients", "grey dot: referral; tick: dose; bar: monitoring stay; red triangle: CRS or ICANS after the dose"))

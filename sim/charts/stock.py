@@ -8,7 +8,7 @@ import pandas as pd
 
 from sim.analysis import stats
 from sim.charts.format import format_ci, format_value, kpi_info
-from sim.charts.style import ALERT, MAIN, NEUTRAL, _padded, _title
+from sim.charts.style import ALERT, FULL_WIDTH, MAIN, NEUTRAL, _padded, _title
 
 
 def toci_weekly_frame(toci_week: np.ndarray) -> pd.DataFrame:
@@ -49,7 +49,7 @@ def toci_weekly_chart(frame: pd.DataFrame) -> alt.Chart:
                  alt.Tooltip("mean_doses:Q", title="Mean doses", format=".2f")])
     p90 = base.mark_line(color=MAIN, strokeDash=[4, 3]).encode(y="p90_mg:Q")
     return alt.layer(band, mean, p90).properties(
-        width=620, height=220,
+        width=FULL_WIDTH, height=220,
         title=_title("Tocilizumab given per week", "mean (line) with 95% CI band; dashed: 90th percentile across replications"))
 
 
@@ -98,12 +98,12 @@ def stock_over_time_chart(frame: pd.DataFrame, level_mg: float | None = None) ->
         layers.append(alt.Chart(hits.assign(zero=0.0)).mark_point(shape="triangle-up", filled=True, color=ALERT)
                       .encode(x="day:Q", y="zero:Q",
                               size=alt.Size("share_stockout:Q", title="Replications with a stock-out",
-                                            legend=alt.Legend(format="%", values=[0.1, 0.5, 1.0]),
+                                            legend=alt.Legend(format="%", values=[0.1, 0.5, 1.0], orient="bottom"),
                                             scale=alt.Scale(domain=[0, 1], range=[30, 300])),
                               tooltip=[alt.Tooltip("day:Q"),
                                        alt.Tooltip("share_stockout:Q", title="Replications with a stock-out", format=".0%")]))
     return alt.layer(*layers).properties(
-        width=620, height=230,
+        width=FULL_WIDTH, height=230,
         title=_title("Tocilizumab stock over time", "lowest stock each day: mean with 95% CI band, 10th percentile dashed; red triangles: stock-outs; grey: policy level"))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import altair as alt
 
 from sim.config import units
@@ -65,3 +67,23 @@ def _padded(build):
         return build(*args, **kwargs).properties(autosize=alt.AutoSizeParams(type="pad"))
 
     return wrapper
+
+
+def with_file_name(chart: alt.TopLevelMixin, stem: str) -> alt.TopLevelMixin:
+    """``chart`` whose "Save as PNG/SVG" menu saves ``<stem>_<chart title>.png`` instead of vega-embed's
+    generic ``visualization.png`` (vega-embed reads ``usermeta.embedOptions``).
+
+    Parameters
+    ----------
+    chart : alt.TopLevelMixin
+        A chart of this package (its title names the analysis).
+    stem : str
+        What the file is about, e.g. the scenario's name.
+    """
+    title = getattr(chart, "title", alt.Undefined)
+    text = getattr(title, "text", title)
+    parts = [stem, text if isinstance(text, str) else ""]
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", "_".join(p for p in parts if p)).strip("_") or "chart"
+    meta = chart.usermeta if isinstance(getattr(chart, "usermeta", None), dict) else {}
+    options = {**meta.get("embedOptions", {}), "downloadFileName": name}
+    return chart.properties(usermeta={**meta, "embedOptions": options})
