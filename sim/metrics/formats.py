@@ -128,7 +128,7 @@ def diff_scale(kpi: str) -> float:
 
 def format_diff(kpi: str, value: float, currency: str = "USD") -> str:
     """A signed difference of two values of ``kpi``: "-46.1 pp" for a share, "+USD 1,234" for money,
-    "+2.50" for a count or time (its unit is the KPI's)."""
+    "+2" or "+2.50" for a count or time (its unit is the KPI's)."""
     if _missing(value):
         return "n/a"
     kind = kpi_info(kpi, currency).kind
@@ -138,6 +138,8 @@ def format_diff(kpi: str, value: float, currency: str = "USD") -> str:
         whole = round(float(value))
         sign = "-" if whole < 0 else "+" if whole > 0 else ""
         return f"{sign}{currency} {abs(whole):,}"
+    if kind == "count" and float(value).is_integer():
+        return f"{value:+,.0f}" if value else "0"
     return plain(value, signed=True)
 
 
