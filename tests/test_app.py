@@ -408,3 +408,9 @@ def test_compare_table_writes_shares_in_percent_and_their_differences_in_points(
     assert cost.iloc[2].startswith("USD ")
     cells = table.astype(str).to_numpy().ravel()
     assert not [c for c in cells if SCIENTIFIC.search(c)]
+
+
+def test_money_cards_read_with_their_currency_once(ran):
+    cost = next(m for m in ran.metric if m.label == "Cost per patient started")
+    assert re.fullmatch(r"USD [\d,]+", cost.value), cost.value
+    assert re.fullmatch(r"95% CI USD [\d,]+ to USD [\d,]+", cost.delta), cost.delta

@@ -469,12 +469,18 @@ def test_every_chart_draws_from_the_colour_blind_safe_palette(view, fast):
         assert schemes <= {style.SEQUENTIAL_SCHEME}, schemes
 
 
-def test_chart_exports_are_named_after_the_scenario_and_the_chart(view, fast):
+def test_chart_exports_are_named_after_the_scenario_and_the_chart_and_keep_a_margin(view, fast):
     chart = charts.occupancy_heatmap(charts.hour_of_week_frame(view.hour_of_week, views.capacity_of(fast)))
-    spec = charts.with_file_name(chart, "tarlatamab_outpatient").to_dict()
-    assert spec["usermeta"]["embedOptions"]["downloadFileName"] == \
-        "tarlatamab_outpatient_Mean_occupancy_by_hour_of_the_week"
-    assert spec["autosize"] == {"type": "pad"}
+    name = charts.export.file_name(chart, "tarlatamab_outpatient", "png", pd.Timestamp("2026-11-30").date())
+    assert name == "tarlatamab_outpatient_Mean_occupancy_by_hour_of_the_week_2026-11-30.png"
+    spec = chart.to_dict()
+    assert spec["autosize"] == {"type": "pad"} and spec["padding"]["right"] >= 10
+    pytest.importorskip("vl_convert")
+    image = charts.export.png(chart, scale=1)
+    assert image[:8] == b"\x89PNG\r\n\x1a\n"
+    width = int.from_bytes(image[16:20], "big")
+    # two panels side by side, their day labels and the right margin all inside the image
+    assert width >= 2 * spec["spec"]["width"] + spec["padding"]["right"]
 
 
 def test_the_report_states_the_start_the_scenario_uses(fast):

@@ -18,10 +18,8 @@ def card_value(kpi: str, value: float, currency: str) -> str:
     """The big number of a KPI card, with its unit."""
     info = charts.kpi_info(kpi, currency)
     text = charts.format_value(kpi, value, currency)
-    if info.kind == "share" or text == "n/a":
+    if info.kind in ("share", "money") or text == "n/a":   # "12.3%", "USD 13,238": the unit is in the text
         return text
-    if info.kind == "money":
-        return f"{currency} {text}"
     unit = info.unit.split(" (")[0]
     return f"{text} {unit}"
 
@@ -42,9 +40,13 @@ def kpi_cards(view: views.RunView, kpis: tuple[str, ...], per_row: int = 4) -> N
 
 
 def chart(c, name: str) -> None:
-    """Show an Altair chart at the size it was built for; its PNG/SVG export is named ``name`` and the
-    chart's title (e.g. ``tarlatamab_outpatient_Mean_occupancy_by_hour_of_the_week.png``)."""
-    st.altair_chart(charts.with_file_name(c, name), width="content")
+    """Show an Altair chart at the size it was built for, with a PNG download named after ``name`` (the
+    scenario or analysis) and the chart's title; the image is drawn only when the button is pressed."""
+    st.altair_chart(c, width="content")
+    file_name = charts.export.file_name(c, name, "png")
+    if report.chart_mode() == "vega":   # vl-convert is installed: it renders the PNG
+        st.download_button("Download this chart (PNG)", lambda: charts.export.png(c), file_name=file_name,
+                           mime="image/png", key=f"png_{file_name}", type="tertiary", icon=":material/download:")
 
 
 def run_header(view: views.RunView) -> None:

@@ -102,7 +102,7 @@ def daily_peak_chart(frame: pd.DataFrame) -> alt.Chart:
     bars = alt.Chart().mark_bar(size=14).encode(
         x=alt.X("peak:Q", title="Highest number in use during the day", axis=alt.Axis(tickMinStep=1)),
         y=alt.Y("share:Q", title="Share of days", axis=alt.Axis(format="%")),
-        color=alt.Color("reach:N", title="Daily peak",
+        color=alt.Color("reach:N", title="Daily peak", legend=alt.Legend(orient="bottom"),
                         scale=alt.Scale(domain=["below capacity", "at capacity"], range=[MAIN, ALERT])),
         tooltip=[alt.Tooltip("resource:N", title="Resource"), alt.Tooltip("peak:Q", title="Daily peak"),
                  alt.Tooltip("share:Q", title="Share of days", format=".1%"),
@@ -110,7 +110,7 @@ def daily_peak_chart(frame: pd.DataFrame) -> alt.Chart:
     )
     cap = alt.Chart().mark_rule(color=ALERT, strokeDash=[4, 3], size=2).encode(
         x="max(capacity):Q", tooltip=[alt.Tooltip("max(capacity):Q", title="Capacity")])
-    return (alt.layer(bars, cap, data=frame).properties(width=200, height=140)
+    return (alt.layer(bars, cap, data=frame).properties(width=180, height=140)
             .facet(facet=alt.Facet("resource:N", title=None, sort=[RESOURCE_LABELS[r] for r in RESOURCE_NAMES]),
                    columns=3)
             .resolve_scale(x="independent")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import altair as alt
 
 from sim.config import units
@@ -49,6 +47,9 @@ PALETTE = frozenset([*OKABE_ITO.values(), NEUTRAL, "#FFFFFF"])
 # sidebar takes 336 px and the page's padding 2 x 80 px): a chart with its axis labels and legend must
 # fit in it, and a legend goes below a chart rather than beside it.
 FULL_WIDTH = 560
+# Space around every chart, so an exported image keeps a margin on the right (its last panel ended
+# at the image's edge and looked cut).
+PADDING = {"left": 5, "top": 5, "right": 20, "bottom": 5}
 
 
 def _title(text: str, subtitle: str = "") -> alt.TitleParams:
@@ -64,26 +65,7 @@ def _padded(build):
 
     @functools.wraps(build)
     def wrapper(*args, **kwargs):
-        return build(*args, **kwargs).properties(autosize=alt.AutoSizeParams(type="pad"))
+        return build(*args, **kwargs).properties(autosize=alt.AutoSizeParams(type="pad"), padding=PADDING)
 
     return wrapper
 
-
-def with_file_name(chart: alt.TopLevelMixin, stem: str) -> alt.TopLevelMixin:
-    """``chart`` whose "Save as PNG/SVG" menu saves ``<stem>_<chart title>.png`` instead of vega-embed's
-    generic ``visualization.png`` (vega-embed reads ``usermeta.embedOptions``).
-
-    Parameters
-    ----------
-    chart : alt.TopLevelMixin
-        A chart of this package (its title names the analysis).
-    stem : str
-        What the file is about, e.g. the scenario's name.
-    """
-    title = getattr(chart, "title", alt.Undefined)
-    text = getattr(title, "text", title)
-    parts = [stem, text if isinstance(text, str) else ""]
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", "_".join(p for p in parts if p)).strip("_") or "chart"
-    meta = chart.usermeta if isinstance(getattr(chart, "usermeta", None), dict) else {}
-    options = {**meta.get("embedOptions", {}), "downloadFileName": name}
-    return chart.properties(usermeta={**meta, "embedOptions": options})

@@ -1,6 +1,7 @@
-"""Issue 16 in a real Chromium at 1280 px: the compare table reads in units (differences of shares in
-percentage points, nothing in scientific notation), the Deploy button is gone, and the forest plot
-fits its column. Screenshot: test-output/screenshots/16_compare_units.png.
+"""Issue 16 in a real Chromium: at 1280 px the compare table reads in units (differences of shares in
+percentage points, nothing in scientific notation) and the Deploy button is gone; at 1280 and 1440 px
+every chart of the Capacity and Tocilizumab stock pages fits its column. Screenshots:
+test-output/screenshots/16_*.png.
 
 Streamlit draws a table on a canvas; its cells are read from the accessible grid it keeps beside it.
 """
@@ -56,6 +57,58 @@ def table_rows(page) -> list[list[str]]:
     return [r for r in out if r]
 
 
+def content_right(page) -> float:
+    """The right edge of the page's content column (the main block without its padding)."""
+    return page.evaluate("""() => {
+        const main = document.querySelector('[data-testid="stMainBlockContainer"]');
+        const box = main.getBoundingClientRect();
+        return box.right - parseFloat(getComputedStyle(main).paddingRight);
+    }""")
+
+
+def charts_overflowing(page) -> list[str]:
+    """Titles and right edges of the charts drawn past the content column's right edge."""
+    right = content_right(page)
+    charts = page.locator('[data-testid="stVegaLiteChart"]')
+    out = []
+    for i in range(charts.count()):
+        drawn = charts.nth(i).locator("canvas, svg.marks").first
+        drawn.wait_for()
+        box = drawn.bounding_box()
+        if box["x"] + box["width"] > right + 1:
+            out.append(f"chart {i}: right edge {box['x'] + box['width']:.0f} > column {right:.0f}")
+    return out
+
+
+@pytest.mark.parametrize("width", [1280, 1440])
+def test_every_chart_fits_its_column(browser, server, width):
+    """Bug 4 and the issue's "charts fit their columns at 1280 and 1440 px"."""
+    context = browser.new_context(viewport={"width": width, "height": 4400})   # the whole page: Streamlit scrolls inside
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    try:
+        page.goto(server)
+        page.get_by_role("button", name="Run simulation").wait_for()
+        reps = page.get_by_role("spinbutton", name="Replications").first
+        reps.fill("4")
+        reps.press("Enter")
+        wait_idle(page)
+        page.get_by_role("button", name="Run simulation").click()
+        page.locator('[data-testid="stMetric"]').nth(11).wait_for(timeout=300_000)
+        wait_idle(page)
+        assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 5
+        assert not charts_overflowing(page), charts_overflowing(page)
+        page.screenshot(path=str(SHOTS / f"16_capacity_{width}.png"), full_page=True)
+        page.get_by_text("Tocilizumab stock", exact=True).first.click()
+        wait_idle(page)
+        assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 2
+        assert not charts_overflowing(page), charts_overflowing(page)
+        assert page.get_by_role("button", name="Download as PNG").filter(visible=True).count() == 0
+        assert page.get_by_role("button", name="Download this chart (PNG)").count() >= 2
+    finally:
+        context.close()
+
+
 def test_compare_table_reads_in_units_and_never_in_scientific_notation(browser, server):
     context = browser.new_context(viewport={"width": 1280, "height": 2400})
     page = context.new_page()
@@ -86,13 +139,7 @@ def test_compare_table_reads_in_units_and_never_in_scientific_notation(browser, 
         cost = by_measure["Cost per patient started"]
         assert cost[header.index("Difference")].lstrip("+-").startswith("USD "), cost
         assert not [c for r in rows for c in r if SCIENTIFIC.search(c)], rows
-        # the forest plot fits the main column at 1280 px: nothing of it is cut off on the right
-        chart = page.locator('[data-testid="stVegaLiteChart"]').first
-        drawn = chart.locator("canvas, svg").first
-        drawn.wait_for()
-        main = page.locator('[data-testid="stMainBlockContainer"]').first.bounding_box()
-        box = drawn.bounding_box()
-        assert box["x"] + box["width"] <= main["x"] + main["width"] + 1, (box, main)
+        assert not charts_overflowing(page)   # the forest plot fits the main column
         page.screenshot(path=str(SHOTS / "16_compare_units.png"), full_page=True)
     finally:
         context.close()
