@@ -228,6 +228,10 @@ def test_sizing_panel_finds_a_capacity():
     at.button(key="size_run").click().run()
     assert not at.exception, at.exception
     assert any("Smallest observation beds" in s.value for s in at.success), [s.value for s in at.success]
+    table = next(d.value for d in at.dataframe if "Replications" in d.value.columns)
+    assert list(table.columns) == ["Observation beds (22-24 h) (beds)", "Doses postponed (no place) (% of doses), mean",
+                                   "95% CI", "Replications"]
+    assert table["95% CI"].str.fullmatch(r"\d+\.\d+% to \d+\.\d+%").all(), table
 
 
 def test_stock_panel_draws_the_stock_out_curve():

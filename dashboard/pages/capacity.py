@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 import sim
@@ -9,6 +10,7 @@ from dashboard import running, state
 from dashboard.pages.common import chart, exports, kpi_cards, page_view
 from sim import charts
 from sim.analysis import views
+from sim.config import registry
 from sim.config.errors import ScenarioError, ScenarioErrors, UsageError
 from sim.config.scenario import RESOURCES, Scenario
 
@@ -115,5 +117,8 @@ def _sizing_answer(scenario: Scenario, result: sim.SizingResult, kpi: str, targe
         st.success(f"Smallest {charts.RESOURCE_LABELS[res].lower()} meeting {info.label.lower()} ≤ "
                    f"{shown_target} with 95% confidence: **{result.answer[res]}** "
                    f"(current: {getattr(scenario.capacity, res)}).")
-    st.dataframe(curve.assign(**{c: [charts.format_value(kpi, v, currency) for v in curve[c]]
-                                 for c in ("mean", "ci_low", "ci_high")}), hide_index=True)
+    st.dataframe(pd.DataFrame({
+        f"{charts.RESOURCE_LABELS[res]} ({registry.resource(res).unit})": curve["capacity"].astype(int),
+        f"{info.label} ({info.unit}), mean": [charts.format_value(kpi, v, currency) for v in curve["mean"]],
+        "95% CI": [charts.format_ci(kpi, lo, hi, currency) for lo, hi in zip(curve["ci_low"], curve["ci_high"])],
+        "Replications": curve["n"].astype(int)}), hide_index=True)
