@@ -199,15 +199,21 @@ def test_two_sessions_never_see_each_others_results(ran):
     assert scenario_name(ran) == loader.DEFAULT_SCENARIO.stem
 
 
-def test_compare_page_runs_two_strategies_on_the_same_patients():
+def compared(other: str) -> AppTest:
+    """The compare page after comparing the shortened reference scenario (A) with preset ``other`` (B)."""
     at = new_app()
     shorten(at)
     at.radio(key="page").set_value("Compare strategies").run()
-    at.selectbox(key="cmp_b").set_value("tarlatamab_inpatient")
+    at.selectbox(key="cmp_b").set_value(other)
     at.number_input(key="cmp_reps").set_value(5)
     at.run()
     at.button(key="cmp_run").click().run()
     assert not at.exception, at.exception
+    return at
+
+
+def test_compare_page_runs_two_strategies_on_the_same_patients():
+    at = compared("tarlatamab_inpatient")
     va, vb = next(iter(at.session_state["comparisons"].values()))
     assert va.seed == vb.seed and list(va.kpis["replication"]) == list(vb.kpis["replication"])
     table = at.dataframe[0].value
@@ -397,14 +403,7 @@ def test_sources_show_the_publication_not_the_internal_file_name():
 
 def test_compare_table_writes_shares_in_percent_and_their_differences_in_points():
     """Bug 1 in the compare table: no raw fractions, no scientific notation, pp for differences of shares."""
-    at = new_app()
-    shorten(at)
-    at.radio(key="page").set_value("Compare strategies").run()
-    at.selectbox(key="cmp_b").set_value("tarlatamab_prophylactic_toci")
-    at.number_input(key="cmp_reps").set_value(5)
-    at.run()
-    at.button(key="cmp_run").click().run()
-    assert not at.exception, at.exception
+    at = compared("tarlatamab_prophylactic_toci")
     table = at.dataframe[0].value
     crs = table[table["Measure"] == "Patients with CRS"].iloc[0]
     assert crs["Difference"].endswith(" pp") and crs.iloc[2].endswith("%")

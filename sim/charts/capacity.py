@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis import stats
-from sim.charts.format import HOSPITAL_USE, KPI_INFO
+from sim.charts.format import HOSPITAL_USE
 from sim.charts.style import (
     ALERT,
     DAY_NAMES,
@@ -26,6 +26,7 @@ from sim.charts.style import (
 )
 from sim.config.registry import COST_BREAKDOWN, RESOURCE_NAMES
 from sim.config.units import HOURS_PER_DAY, HOURS_PER_WEEK
+from sim.metrics.formats import KPI_INFO
 
 
 def hour_of_week_frame(hour_of_week: np.ndarray, capacity: Mapping[str, int]) -> pd.DataFrame:

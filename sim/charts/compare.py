@@ -6,8 +6,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from sim.charts.format import diff_scale, diff_unit, format_diff, format_diff_ci, format_value, kpi_info
 from sim.charts.style import MAIN, NEUTRAL, _padded, _title
+from sim.metrics.formats import diff_scale, diff_unit, format_diff, format_diff_ci, format_value, kpi_info
 
 VERDICTS = ("CI excludes 0", "CI includes 0")
 

@@ -1,7 +1,7 @@
 """How a KPI is named and written for a reader: the audiences' KPI lists and the tables a reader sees.
 
 The number formats themselves are :mod:`sim.metrics.formats` (the command line uses them too, without
-Altair); they are offered here as well, so a chart or page imports one module.
+Altair); :mod:`sim.charts` offers them with these tables.
 """
 
 from __future__ import annotations
@@ -12,26 +12,7 @@ import re
 import pandas as pd
 
 from sim.config import registry
-from sim.metrics.formats import (
-    KPI_INFO,
-    PP,
-    PP_UNIT,
-    KpiInfo,
-    diff_scale,
-    diff_unit,
-    format_ci,
-    format_diff,
-    format_diff_ci,
-    format_value,
-    in_shown_unit,
-    kpi_info,
-    plain,
-)
-
-__all__ = ["KPI_INFO", "PP", "PP_UNIT", "KpiInfo", "diff_scale", "diff_unit", "format_ci", "format_diff",
-           "format_diff_ci", "format_value", "in_shown_unit", "kpi_info", "plain", "CAPACITY_KPIS", "TOCI_KPIS",
-           "COMPARE_KPIS", "HOSPITAL_USE", "summary_table", "comparison_table", "comparison_csv", "stamped"]
-
+from sim.metrics import formats as fmt
 
 # Default KPI cards and comparison rows per audience (KPIs missing from a run are skipped).
 CAPACITY_KPIS = ("p_dose_postponed", "days_referral_to_first_dose_mean", "patients_started", "patients_diverted",
@@ -50,16 +31,16 @@ COMPARE_KPIS = ("ed_visits", "unplanned_ward_admissions", "icu_admissions", "icu
 
 
 # Hospital use that the KPI row also splits by toxicity grade, with its label.
-HOSPITAL_USE = tuple((k, KPI_INFO[k].label) for k in registry.GRADED_KPIS)
+HOSPITAL_USE = tuple((k, fmt.KPI_INFO[k].label) for k in registry.GRADED_KPIS)
 
 
 def summary_table(summary: pd.DataFrame, currency: str = "USD") -> pd.DataFrame:
     """The :func:`sim.stats.summary` frame with labels, units and formatted mean and 95% CI."""
     rows = []
     for r in summary.itertuples(index=False):
-        info = kpi_info(r.kpi, currency)
-        ci = format_ci(r.kpi, r.ci_low, r.ci_high, currency)
-        rows.append({"KPI": info.label, "unit": info.unit, "mean": format_value(r.kpi, r.mean, currency),
+        info = fmt.kpi_info(r.kpi, currency)
+        ci = fmt.format_ci(r.kpi, r.ci_low, r.ci_high, currency)
+        rows.append({"KPI": info.label, "unit": info.unit, "mean": fmt.format_value(r.kpi, r.mean, currency),
                      "95% CI": ci, "replications": int(r.n), "column": r.kpi})
     return pd.DataFrame(rows, columns=["KPI", "unit", "mean", "95% CI", "replications", "column"])
 
@@ -79,12 +60,12 @@ def comparison_table(diffs: pd.DataFrame, base: str, other: str, currency: str =
     """
     k = list(diffs["kpi"])
     return pd.DataFrame({
-        "Measure": [kpi_info(x, currency).label for x in k],
-        "Unit": [kpi_info(x, currency).unit for x in k],
-        base: [format_value(x, v, currency) for x, v in zip(k, diffs["base_mean"])],
-        other: [format_value(x, v, currency) for x, v in zip(k, diffs["other_mean"])],
-        "Difference": [format_diff(x, v, currency) for x, v in zip(k, diffs["diff_mean"])],
-        "95% CI of the difference": [format_diff_ci(x, lo, hi, currency)
+        "Measure": [fmt.kpi_info(x, currency).label for x in k],
+        "Unit": [fmt.kpi_info(x, currency).unit for x in k],
+        base: [fmt.format_value(x, v, currency) for x, v in zip(k, diffs["base_mean"])],
+        other: [fmt.format_value(x, v, currency) for x, v in zip(k, diffs["other_mean"])],
+        "Difference": [fmt.format_diff(x, v, currency) for x, v in zip(k, diffs["diff_mean"])],
+        "95% CI of the difference": [fmt.format_diff_ci(x, lo, hi, currency)
                                      for x, lo, hi in zip(k, diffs["diff_ci_low"], diffs["diff_ci_high"])],
         "CI excludes 0": ["yes" if x else "no" for x in diffs["excludes_zero"]],
     })
@@ -97,14 +78,14 @@ def comparison_csv(diffs: pd.DataFrame, base: str, other: str, currency: str = "
     k = list(diffs["kpi"])
     frame = pd.DataFrame({
         "kpi": k,
-        "measure": [kpi_info(x, currency).label for x in k],
-        "unit of the means": [kpi_info(x, currency).unit for x in k],
-        f"{base} (mean, in unit of the means)": [in_shown_unit(x, v) for x, v in zip(k, diffs["base_mean"])],
-        f"{other} (mean, in unit of the means)": [in_shown_unit(x, v) for x, v in zip(k, diffs["other_mean"])],
-        "unit of the difference": [diff_unit(x, currency) for x in k],
-        "difference (in unit of the difference)": [in_shown_unit(x, v) for x, v in zip(k, diffs["diff_mean"])],
-        "95% CI low (in unit of the difference)": [in_shown_unit(x, v) for x, v in zip(k, diffs["diff_ci_low"])],
-        "95% CI high (in unit of the difference)": [in_shown_unit(x, v) for x, v in zip(k, diffs["diff_ci_high"])],
+        "measure": [fmt.kpi_info(x, currency).label for x in k],
+        "unit of the means": [fmt.kpi_info(x, currency).unit for x in k],
+        f"{base} (mean, in unit of the means)": [fmt.in_shown_unit(x, v) for x, v in zip(k, diffs["base_mean"])],
+        f"{other} (mean, in unit of the means)": [fmt.in_shown_unit(x, v) for x, v in zip(k, diffs["other_mean"])],
+        "unit of the difference": [fmt.diff_unit(x, currency) for x in k],
+        "difference (in unit of the difference)": [fmt.in_shown_unit(x, v) for x, v in zip(k, diffs["diff_mean"])],
+        "95% CI low (in unit of the difference)": [fmt.in_shown_unit(x, v) for x, v in zip(k, diffs["diff_ci_low"])],
+        "95% CI high (in unit of the difference)": [fmt.in_shown_unit(x, v) for x, v in zip(k, diffs["diff_ci_high"])],
         "CI excludes 0": ["yes" if x else "no" for x in diffs["excludes_zero"]],
     })
     return frame.to_csv(index=False)

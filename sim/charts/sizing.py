@@ -5,8 +5,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from sim.charts.format import kpi_info
 from sim.charts.style import ALERT, MAIN, RESOURCE_LABELS, _padded, _title
+from sim.metrics.formats import kpi_info
 
 
 @_padded

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis import stats
-from sim.charts.format import format_ci, format_value, kpi_info
 from sim.charts.style import ALERT, FULL_WIDTH, MAIN, NEUTRAL, _padded, _title
+from sim.metrics.formats import format_ci, format_value, kpi_info
 
 
 def toci_weekly_frame(toci_week: np.ndarray) -> pd.DataFrame:

@@ -95,16 +95,7 @@ def format_value(kpi: str, value: float, currency: str = "USD") -> str:
     Examples: ``p_dose_postponed`` 0.0234 is "2.3%", ``cost_total`` 1234567.8 is "USD 1,234,568",
     ``patients_diverted`` 3.0 is "3"; a missing value is "n/a".
     """
-    if _missing(value):
-        return "n/a"
-    kind = kpi_info(kpi, currency).kind
-    if kind == "share":
-        return f"{_percent(value)}%"
-    if kind == "money":
-        return f"{currency} {float(value):,.0f}"
-    if kind == "count" and float(value).is_integer():
-        return f"{value:,.0f}"
-    return plain(value)
+    return _format(kpi, value, currency, signed=False)
 
 
 def format_ci(kpi: str, low: float, high: float, currency: str = "USD") -> str:
@@ -129,18 +120,24 @@ def diff_scale(kpi: str) -> float:
 def format_diff(kpi: str, value: float, currency: str = "USD") -> str:
     """A signed difference of two values of ``kpi``: "-46.1 pp" for a share, "+USD 1,234" for money,
     "+2" or "+2.50" for a count or time (its unit is the KPI's)."""
+    return _format(kpi, value, currency, signed=True)
+
+
+def _format(kpi: str, value: float, currency: str, signed: bool) -> str:
+    """A value (``signed``: a difference, with its sign and a share in pp) in the unit its kind says."""
     if _missing(value):
         return "n/a"
     kind = kpi_info(kpi, currency).kind
     if kind == "share":
-        return f"{_percent(value, signed=True)} {PP}"
+        return f"{_percent(value, signed)} {PP}" if signed else f"{_percent(value)}%"
     if kind == "money":
         whole = round(float(value))
-        sign = "-" if whole < 0 else "+" if whole > 0 else ""
+        sign = "-" if whole < 0 else "+" if signed and whole > 0 else ""
         return f"{sign}{currency} {abs(whole):,}"
     if kind == "count" and float(value).is_integer():
-        return f"{value:+,.0f}" if value else "0"
-    return plain(value, signed=True)
+        value = float(value) + 0.0   # -0.0 is 0
+        return f"{value:{'+' if signed and value else ''},.0f}"
+    return plain(value, signed)
 
 
 def format_diff_ci(kpi: str, low: float, high: float, currency: str = "USD") -> str:
