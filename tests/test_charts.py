@@ -528,3 +528,11 @@ def test_cli_compare_output_reads_in_units():
     crs = next(line for line in text.splitlines() if line.startswith("crs_rate"))
     assert "55.3%" in crs and "-46.1 pp" in crs and "-50.0 pp to -42.0 pp" in crs and crs.endswith("*")
     assert "EUR 5,200" in text and "+EUR 1,400" in text
+
+
+def test_stock_curve_axis_spreads_the_region_around_a_small_target():
+    stock = pd.DataFrame({"stock_mg": [800.0, 1600.0], "p_stockout": [0.5, 0.0], "ci_low": [0.15, 0.0],
+                          "ci_high": [0.85, 0.1], "n": [30, 30]})
+    spec = charts.stock_curve_chart(stock, 0.05).to_dict()
+    y = spec["layer"][0]["encoding"]["y"]
+    assert y["scale"]["type"] == "sqrt" and 0.05 in y["axis"]["values"]

@@ -116,8 +116,10 @@ def stock_curve_chart(frame: pd.DataFrame, target: float | None = None, param_la
     """P(at least one stock-out in the window) against the stock level, Wilson 95% band, target line."""
     base = alt.Chart(frame).encode(x=alt.X("stock_mg:Q", title=param_label))
     band = base.mark_area(opacity=0.2, color=ALERT).encode(
-        y=alt.Y("ci_low:Q", title="P(at least one stock-out)", axis=alt.Axis(format="%"),
-                scale=alt.Scale(domain=[0, 1])), y2="ci_high:Q")
+        # a square-root axis: a 5% target sits a fifth of the way up, not flattened against 0 as on 0-100%
+        y=alt.Y("ci_low:Q", title="P(at least one stock-out)",
+                axis=alt.Axis(format="%", values=[0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1]),
+                scale=alt.Scale(type="sqrt", domain=[0, 1])), y2="ci_high:Q")
     tips = [alt.Tooltip("stock_mg:Q", title=param_label, format=",.0f"),
             alt.Tooltip("p_stockout:Q", title="P(stock-out)", format=".1%"),
             alt.Tooltip("ci_low:Q", title="95% CI low", format=".1%"),
@@ -132,7 +134,7 @@ def stock_curve_chart(frame: pd.DataFrame, target: float | None = None, param_la
                       .encode(y="target:Q"))
     return alt.layer(*layers).properties(width=520, height=230,
                                          title=_title("Chance of a stock-out in the window against the stock level",
-                                                      "Wilson 95% band; dashed: target"))
+                                                      "Wilson 95% band; dashed: target; square-root axis"))
 
 
 def stock_table(curve: pd.DataFrame, param: str, target: float | None = None, currency: str = "USD",
