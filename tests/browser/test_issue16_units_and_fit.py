@@ -66,15 +66,26 @@ def content_right(page) -> float:
     }""")
 
 
+def drawn_box(page, chart) -> dict:
+    """The box of a chart's drawing; Vega may replace it while it lays out, so ask until it is there."""
+    drawn = chart.locator("canvas, svg.marks").first
+    for _ in range(40):
+        box = drawn.bounding_box() if drawn.count() else None
+        if box is not None:
+            return box
+        page.wait_for_timeout(250)
+    raise AssertionError("the chart was never drawn")
+
+
 def charts_overflowing(page) -> list[str]:
     """Titles and right edges of the charts drawn past the content column's right edge."""
     right = content_right(page)
     charts = page.locator('[data-testid="stVegaLiteChart"]')
     out = []
     for i in range(charts.count()):
-        drawn = charts.nth(i).locator("canvas, svg.marks").first
-        drawn.wait_for()
-        box = drawn.bounding_box()
+        if not charts.nth(i).is_visible():   # an element of the page before, not yet removed
+            continue
+        box = drawn_box(page, charts.nth(i))
         if box["x"] + box["width"] > right + 1:
             out.append(f"chart {i}: right edge {box['x'] + box['width']:.0f} > column {right:.0f}")
     return out
@@ -101,7 +112,7 @@ def test_every_chart_fits_its_column(browser, server, width):
         page.screenshot(path=str(SHOTS / f"16_capacity_{width}.png"), full_page=True)
         page.get_by_text("Tocilizumab stock", exact=True).first.click()
         wait_idle(page)
-        assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 2
+        assert page.locator('[data-testid="stVegaLiteChart"]').filter(visible=True).count() >= 2
         assert not charts_overflowing(page), charts_overflowing(page)
         assert page.get_by_role("button", name="Download as PNG").filter(visible=True).count() == 0
         assert page.get_by_role("button", name="Download this chart (PNG)").count() >= 2
