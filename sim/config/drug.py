@@ -47,6 +47,9 @@ class ScheduleBlock(Frozen):
                                                           "these doses")
     infusion_hours: PositiveHours | None = Field(default=None, description="this block's infusion (or "
                                                  "injection) time when it differs from chair.infusion_hours")
+    monitor_from: Literal["infusion_start", "infusion_end"] = Field(
+        default="infusion_start", description="monitor_hours count from the infusion start, or from its end "
+                                              "(labels that say 'observe X h after the infusion')")
     source: str = Field(min_length=1)
     verified: bool = True
 
@@ -60,6 +63,57 @@ class ScheduleBlock(Frozen):
     @property
     def window_days(self) -> int:
         return self.gap_days if self.gap_max_days is None else self.gap_max_days
+
+
+class RestartRule(Frozen):
+    """One row of a label's "restarting after a delay" table.
+
+    When the last dose given was dose ``last_dose_from..last_dose_to`` and the next dose could be
+    given no earlier than more than ``days_over`` days after it, the next dose given is dose
+    ``restart_at`` (a repeat of the step-up when it is not above the last dose given). Of the rules
+    for one last dose, the one with the largest ``days_over`` exceeded applies.
+    """
+
+    last_dose_from: int = Field(ge=1, le=1000, description="the last dose given was this dose number or later")
+    last_dose_to: int | None = Field(default=None, ge=1, le=1000,
+                                     description="... and at most this one (omitted: any later dose)")
+    days_over: int = Field(ge=0, le=3650, description="more than this many days since the last dose given")
+    restart_at: int = Field(ge=1, le=1000, description="the dose number given next")
+    source: str = Field(min_length=1)
+    verified: bool = True
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _doses(self) -> "RestartRule":
+        if self.last_dose_to is not None and self.last_dose_to < self.last_dose_from:
+            raise ValueError(f"last_dose_to = {self.last_dose_to} is below last_dose_from = {self.last_dose_from}; "
+                             "allowed: last_dose_to >= last_dose_from (or omitted: any later dose)")
+        top = self.last_dose_from if self.last_dose_to is None else self.last_dose_to
+        if self.restart_at > top + 1:
+            raise ValueError(f"restart_at = {self.restart_at} is after dose {top + 1}, the next dose due after "
+                             f"dose {top}; allowed: restart_at from 1 to {top + 1}")
+        return self
+
+    def covers(self, dose: int) -> bool:
+        """The rule is for a last dose given of number ``dose``."""
+        return dose >= self.last_dose_from and (self.last_dose_to is None or dose <= self.last_dose_to)
+
+
+class Resume(Frozen):
+    """When the dose after a toxicity hold is given."""
+
+    after_hold: Literal["next_scheduled", "after_resolution"] = Field(
+        default="after_resolution", description="'next_scheduled': the first day of the patient's own schedule "
+                                                "on or after the hold ends; 'after_resolution': the day after the "
+                                                "hold ends")
+    source: str = Field(min_length=1)
+    verified: bool = True
+    note: str = ""
+
+
+def _resume_default() -> Resume:
+    return Resume(after_hold="after_resolution", verified=False,
+                  source="not given in the drug file: the model's rule, the dose is due the day after the hold ends")
 
 
 class ChairTimes(Frozen):
@@ -236,9 +290,9 @@ class ProphylaxisEffect(Frozen):
     verified: bool = True
 
 
-def _prophylaxis_table(v: Any) -> Any:
-    # A drug file written before timing mattered has one [prophylaxis] table of relative risks: the
-    # nearest reading is tocilizumab before the first dose.
+def prophylaxis_by_timing(v: Any) -> Any:
+    """A drug file written before timing mattered has one ``[prophylaxis]`` table of relative risks: the
+    nearest reading is tocilizumab before the first dose, ``[prophylaxis.before_dose_1]``."""
     if isinstance(v, dict) and "crs_relative_risk" in v:
         return {"before_dose_1": v}
     return v
@@ -257,7 +311,7 @@ def _check_prophylaxis(table: dict[str, ProphylaxisEffect]) -> dict[str, Prophyl
     return table
 
 
-ProphylaxisTable = Annotated[dict[str, ProphylaxisEffect], BeforeValidator(_prophylaxis_table),
+ProphylaxisTable = Annotated[dict[str, ProphylaxisEffect], BeforeValidator(prophylaxis_by_timing),
                              AfterValidator(_check_prophylaxis)]
 
 
@@ -281,6 +335,9 @@ class DrugProfile(Frozen):
     prophylaxis: ProphylaxisTable = Field(default_factory=dict, description="effect of prophylactic tocilizumab by "
                                           "timing: entries before_dose_<k> / after_dose_<k>")
     risk_odds_ratios: RiskOddsRatios = RiskOddsRatios()
+    restart: tuple[RestartRule, ...] = Field(default=(), description="the label's restart-after-a-delay rules")
+    resume: Resume = Field(default_factory=_resume_default, description="when the dose after a toxicity hold "
+                                                                         "is given")
 
     @model_validator(mode="after")
     def _recurrence(self) -> "DrugProfile":
@@ -306,6 +363,28 @@ class DrugProfile(Frozen):
                 raise ValueError(f"schedule[{i}].count = 0 (repeat until the end) on a block that is not the last; "
                                  "allowed: count = 0 only on the last block")
         return self
+
+    @model_validator(mode="after")
+    def _restart(self) -> "DrugProfile":
+        for i, rule in enumerate(self.restart):
+            if rule.restart_at > self.step_up_doses:
+                raise ValueError(f"restart[{i}].restart_at = {rule.restart_at} is not a step-up dose; allowed: "
+                                 f"1 to step_up_doses = {self.step_up_doses}")
+            for j, other in enumerate(self.restart[:i]):
+                shared = max(rule.last_dose_from, other.last_dose_from)
+                if rule.days_over == other.days_over and rule.covers(shared) and other.covers(shared):
+                    raise ValueError(f"restart[{i}] and restart[{j}] both apply to last dose {shared} with "
+                                     f"days_over = {rule.days_over}; allowed: one rule per last dose and days_over")
+        return self
+
+    def restart_dose(self, last_dose: int, days: float) -> int | None:
+        """Dose to give next when it comes ``days`` after dose ``last_dose``, by the restart rules (None: none
+        applies)."""
+        best: RestartRule | None = None
+        for rule in self.restart:
+            if rule.covers(last_dose) and days > rule.days_over and (best is None or rule.days_over > best.days_over):
+                best = rule
+        return None if best is None else best.restart_at
 
     def chair_times(self, block: ScheduleBlock) -> tuple[float, float]:
         """(hours before the infusion starts, hours from infusion start to end of infusion and hydration)."""
