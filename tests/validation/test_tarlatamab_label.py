@@ -39,7 +39,7 @@ LABEL_PATIENTS = 473
 LABEL_CRS = 268
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def counts() -> dict[str, np.ndarray | int]:
     """Pooled over replications, among the patients started in the statistics window: patients, patients with
     CRS, with grade >= 2 CRS, given tocilizumab for CRS/ICANS, and with CRS (of any grade, of grade >= 2) after
