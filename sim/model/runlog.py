@@ -70,6 +70,9 @@ class RunLog:
     pools: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
     pharmacy: "PharmacyLog | None" = None                                  # None: stock not modelled
     held_for_stock: list[float] = field(default_factory=list)              # step-up doses held for want of stock
+    # other services' admissions into the same beds: (resource, arrived at, bed taken at, bed given back at;
+    # NaN while still waiting or in the bed at the end)
+    other_stays: list[tuple[str, float, float, float]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         n, d = self.n, self.max_doses
