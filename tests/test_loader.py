@@ -164,3 +164,13 @@ def test_an_upload_cannot_reach_files_outside_the_scenarios_folder(tmp_path):
     with pytest.raises(ScenarioError) as exc:
         loader.loads('extends = "base.toml"\n[drug]\nfile = "../../etc/passwd"\n')
     assert "drug.file" in message(exc) and "cannot reach" in message(exc)
+
+
+def test_a_changed_grade_mix_or_dose_count_replaces_the_drug_files_per_dose_grade_mixes():
+    """Otherwise a user's one mix would be silently overruled by the file's per-dose mixes (or fail to line up)."""
+    assert len(loader.load(REFERENCE).drug.crs.dose_grade_mix) == 3
+    mixed = loader.load(REFERENCE, ["drug.crs.grade_mix=[0.5, 0.3, 0.15, 0.05]"])
+    assert mixed.drug.crs.dose_grade_mix == () and mixed.drug.crs.grade_mix.value == (0.5, 0.3, 0.15, 0.05)
+    assert loader.load(REFERENCE, ["drug.crs.by_dose=[0.8, 0.5]"]).drug.crs.dose_grade_mix == ()
+    assert len(loader.load(REFERENCE, ["drug.crs.by_dose=[0.7, 0.6, 0.2]"]).drug.crs.dose_grade_mix) == 3
+    assert len(loader.load(REFERENCE, ["drug.crs.rate=0.5"]).drug.crs.dose_grade_mix) == 3

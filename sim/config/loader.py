@@ -227,10 +227,28 @@ def resolve_drug(raw: dict[str, Any], where: str) -> dict[str, Any]:
     for d in (base, table):
         if "prophylaxis" in d:
             d["prophylaxis"] = prophylaxis_by_timing(d["prophylaxis"])
+    _drop_stale_dose_mixes(base, table)
     merged = deep_merge(base, table)
     if "toxicity" in merged:  # a full drug definition written inline in the scenario
         merged = select_profile(merged, merged.get("profile"), where)
     return merged
+
+
+def _drop_stale_dose_mixes(base: dict[str, Any], changes: dict[str, Any]) -> None:
+    """A change to a toxicity's ``grade_mix`` (one mix for every dose), or to ``by_dose`` with another
+    number of doses, replaces the drug file's per-dose grade mixes unless the change gives its own: they
+    would otherwise silently win over the user's mix, or no longer line up with the doses."""
+    for kind in ("crs", "icans"):
+        change, own = changes.get(kind), base.get(kind)
+        if not isinstance(change, dict) or not isinstance(own, dict) or "dose_grade_mix" in change:
+            continue
+        new_split = change.get("by_dose")
+        new_split = new_split.get("value") if isinstance(new_split, dict) else new_split
+        old_split = own.get("by_dose")
+        old_split = old_split.get("value") if isinstance(old_split, dict) else old_split
+        resized = isinstance(new_split, list) and isinstance(old_split, list) and len(new_split) != len(old_split)
+        if "grade_mix" in change or resized:
+            change["dose_grade_mix"] = []
 
 
 def select_profile(drug: dict[str, Any], profile: str | None, where: str) -> dict[str, Any]:
