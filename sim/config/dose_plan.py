@@ -22,7 +22,7 @@ class DoseRequirement(NamedTuple):
     """What the drug label asks of one dose, before the strategy places it."""
 
     block: int              # index of its block in drug.schedule
-    monitor_hours: float    # monitoring the label requires after the dose
+    monitor_hours: float    # monitoring the label requires, in hours from the infusion start
     hydration: bool         # post-infusion hydration
     gap_days: int           # days after the previous dose
 
@@ -35,7 +35,7 @@ def dose_requirements(drug: DrugProfile, n_doses: int) -> list[DoseRequirement]:
         for _ in range(reps):
             if len(out) == n_doses:
                 return out
-            out.append(DoseRequirement(b, float(block.monitor_hours.value), block.hydration, block.gap_days))
+            out.append(DoseRequirement(b, block.monitor_from_start(drug.chair), block.hydration, block.gap_days))
     return out  # a schedule of finite blocks may define fewer than n doses
 
 

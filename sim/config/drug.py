@@ -63,6 +63,19 @@ class ScheduleBlock(Frozen):
     def window_days(self) -> int:
         return self.gap_days if self.gap_max_days is None else self.gap_max_days
 
+    def infusion(self, chair: "ChairTimes") -> float:
+        """Hours of this block's infusion (or injection): its own, else the chair's."""
+        return self.infusion_hours.value if self.infusion_hours is not None else chair.infusion_hours.value
+
+    def monitor_from_start(self, chair: "ChairTimes") -> float:
+        """The label's monitoring in hours from the infusion start (the model's clock for every stay).
+
+        Monitoring counted from the end of the infusion adds the infusion; post-infusion hydration runs in
+        the chair or bed during that observation, so it adds nothing.
+        """
+        hours = self.monitor_hours.value
+        return hours + self.infusion(chair) if self.monitor_from == "infusion_end" else hours
+
 
 class RestartRule(Frozen):
     """One row of a label's "restarting after a delay" table.
@@ -286,5 +299,4 @@ class DrugProfile(Frozen):
         """(hours before the infusion starts, hours from infusion start to end of infusion and hydration)."""
         ch = self.chair
         pre = ch.premedication_hours.value if block.premedication else 0.0
-        infusion = block.infusion_hours.value if block.infusion_hours is not None else ch.infusion_hours.value
-        return pre, infusion + (ch.hydration_hours.value if block.hydration else 0.0)
+        return pre, block.infusion(ch) + (ch.hydration_hours.value if block.hydration else 0.0)

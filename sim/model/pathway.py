@@ -68,7 +68,7 @@ class _Discharge(simpy.Event):
 class _Patient:
     __slots__ = ("i", "high", "eligible", "therapy", "plain", "loc", "pool", "planned_until", "ward_until",
                  "icu_until", "pending", "held_until", "after_tox", "discontinued", "had_g3", "start", "hold",
-                 "in_planned", "prolonged_at")
+                 "in_planned", "prolonged_at", "last_k", "last_day", "next_new", "repeated")
 
     def __init__(self, i: int, high: bool, eligible: bool, therapy: float, plain: list):
         self.i = i
@@ -91,6 +91,10 @@ class _Patient:
         self.hold: tuple[Ledger, list[float]] | None = None  # slot held for the next dose (ledger, booking)
         self.in_planned = False     # in the place of a planned stay (not moved there by toxicity)
         self.prolonged_at = -1.0    # when toxicity first prolonged the current planned stay (-1: it has not)
+        self.last_k = -1            # index of the last dose given (-1: none yet)
+        self.last_day = 0           # the day it was given
+        self.next_new = 0           # index of the first dose never given: doses below it are repeats
+        self.repeated = 0           # bit k set: dose k + 1 has been repeated after a restart
 
 
 class Model:
@@ -102,6 +106,8 @@ class Model:
         "s", "c", "env", "trace_i", "trace", "pools", "ledgers", "pharmacy", "log", "cal", "end_time",
         "referrals_end", "open_hour", "close_hour", "admission_window", "max_start_delay", "lead_days",
         "step_down", "repeat_hours", "rules", "rule_setting", "hold_for_stock",
+        # the label's restart after a delay, and when a dose after a toxicity hold is given
+        "restart_after", "next_scheduled",
         # where toxicity is managed (_toxicity_care)
         "unresolved_limit", "route", "urgent_care", "assessment",
         # planned follow-up visits after the first dose (strategy.follow_up_visit_days)
@@ -151,6 +157,9 @@ class Model:
                                   (cohort.background_times, cohort.background_mg))
                          if s.pharmacy is not None else None)
         self.hold_for_stock = s.pharmacy is not None and s.pharmacy.hold_step_up_without_stock
+        # shortest delay any restart rule allows (no rule: never), so most bookings skip the rules
+        self.restart_after = min((r.days_over for r in s.drug.restart), default=INF)
+        self.next_scheduled = s.drug.resume.after_hold == "next_scheduled"
 
     def _schedule(self, d: int) -> None:
         """Per-dose tables of the drug's schedule for doses 1..d (index k is dose k + 1)."""
@@ -325,20 +334,18 @@ class Model:
 
     def _next_booking(self, p: _Patient, k: int, due: int, window_day: int, not_before: int,
                       now: float) -> tuple | None:
-        """Plan dose k and book its earliest slot from the first permitted day.
+        """Plan the next dose and book its earliest slot from the first permitted day.
 
-        Booking starts on the due day, after any toxicity hold (and ``not_before``), and not today once
-        the centre is open; the first permitted day is the next open day, or start day for a first dose.
-        Returns (plan, day, start, latest start, booking, days postponed for want of a place), or None
-        when the patient's doses end here: time on therapy is over, or no slot was found (for a first
-        dose, within the longest start delay: the patient is then referred elsewhere).
+        The dose due is dose k; a restart rule of the label may give an earlier dose instead (:meth:`_restart`).
+        Booking starts on the due day, after any toxicity hold (:meth:`_after_hold`) and ``not_before``, and not
+        today once the centre is open; the first permitted day is the next open day, or start day for a dose 1.
+        Returns (index of the dose booked, plan, day, start, latest start, booking, days postponed for want of a
+        place), or None when the patient's doses end here: time on therapy is over, or no slot was found (for
+        the first dose, within the longest start delay: the patient is then referred elsewhere).
         """
-        plan = (p.plain[k] if p.after_tox == 0.0 else None) or self._plan(k, p.high, p.eligible, p.after_tox)
-        hold_day = int(p.held_until // 24) + 1 if p.held_until > 0 else 0
         today = int(now // 24)
         bookable_day = today if now <= today * 24.0 + self.open_hour else today + 1  # no same-day booking once open
-        # max() of three ints, written out: this runs for every dose
-        first_day = due if due >= hold_day else hold_day
+        first_day = self._after_hold(p, k, due)
         if bookable_day > first_day:
             first_day = bookable_day
         cal = self.cal
@@ -347,10 +354,14 @@ class Model:
             if p.i == self.trace_i:
                 self._note(f"time on therapy over after {k} doses")
             return None
+        if first_ok - p.last_day > self.restart_after and p.last_k >= 0:
+            k, first_ok = self._restart(p, k, first_day, first_ok)
+        plan = (p.plain[k] if p.after_tox == 0.0 else None) or self._plan(k, p.high, p.eligible, p.after_tox)
+        new = p.next_new == 0   # the first dose ever: the patient goes elsewhere if it finds no place in time
         booked = self._book(p, plan[6], plan[3], first_day if first_day >= not_before else not_before,
-                            first_ok + self.max_start_delay if k == 0 else cal.n_days, k == 0, plan[4], now)
+                            first_ok + self.max_start_delay if new else cal.n_days, k == 0, plan[4], now)
         if booked is None:
-            if k == 0:
+            if new:
                 self._divert(p, plan)
             return None
         day, start, deadline, iv = booked
@@ -359,7 +370,43 @@ class Model:
             self._note_booked(k, plan, day, start, permitted)
         if k + 1 < self.hold_upto:
             self._hold_next(p, k, day, now)
-        return plan, day, start, deadline, iv, (day - permitted if day > permitted else 0)
+        return k, plan, day, start, deadline, iv, (day - permitted if day > permitted else 0)
+
+    def _after_hold(self, p: _Patient, k: int, due: int) -> int:
+        """First day dose k may be given after a toxicity hold (the due day when there is none).
+
+        With the drug's ``resume.after_hold = "after_resolution"`` it is the day after the hold ends; with
+        ``"next_scheduled"`` (resume at the next scheduled dose) the first day of the patient's own schedule,
+        the due day plus whole intervals of dose k, by whose opening hour the hold is over.
+        """
+        held = p.held_until
+        hold_day = int(held // 24) + 1 if held > 0 else 0
+        if hold_day <= due:
+            return due
+        gap = self.gap[k]
+        if self.next_scheduled and gap > 0:
+            opens = due * 24.0 + self.open_hour
+            return due if held <= opens else due + math.ceil((held - opens) / (gap * 24.0)) * gap
+        return hold_day
+
+    def _restart(self, p: _Patient, k: int, first_day: int, first_ok: int) -> tuple[int, int]:
+        """The dose to give instead of dose k, first permitted on day ``first_ok``, by the label's restart rules
+        (:meth:`~sim.config.drug.DrugProfile.restart_dose`), and its first permitted day.
+
+        A restart goes back to an earlier dose: the doses from there are given again, planned, booked (with the
+        step-up's held slots) and monitored as the first time. A repeated dose's toxicity is that patient's draw
+        for that dose (common random numbers: the patient reacts to the dose as the first time). So that a
+        toxicity that itself outlasts the restart limit cannot send the patient round the same doses for ever,
+        a restart never goes back to a dose repeated already: the rule is then passed over and dose k is given.
+        """
+        restart_at = self.s.drug.restart_dose(p.last_k + 1, first_ok - p.last_day)
+        if restart_at is None or restart_at > k or (p.repeated >> (restart_at - 1)) & 1:
+            return k, first_ok
+        r = restart_at - 1
+        if p.i == self.trace_i:
+            self._note(f"dose {k + 1} comes {first_ok - p.last_day} days after dose {p.last_k + 1}: "
+                       f"the label restarts at dose {restart_at}")
+        return r, (self.cal.next_start[first_day] if r == 0 and k != 0 else first_ok)
 
     # ----------------------------------------------------------------- patient pathway
     def _note(self, text: str) -> None:
@@ -432,7 +479,7 @@ class Model:
         while k < n_defined and not p.discontinued:   # ``now`` is kept equal to env.now (a call to read)
             if (booking := next_booking(p, k, due, window_day, not_before, now)) is None:
                 break
-            plan, day, start, deadline, iv, postponed = booking
+            kb, plan, day, start, deadline, iv, postponed = booking   # kb: the dose booked, k or a restart
             if p.pending and p.pending[0][0] < start:
                 # a toxicity at home comes first: give the slots back, manage it, then plan again
                 plan[6].cancel(iv)
@@ -442,17 +489,17 @@ class Model:
                 continue
             yield Timeout(env, start - now)   # the class itself: env.timeout adds a layer per dose
             now += start - now   # the clock as SimPy moved it: now + delay, not always exactly start
-            if hold_for_stock and k < step_up and self._held_for_stock(p, k, plan[6], iv):
+            if hold_for_stock and kb < step_up and self._held_for_stock(p, kb, plan[6], iv):
                 not_before = day + 1
                 continue
             ev = (pool := plan[7]).request(now)
             if ev is not None:
                 yield ev | env.timeout(max(deadline, now) - now)
                 asked, now = now, env.now
-                if not self._took_place(p, k, ev, pool, plan[6], iv, asked):
+                if not self._took_place(p, kb, ev, pool, plan[6], iv, asked):
                     not_before = day + 1
                     continue
-            t0 = record_dose(p, k, plan, now, postponed)
+            t0 = record_dose(p, kb, plan, now, postponed)
             until = p.planned_until
             if plan[9] != WARD and (not p.pending or p.pending[0][0] >= until):
                 # Nothing can happen before discharge (the common case): what _dwell would do, inline.
@@ -466,7 +513,7 @@ class Model:
             else:
                 yield from self._dwell(p)
                 now = env.now
-            k, not_before = k + 1, 0
+            k, not_before = kb + 1, 0
             if k < n_defined:
                 given_day = int(t0 // 24)
                 due, window_day = given_day + gap[k], given_day + window[k]
@@ -491,7 +538,11 @@ class Model:
             next_at = offset[k] if k < self.n_defined else age
         if i == self.trace_i:
             self._note(f"on treatment for {age / 24:.0f} days at the start; next is dose {k + 1}")
-        return k, int((p.start + next_at) // 24)
+        due = int((p.start + next_at) // 24)
+        # the doses before k were given before t = 0, the last one a dose interval before this one
+        p.next_new, p.last_k = k, k - 1
+        p.last_day = due - self.gap[k] if k < self.n_defined else due
+        return k, due
 
     def _referred(self, p: _Patient) -> int:
         """A new referral: the first day its first dose is due (after the lead time)."""
@@ -538,25 +589,38 @@ class Model:
 
     def _record_dose(self, p: _Patient, k: int, plan: tuple, now: float, postponed: int) -> float:
         """Dose k is given, its place taken at ``now``: enter it in the log, queue the toxicities it
-        causes, give prophylaxis and start the planned stay. Returns the infusion start."""
+        causes, give prophylaxis and start the planned stay. Returns the infusion start.
+
+        The first time a dose is given fills its entry of the per-dose arrays (``dose_time`` and the rest);
+        a repeat after a restart goes to the run log's ``repeated_doses`` instead, and its toxicity is the
+        patient's draw for that dose again. Time on therapy and follow-up visits count from the first dose ever.
+        """
         i = p.i
         t0 = now + plan[1]  # infusion starts after premedication (and prophylaxis)
         j = i * self.D + k
-        self.dose_time[j] = t0
-        self.dose_place[j] = plan[8]
-        self.dose_postponed[j] = postponed
-        self.stay_start[j] = now
-        self.stay_end[j] = p.planned_until = now + plan[3]
-        if k == 0:
-            p.start = self.first_dose[i] = t0
-            self.status[i] = ON_TREATMENT
-            if self.visit_offsets:
-                self.env.process(self._follow_up(p, int(t0 // 24)))
+        p.planned_until = now + plan[3]
+        repeat = k < p.next_new
+        if repeat:
+            p.repeated |= 1 << k
+            self.log.repeated_doses.append((t0, i, k, postponed))
+        else:
+            p.next_new = k + 1
+            self.dose_time[j] = t0
+            self.dose_place[j] = plan[8]
+            self.dose_postponed[j] = postponed
+            self.stay_start[j] = now
+            self.stay_end[j] = p.planned_until
+            if k == 0:
+                p.start = self.first_dose[i] = t0
+                self.status[i] = ON_TREATMENT
+                if self.visit_offsets:
+                    self.env.process(self._follow_up(p, int(t0 // 24)))
+        p.last_k, p.last_day = k, int(t0 // 24)
         for onset, kind, g, duration, toci, stay in self.events.get(j, ()):
             heapq.heappush(p.pending, (t0 + onset, kind, g, duration, toci, stay))
         if i == self.trace_i:
-            self._note(f"dose {k + 1} given in {plan[0]}: infusion starts at {t0:.1f} h, stay until "
-                       f"{p.planned_until:.1f} h" + (", after prophylactic tocilizumab" if plan[5] else ""))
+            self._note(f"dose {k + 1}{' (again, after the restart)' if repeat else ''} given in {plan[0]}: infusion starts at {t0:.1f} h, stay until {p.planned_until:.1f} h"
+                       + (", after prophylactic tocilizumab" if plan[5] else ""))
         if plan[5]:
             self._give_toci(i, 0.0)
         p.after_tox = 0.0
