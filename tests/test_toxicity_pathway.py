@@ -13,7 +13,7 @@ from sim.config import library, loader
 from sim.config.drug import GradeRule
 from sim.config.errors import ScenarioErrors
 from sim.config.registry import COST_BREAKDOWN
-from sim.model.pathway import hospital_stays
+from sim.model.events import hospital_stays
 from tests.conftest import REFERENCE, SCENARIOS, SHORT
 
 PART_F = ["population.outpatient_eligible=1"]

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.cohort.background import background_demand
+from sim.cohort.parameters import ToxicityParameters, replication_parameters
 from sim.cohort.streams import replication_streams
 from sim.config.dose_plan import dose_offsets_hours
-from sim.config.drug import Toxicity
 from sim.config.scenario import Scenario, max_doses
 from sim.config.units import HOURS_PER_WEEK, WEEKS_PER_YEAR
 
@@ -49,10 +49,18 @@ class Cohort:
     pharmacy_lead_u: np.ndarray   # uniforms for successive order lead times
     background_times: np.ndarray  # tocilizumab doses wanted by other services (hours)
     background_mg: np.ndarray
-    crs_rate: float               # the replication's incidence and grade mix: the profile's own, or drawn
-    crs_mix: tuple[float, ...]    # from the published counts under parameter uncertainty
-    icans_rate: float
-    icans_mix: tuple[float, ...]
+    crs_recurrence_u: np.ndarray  # (n,): keeps later CRS after tocilizumab at the first event (drug.crs.after_tocilizumab)
+    # the replication's rates, grade mixes and effects: the drug file's, or drawn from the published counts
+    # under parameter uncertainty
+    parameters: ToxicityParameters
+
+    @property
+    def crs_rate(self) -> float:
+        return self.parameters.crs_rate
+
+    @property
+    def icans_rate(self) -> float:
+        return self.parameters.icans_rate
 
     @property
     def n(self) -> int:
@@ -111,8 +119,8 @@ def draw(s: Scenario, replication: int) -> Cohort:
     therapy = rng["therapy"].exponential(mean_h, n)
     therapy[n_new:n_new + n_maintenance] = start.maintenance_age + start.maintenance_remaining
     bg_times, bg_mg = _background(s, rng)
-    crs_rate, crs_mix = toxicity_parameters(s.drug.crs, s.run.parameter_uncertainty, rng["parameters"])
-    icans_rate, icans_mix = toxicity_parameters(s.drug.icans, s.run.parameter_uncertainty, rng["parameters"])
+    parameters = replication_parameters(s.drug, s.run.parameter_uncertainty, rng["parameters"],
+                                        rng["effect_parameters"])
     k_crs = len(s.drug.crs.by_dose.value) if s.drug.crs.by_dose else 1
     k_icans = len(s.drug.icans.by_dose.value) if s.drug.icans.by_dose else 1
     return Cohort(
@@ -131,7 +139,8 @@ def draw(s: Scenario, replication: int) -> Cohort:
         toci_u=rng["toci"].random((n, d, 4)),
         pharmacy_lead_u=rng["pharmacy_lead"].random(LEAD_TIME_DRAWS),
         background_times=bg_times, background_mg=bg_mg,
-        crs_rate=crs_rate, crs_mix=crs_mix, icans_rate=icans_rate, icans_mix=icans_mix,
+        crs_recurrence_u=rng["crs_recurrence"].random(n),
+        parameters=parameters,
     )
 
 
@@ -187,21 +196,3 @@ def warm_start(s: Scenario, mean_hours: float, rng: np.random.Generator) -> Warm
     step_up = rng.uniform(0.0, a0, int(rng.poisson(lam * a0)))
     waiting = rng.uniform(0.0, lead, int(rng.poisson(lam * lead)))
     return WarmStart(age, remaining, step_up, waiting)
-
-
-def toxicity_parameters(tox: Toxicity, uncertain: bool, rng: np.random.Generator) -> tuple[float, tuple[float, ...]]:
-    """Incidence and grade mix for one replication.
-
-    Under parameter uncertainty the incidence is drawn from Beta(events + 1, patients - events + 1)
-    and the grade mix from Dirichlet(grade_counts + 1) where the drug file gives those counts;
-    a value without counts stays fixed. Both draws are always made, so adding counts to one toxicity
-    never shifts the other's draws.
-    """
-    rate, mix = float(tox.rate.value), tuple(tox.grade_mix.value)
-    beta = rng.beta(1.0 + (tox.events or 0), 1.0 + ((tox.patients or 0) - (tox.events or 0)))
-    dirichlet = rng.dirichlet(1.0 + np.asarray(tox.grade_counts or (0, 0, 0, 0), dtype=float))
-    if uncertain and tox.patients is not None and tox.events is not None:
-        rate = float(beta)
-    if uncertain and tox.grade_counts is not None:
-        mix = tuple(float(x) for x in dirichlet)
-    return rate, mix

@@ -89,6 +89,6 @@ def plan_dose(drug: DrugProfile, strategy: "Strategy", dose: int, requirement: D
     place, hours = strategy.place_for(dose, required, high_risk, eligible, after_toxicity_hours > 0)
     pro = strategy.gives_prophylaxis(dose, high_risk)
     premed, infusion = drug.chair_times(drug.schedule[requirement.block])
-    pre = premed + (strategy.prophylaxis.chair_hours.value if pro else 0.0)
+    pre = premed + (strategy.prophylaxis.chair_hours.value if strategy.prophylaxis_before(dose, high_risk) else 0.0)
     stay = pre + (max(hours, infusion) if place != "home" else infusion)
     return DosePlan(place, PLACE_RESOURCE[place], pre, stay, hours, place in BED_PLACES, pro)

@@ -7,9 +7,10 @@ that profile's ``crs`` and ``icans`` directly, so overrides read ``drug.crs.rate
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from sim.config.params import (
     DoseShares,
@@ -136,12 +137,53 @@ class ChairTimes(Frozen):
     hydration_hours: NonNegHours
 
 
+GradeCounts = tuple[Count, Count, Count, Count]
+
+
+class ArmCounts(Frozen):
+    """Patients in one arm of a study and how many of them had the event (for parameter uncertainty)."""
+
+    patients: int = Field(ge=1, le=10_000_000)
+    events: int = Field(ge=0, le=10_000_000)
+
+    @model_validator(mode="after")
+    def _events(self) -> "ArmCounts":
+        if self.events > self.patients:
+            raise ValueError(f"events = {self.events} exceeds patients = {self.patients}")
+        return self
+
+
+class DoseGradeMix(Frozen):
+    """The grade mix of the events after one dose (entry k of ``Toxicity.dose_grade_mix``)."""
+
+    grade_mix: GradeMix
+    grade_counts: GradeCounts | None = Field(
+        default=None, description="events of grade 1..4 after this dose behind grade_mix (for parameter uncertainty)")
+
+
+class Recurrence(Frozen):
+    """Relative risk of the toxicity at later doses for a patient given tocilizumab at the first event.
+
+    Only where the evidence is for the drug itself (e.g. Searle et al., Cancer 2023, teclistamab).
+    """
+
+    relative_risk: RelativeRisk
+    treated: ArmCounts | None = Field(default=None, description="patients given tocilizumab at the first event, "
+                                                                "and how many had it again")
+    control: ArmCounts | None = Field(default=None, description="patients not given it, and how many had it again")
+    source: str = Field(min_length=1)
+    verified: bool = True
+
+
 class Toxicity(Frozen):
     """Per-patient incidence of one toxicity (CRS or ICANS) and its timing.
 
     ``by_dose`` gives, for patients who have the toxicity, the share who have it after dose 1, 2,
     ..., K (the last entry counts "dose K or later" and is placed at dose K). Shares may sum to more
-    than 1 because a patient can have it after several doses.
+    than 1 because a patient can have it after several doses. ``grade_mix`` is the per-patient
+    worst-grade mix a label reports; ``dose_grade_mix`` (one entry per ``by_dose`` entry) gives the
+    grades of the events after each dose where the source splits them by dose, and is then what the
+    events are drawn from.
     """
 
     rate: Probability
@@ -154,11 +196,19 @@ class Toxicity(Frozen):
     duration_sigma: Spread
     patients: int | None = Field(default=None, ge=1, description="sample size behind rate, if published")
     events: int | None = Field(default=None, ge=0, description="patients with the event, if published")
-    grade_counts: tuple[Count, Count, Count, Count] | None = Field(
+    grade_counts: GradeCounts | None = Field(
         default=None, description="events of grade 1..4 behind grade_mix, if published (for parameter uncertainty)")
+    dose_grade_mix: tuple[DoseGradeMix, ...] = Field(
+        default=(), max_length=20, description="grade mix of the events after dose 1, 2, ... (the last entry "
+                                               "also serves later doses, as by_dose's does)")
+    after_tocilizumab: Recurrence | None = None
 
     @model_validator(mode="after")
     def _timing(self) -> "Toxicity":
+        shares = self.by_dose.value if self.by_dose is not None else ()
+        if self.dose_grade_mix and len(self.dose_grade_mix) != len(shares):
+            raise ValueError(f"dose_grade_mix has {len(self.dose_grade_mix)} entries and by_dose {len(shares)}; "
+                             "allowed: one grade mix per by_dose entry")
         if self.onset_from == "treatment_start" and self.by_dose is not None:
             raise ValueError("by_dose is given but onset_from = 'treatment_start'; "
                              "allowed: by_dose only with onset_from = 'last_dose'")
@@ -225,11 +275,57 @@ class Management(Frozen):
         return self
 
 
-class ProphylaxisEffect(Frozen):
-    """Relative risk of a patient having the toxicity when given prophylactic tocilizumab."""
+PROPHYLAXIS_TIMINGS = ("before_dose", "after_dose")
+_PROPHYLAXIS_KEY = re.compile(r"^(before_dose|after_dose)_([1-9][0-9]?)$")
 
+
+def prophylaxis_key(timing: str, dose: int) -> str:
+    """The name of the drug's prophylaxis entry for tocilizumab given at ``timing`` of ``dose``."""
+    return f"{timing}_{dose}"
+
+
+class ProphylaxisEffect(Frozen):
+    """What prophylactic tocilizumab given at one timing (the entry's name) does to a patient.
+
+    The relative risk applies to the patient's chance of any CRS (ICANS) over the course, as the
+    studies measure it per patient; ``crs_grade_mix`` is the grade mix of CRS among patients who still
+    have it. Common random numbers hold: prophylaxis only removes CRS or lowers its grade.
+    """
+
+    hours_after: NonNegHours | None = Field(default=None, description="hours after the dose (after_dose_<k> only)")
     crs_relative_risk: RelativeRisk
     icans_relative_risk: RelativeRisk
+    crs_grade_mix: GradeMix | None = None
+    crs_grade_counts: GradeCounts | None = None
+    treated: ArmCounts | None = Field(default=None, description="CRS with this prophylaxis (for parameter uncertainty)")
+    control: ArmCounts | None = Field(default=None, description="CRS without it: the comparator of the relative risk")
+    source: str = ""
+    verified: bool = True
+
+
+def _prophylaxis_table(v: Any) -> Any:
+    # A drug file written before timing mattered has one [prophylaxis] table of relative risks: the
+    # nearest reading is tocilizumab before the first dose.
+    if isinstance(v, dict) and "crs_relative_risk" in v:
+        return {"before_dose_1": v}
+    return v
+
+
+def _check_prophylaxis(table: dict[str, ProphylaxisEffect]) -> dict[str, ProphylaxisEffect]:
+    for key, effect in table.items():
+        m = _PROPHYLAXIS_KEY.match(key)
+        if m is None:
+            raise ValueError(f"entry '{key}'; allowed: entries named before_dose_<k> or after_dose_<k> "
+                             "(k = the dose number), e.g. [prophylaxis.before_dose_1]")
+        if (m.group(1) == "after_dose") != (effect.hours_after is not None):
+            raise ValueError(f"entry '{key}': hours_after is "
+                             + ("missing; allowed: after_dose_<k> says how many hours after the dose"
+                                if effect.hours_after is None else "given; allowed: only for after_dose_<k>"))
+    return table
+
+
+ProphylaxisTable = Annotated[dict[str, ProphylaxisEffect], BeforeValidator(_prophylaxis_table),
+                             AfterValidator(_check_prophylaxis)]
 
 
 class DrugProfile(Frozen):
@@ -249,11 +345,19 @@ class DrugProfile(Frozen):
     crs: Toxicity
     icans: Toxicity
     management: Management
-    prophylaxis: ProphylaxisEffect
+    prophylaxis: ProphylaxisTable = Field(default_factory=dict, description="effect of prophylactic tocilizumab by "
+                                          "timing: entries before_dose_<k> / after_dose_<k>")
     risk_odds_ratios: RiskOddsRatios = RiskOddsRatios()
     restart: tuple[RestartRule, ...] = Field(default=(), description="the label's restart-after-a-delay rules")
     resume: Resume = Field(default_factory=_resume_default, description="when the dose after a toxicity hold "
                                                                          "is given")
+
+    @model_validator(mode="after")
+    def _recurrence(self) -> "DrugProfile":
+        if self.icans.after_tocilizumab is not None:
+            raise ValueError("icans.after_tocilizumab is given; allowed: only crs.after_tocilizumab (the evidence "
+                             "is for CRS recurrence after tocilizumab at the first CRS event)")
+        return self
 
     @model_validator(mode="after")
     def _schedule(self) -> "DrugProfile":

@@ -12,8 +12,8 @@ from typing import Literal
 
 from pydantic import Field, create_model, model_validator
 
-from sim.config.dose_plan import CHAIR_PLACES, dose_requirements, plan_dose
-from sim.config.drug import DrugProfile
+from sim.config.dose_plan import BED_PLACES, CHAIR_PLACES, dose_requirements, plan_dose
+from sim.config.drug import DrugProfile, prophylaxis_key
 from sim.config.params import (
     Frozen,
     NonNeg,
@@ -261,11 +261,21 @@ class MonitoringRule(Frozen):
 
 
 class Prophylaxis(Frozen):
-    """Prophylactic tocilizumab before the listed doses, for all or for high-risk patients."""
+    """Prophylactic tocilizumab at the listed doses (before each, or a set time after it, as the drug's
+    prophylaxis entry of that timing says), for all or for high-risk patients."""
 
     doses: tuple[int, ...] = Field(min_length=1)
+    timing: Literal["before_dose", "after_dose"] = Field(
+        default="before_dose", description="before_dose: infused before the dose (chair_hours added to the stay); "
+        "after_dose: given in the monitoring bed the drug entry's hours_after after the dose")
     patients: Literal["all", "high_risk"] = "all"
-    chair_hours: PositiveHours = Field(description="extra chair (or bed) time for the tocilizumab infusion")
+    chair_hours: PositiveHours = Field(description="extra chair (or bed) time for a tocilizumab infusion given "
+                                                   "before the dose")
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The drug prophylaxis entries this strategy uses, one per dose."""
+        return tuple(prophylaxis_key(self.timing, d) for d in self.doses)
 
 
 OnsetCare = Literal["home", "urgent_care", "ed", "admit"]
@@ -329,6 +339,10 @@ class Strategy(Frozen):
         p = self.prophylaxis
         return p is not None and dose in p.doses and (p.patients == "all" or high_risk)
 
+    def prophylaxis_before(self, dose: int, high_risk: bool) -> bool:
+        """Tocilizumab infused before this dose (its chair time is part of the dose's stay)."""
+        return self.gives_prophylaxis(dose, high_risk) and self.prophylaxis.timing == "before_dose"
+
 
 class Scenario(Frozen):
     name: str = Field(pattern=NAME_PATTERN, description="letters, digits, '_', '-', '.'; it names the "
@@ -389,7 +403,7 @@ def feasibility_problems(s: Scenario) -> list[str]:
     if too_long:
         return [too_long]
     return (_place_problems(s, places) + _risk_factor_problems(s) + _toxicity_resource_problems(s)
-            + _follow_up_problems(s) + _reserve_problems(s, places))
+            + _follow_up_problems(s) + _reserve_problems(s, places) + _prophylaxis_problems(s))
 
 
 def _size_problem(s: Scenario) -> str | None:
@@ -474,3 +488,39 @@ def _reserve_problems(s: Scenario, places: list[str]) -> list[str]:
         return []
     return [f"booking.ward_beds_reserved_for_unplanned = {reserved} "
             f"leaves no bookable ward bed out of capacity.ward_beds = {s.capacity.ward_beds}"]
+
+
+def _prophylaxis_problems(s: Scenario) -> list[str]:
+    """The strategy's prophylaxis needs the drug's evidence for that timing, and tocilizumab given after a
+    dose needs the patient still in a monitoring bed then."""
+    pro = s.strategy.prophylaxis
+    if pro is None:
+        return []
+    have = sorted(s.drug.prophylaxis)
+    missing = [k for k in pro.keys if k not in s.drug.prophylaxis]
+    if missing:
+        return [f"strategy.prophylaxis asks for tocilizumab {missing[0].replace('_', ' ', 1).replace('_', ' ')} of "
+                f"{s.drug.name}, but the drug file has no [prophylaxis.{missing[0]}] entry; allowed: "
+                + (", ".join(f"timing = '{k.rsplit('_', 1)[0]}' with dose {k.rsplit('_', 1)[1]}" for k in have)
+                   if have else "none (no published prophylaxis evidence for this drug)")]
+    if pro.timing == "before_dose":
+        return []
+    problems = []
+    requirements = dose_requirements(s.drug, max(pro.doses))
+    for dose in pro.doses:
+        if dose > len(requirements):
+            return [f"strategy.prophylaxis.doses includes {dose}; allowed: doses the schedule defines "
+                    f"(1 to {len(requirements)})"]
+        after = s.drug.prophylaxis[prophylaxis_key(pro.timing, dose)].hours_after.value
+        for high, eligible in itertools.product((False, True), (False, True)):
+            if pro.patients == "high_risk" and not high:
+                continue
+            plan = plan_dose(s.drug, s.strategy, dose, requirements[dose - 1], high, eligible)
+            if plan.place not in BED_PLACES or plan.stay_hours - plan.premed_hours < after:
+                problems.append(
+                    f"strategy.prophylaxis gives tocilizumab {after:g} h after dose {dose}, but the strategy "
+                    f"monitors that dose ({'high' if high else 'standard'} risk, "
+                    f"{'eligible' if eligible else 'not eligible'} for outpatient) in '{plan.place}' for "
+                    f"{plan.monitor_hours:g} h; allowed: a bed place (ward, observation) kept at least that long")
+                return problems
+    return problems

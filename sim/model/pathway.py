@@ -17,20 +17,14 @@ from simpy import Timeout
 from simpy.core import URGENT
 
 from sim.cohort import Cohort
-from sim.cohort.toxicity import (
-    combination_rates,
-    dose_pattern,
-    grades,
-    grades_with_severe_share,
-    individual_rates,
-    lognormal,
-)
 from sim.config import registry
 from sim.config.dose_plan import dose_offsets_hours, dose_requirements, plan_dose
+from sim.config.drug import prophylaxis_key
 from sim.config.scenario import RESOURCES, TOXICITY_KINDS, Scenario
 from sim.config.units import HOURS_PER_WEEK
 from sim.model.booking import Ledger
 from sim.model.calendar import Calendar
+from sim.model.events import CRS, ICANS, toxicity_events
 from sim.model.pharmacy import Pharmacy
 from sim.model.pools import Pool
 from sim.model.runlog import DIVERTED, LEFT, ON_TREATMENT, PLACE_CODES, RunLog
@@ -38,7 +32,6 @@ from sim.model.runlog import DIVERTED, LEFT, ON_TREATMENT, PLACE_CODES, RunLog
 HOME, CHAIR, OBS, WARD, ICU, ED, UC = range(7)
 LEVEL = (0, 0, 0, 1, 2, 0, 0)        # care level each location provides
 LOC_NAMES = ("home", "infusion chair", "observation bed", "ward", "ICU", "ED", "urgent care")
-CRS, ICANS = 0, 1
 # Where an onset at home is managed (strategy.onset_at_home), as codes for the hot loop.
 ROUTE_CODE = {"home": HOME, "urgent_care": UC, "ed": ED, "admit": WARD}
 PLACE_LOC = {"ward": WARD, "observation": OBS, "clinic": CHAIR, "home": CHAIR}
@@ -118,7 +111,7 @@ class Model:
         # per patient, and per patient and dose (flat at i * D + k)
         "referral", "therapy", "high_risk", "eligible", "prevalent", "first_dose", "left_at", "status",
         "discontinued", "dose_time", "dose_place", "dose_postponed", "stay_start", "stay_end",
-        "held_for_stock_times", "toci_mg", "grade", "events", "given_toci",
+        "held_for_stock_times", "toci_mg", "grade", "events", "given_toci", "pro_after",
     )
 
     def __init__(self, scenario: Scenario, cohort: Cohort, trace: int | None = None):
@@ -222,82 +215,20 @@ class Model:
                            UC: (self.pools["urgent_care_bays"], s.urgent_care.assessment_hours.value,
                                 self.log.urgent_care_visits, "urgent_care")}
 
-    # ----------------------------------------------------------------- toxicity, vectorised up front
+    # ----------------------------------------------------------------- toxicity, drawn up front
     def _draw_toxicity(self) -> None:
         """Grades of CRS and ICANS after every dose, and the events of the few (patient, dose) pairs
-        that have one: (onset after the dose, kind, grade, duration, tocilizumab doses, hospital stay)."""
+        that have one (:func:`sim.model.events.toxicity_events`); the tocilizumab dose of each patient."""
         s, c = self.s, self.c
-        pro, eff = s.strategy.prophylaxis, s.drug.prophylaxis
-        gets_pro = np.zeros(c.n, dtype=bool) if pro is None else (
-            np.ones(c.n, dtype=bool) if pro.patients == "all" else c.high_risk.copy())
-        mg = np.minimum(s.tocilizumab.mg_per_kg.value * c.weight_kg, s.tocilizumab.max_mg.value)
-        self.toci_mg = mg.tolist()
-        crs_p, severe, icans_p = self._risk_rates()
-        self.grade: list[np.ndarray] = []     # per kind, (n, D) grade drawn for each dose (0 = none)
-        self.events: dict[int, list[tuple[float, int, int, float, int, float]]] = {}  # i * D + k -> events
-        self._draw_kind(CRS, s.drug.crs, np.minimum(crs_p * np.where(gets_pro, eff.crs_relative_risk.value, 1.0), 1.0),
-                        severe, (c.crs_patient_u, c.crs_dose_u, c.crs_grade_u, c.crs_onset_z, c.crs_duration_z), 0)
-        self._draw_kind(ICANS, s.drug.icans,
-                        np.minimum(icans_p * np.where(gets_pro, eff.icans_relative_risk.value, 1.0), 1.0), None,
-                        (c.icans_patient_u, c.icans_dose_u, c.icans_grade_u, c.icans_onset_z, c.icans_duration_z), 2)
-
-    def _risk_rates(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per patient: CRS probability, share of CRS events of grade >= 2, ICANS probability.
-
-        Patient risk factors act through a logistic model calibrated to keep the profile's rates.
-        """
-        s, c = self.s, self.c
-        names = list(s.population.risk_factors)
-        prev = np.array([s.population.risk_factors[f].value for f in names])
-        x = np.column_stack([c.risk_factors[f] for f in names]).astype(float) if names else np.zeros((c.n, 0))
-        ors = s.drug.risk_odds_ratios
-        log_or = lambda table: np.array([math.log(table[f].value) if f in table else 0.0 for f in names])  # noqa: E731
-        crs_p = individual_rates(c.crs_rate, x, prev, log_or(ors.crs))
-        severe = individual_rates(1.0 - c.crs_mix[0], x, prev, log_or(ors.crs_grade2plus),
-                                  population_weight=combination_rates(c.crs_rate, prev, log_or(ors.crs)))
-        icans_p = individual_rates(c.icans_rate, x, prev, log_or(ors.icans))
-        return crs_p, severe, icans_p
-
-    def _draw_kind(self, kind: int, tox, p: np.ndarray, severe: np.ndarray | None, u: tuple, toci_col: int) -> None:
-        """One toxicity: which doses it follows (``p`` per patient), grades, and the events' timing."""
-        c, d = self.c, self.D
-        patient_u, dose_u, grade_u, onset_z, duration_z = u
-        # onset_from = "treatment_start" is an event tied to dose 1 with its onset counted from it
-        shares = tox.by_dose.value if tox.by_dose is not None else None
-        pattern = dose_pattern(patient_u < p, shares, dose_u)
-        g = np.zeros((c.n, d), dtype=np.int8)
-        k = min(pattern.shape[1], d)
-        if kind == CRS:
-            drawn = grades_with_severe_share(c.crs_mix, severe, grade_u[:, :k])
-        else:
-            drawn = grades(c.icans_mix, grade_u[:, :k])
-        g[:, :k] = np.where(pattern[:, :k], drawn, 0)
-        self.grade.append(g)
-        # Only the few (patient, dose) pairs with an event are kept for the hot loop, and only
-        # their onsets, durations, hospital stays and tocilizumab doses are computed.
-        rows, cols = np.nonzero(g)
-        onset = lognormal(tox.onset_median_hours.value, tox.onset_sigma.value, onset_z[rows, cols])
-        z = duration_z[rows, cols]
-        dur = lognormal(tox.duration_median_hours.value, tox.duration_sigma.value, z)
-        grade = g[rows, cols]
-        stay = hospital_stays(self.rules[kind], grade, dur, z)
-        toci_n = self._toci_doses(kind, grade, c.toci_u[rows, cols, toci_col], c.toci_u[rows, cols, toci_col + 1])
-        for key, on, gr, du, tn, st in zip((rows * d + cols).tolist(), onset.tolist(), grade.tolist(),
-                                           dur.tolist(), toci_n.tolist(), stay.tolist()):
-            self.events.setdefault(key, []).append((on, kind, gr, du, tn, st))
-
-    def _toci_doses(self, kind: int, grade: np.ndarray, give_u: np.ndarray, repeat_u: np.ndarray) -> np.ndarray:
-        """Tocilizumab doses for each event: none, or one plus a geometric number of repeats."""
-        toci = self.s.tocilizumab
-        p_toci = np.array([0.0] + [r.tocilizumab_probability.value for r in self.rules[kind]])
-        given = give_u < p_toci[grade]
-        r = toci.repeat_probability.value
-        extra = np.zeros(grade.size, dtype=np.int64)
-        if r > 0:
-            with np.errstate(divide="ignore"):
-                extra = np.floor(np.log(repeat_u) / math.log(r)) if r < 1 else np.full(grade.size, 99.0)
-            extra = np.minimum(extra, toci.max_doses - 1).astype(np.int64)
-        return np.where(given, 1 + extra, 0)
+        self.toci_mg = np.minimum(s.tocilizumab.mg_per_kg.value * c.weight_kg, s.tocilizumab.max_mg.value).tolist()
+        self.grade, self.events = toxicity_events(s, c, self.D)
+        pro = s.strategy.prophylaxis
+        # prophylaxis given after a dose: hours from infusion start, by dose index (0: before the dose)
+        self.pro_after = [0.0] * self.D
+        if pro is not None and pro.timing == "after_dose":
+            for dose in pro.doses:
+                if dose <= self.D:
+                    self.pro_after[dose - 1] = s.drug.prophylaxis[prophylaxis_key(pro.timing, dose)].hours_after.value
 
     # ----------------------------------------------------------------- booking
     def _book(self, p: _Patient, ledger: Ledger, length: float, day: int, last_day: int, first: bool, bed: bool,
@@ -622,7 +553,7 @@ class Model:
             self._note(f"dose {k + 1}{' (again, after the restart)' if repeat else ''} given in {plan[0]}: infusion starts at {t0:.1f} h, stay until {p.planned_until:.1f} h"
                        + (", after prophylactic tocilizumab" if plan[5] else ""))
         if plan[5]:
-            self._give_toci(i, 0.0)
+            self._give_toci(i, plan[1] + self.pro_after[k] if self.pro_after[k] else 0.0)
         p.after_tox = 0.0
         p.loc, p.pool = plan[9], plan[7]
         p.in_planned = True
@@ -861,29 +792,6 @@ class Model:
         log.pharmacy = self.pharmacy.close() if self.pharmacy is not None else None
         log.held_for_stock = self.held_for_stock_times
         return log
-
-
-def hospital_stays(rules, grade: np.ndarray, duration: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """Hours in hospital (in the ICU for an ICU grade) of each toxicity event if it is managed there.
-
-    With a sourced length of stay for its grade (``stay_median_hours``, ``stay_sigma``) the stay is
-    log-normal, drawn from the event's own duration normal ``z`` (so a longer episode has a longer stay
-    and no draw is added), and the patient goes home when the grade allows, at the latest when the
-    episode ends; without one, the stay lasts the episode. ``min_stay_hours`` and ``max_stay_hours`` bound it.
-    """
-    stay = np.array(duration, dtype=float)
-    for g, rule in enumerate(rules, start=1):
-        at = grade == g
-        if not at.any():
-            continue
-        if rule.stay_median_hours is not None:
-            los = lognormal(rule.stay_median_hours.value, rule.stay_sigma.value, z[at])
-            stay[at] = np.minimum(los, duration[at])
-        lo = rule.min_stay_hours.value
-        if rule.max_stay_hours is not None:
-            stay[at] = np.minimum(stay[at], max(rule.max_stay_hours.value, lo))
-        stay[at] = np.maximum(stay[at], lo)
-    return stay
 
 
 def simulate(scenario: Scenario, cohort: Cohort) -> RunLog:
