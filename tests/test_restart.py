@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from sim.config import loader
+from sim import cohort, metrics, model
+from sim.config import library, loader
+from sim.config.dose_plan import dose_requirements, plan_dose
 from sim.config.errors import ScenarioErrors
-from tests.conftest import SCENARIOS
+from sim.model.pathway import _Patient
+from sim.model.runlog import PLACE_CODES
+from tests.conftest import HUGE, SCENARIOS
 
 TECLISTAMAB = SCENARIOS / "teclistamab_inpatient.toml"
 
@@ -76,3 +81,138 @@ def test_bad_restart_and_resume_name_field_value_and_allowed(tmp_path, text, fie
     assert field in msg, msg
     for w in words:
         assert w in msg, msg
+
+
+# --- the model: restarting the step-up after a delay ---------------------------------------------------
+
+# Step-up doses 1-3 come 3 days apart (4 over a weekend): a limit of 5 days after dose 1 or 2 is passed
+# only when a toxicity hold delays the next dose, which this test rule answers by restarting at dose 1.
+RESTART = ["run.warmup_weeks=8", "run.horizon_weeks=26", "run.follow_up_weeks=8", *HUGE]
+RULES = rule(1, 5, 1, 2)
+
+
+def _run(path: Path, *overrides: str):
+    s = loader.load(path, [*RESTART, *overrides])
+    m = model.Model(s, cohort.draw(s, 0))
+    log = m.run()
+    return s, m, log, metrics.summarise(log, s, 0)
+
+
+@pytest.fixture(scope="module")
+def restarted(tmp_path_factory):
+    return _run(write(tmp_path_factory.mktemp("restart"), RULES))
+
+
+def test_a_delay_past_the_limit_repeats_the_step_up_in_a_monitored_bed(restarted):
+    s, m, log, k = restarted
+    *_, log0, k0 = _run(TECLISTAMAB)
+    assert not log0.repeated_doses and k0["doses_restepped"] == 0   # without the rules: no repeat
+    repeats = np.asarray(log.repeated_doses, dtype=float).reshape(-1, 5)
+    w0, w1 = log.window
+    inside = (repeats[:, 0] >= w0) & (repeats[:, 0] < w1)
+    assert k["doses_restepped"] == inside.sum() >= 10
+    # every repeat is a step-up dose (the rules restart at dose 1 and the step-up is 3 doses), given in the
+    # ward bed the inpatient strategy monitors step-up doses in, as the first time
+    assert set(repeats[:, 2].astype(int)) <= {0, 1, 2} and 0 in set(repeats[:, 2].astype(int))
+    assert (repeats[:, 3] == PLACE_CODES["ward"]).all()
+    # each repeated step-up dose holds a ward bed 48 h again (window edges and the toxicity the repeats
+    # bring change the rest a little)
+    assert k["ward_bed_days"] - k0["ward_bed_days"] > 1.5 * k["doses_restepped"]
+    assert k["doses_given"] > k0["doses_given"]
+
+
+def test_a_repeat_restarts_the_sequence_and_keeps_the_first_times(restarted):
+    s, m, log, k = restarted
+    t, i, dose, _, _ = next(r for r in log.repeated_doses if not log.prevalent[int(r[1])])
+    i, dose = int(i), int(dose)
+    first = log.dose_time[i]
+    # the first time of the repeated dose stays in dose_time; the repeat comes after a delay of more than
+    # 5 days from the last dose given before it
+    assert first[dose] < t
+    before = max(x for x in [*first[np.isfinite(first)], *(r[0] for r in log.repeated_doses if r[1] == i)] if x < t)
+    assert int(t // 24) - int(before // 24) > 5
+    # a dose is repeated at most once per patient (a toxicity that outlasts the limit again does not loop)
+    pairs = [(int(r[1]), int(r[2])) for r in log.repeated_doses]
+    assert len(pairs) == len(set(pairs))
+    # time on therapy still counts from the first dose ever
+    assert log.first_dose[i] == first[0]
+
+
+def test_the_trace_tells_the_restart(restarted):
+    s, m, log, k = restarted
+    i = int(log.repeated_doses[0][1])
+    text = "\n".join(what for _, what in model.trace(s, cohort.draw(s, 0), i))
+    assert "the label restarts at dose 1" in text
+    assert "dose 1 (again, after the restart) given in ward" in text
+
+
+# --- the model: the dose after a toxicity hold -------------------------------------------------------
+
+TARLATAMAB = SCENARIOS / "tarlatamab_outpatient.toml"
+
+
+def _resumed(mode: str):
+    return _run(TARLATAMAB, "drug.restart=[]", f'drug.resume={{after_hold="{mode}", source="test"}}')
+
+
+def _day_gaps(s, log) -> tuple[np.ndarray, np.ndarray]:
+    """Days between consecutive doses of each patient, and the schedule's gap of each dose after the first."""
+    days = np.floor(log.dose_time / 24)
+    gap = np.array([r.gap_days for r in dose_requirements(s.drug, log.max_doses)])[1:]
+    return np.diff(days, axis=1), gap
+
+
+def test_next_scheduled_resumes_on_the_patients_own_schedule():
+    """Tarlatamab doses fall on one weekday (days 1, 8, 15, then every 14 days), so with ample capacity
+    every dose after a hold lands on the patient's grid with next_scheduled, and some do not with
+    after_resolution (the day after the hold ends)."""
+    s, _, log_r, _ = _resumed("after_resolution")
+    gaps, gap = _day_gaps(s, log_r)
+    given = np.isfinite(gaps)
+    assert ((gaps > gap) & given).sum() >= 10                      # doses held past their due day
+    assert ((gaps % gap != 0) & given).sum() >= 5                  # ... some of them off the grid
+    s, _, log_n, _ = _resumed("next_scheduled")
+    gaps, gap = _day_gaps(s, log_n)
+    given = np.isfinite(gaps)
+    assert ((gaps > gap) & given).sum() >= 10
+    assert ((gaps % gap != 0) & given).sum() == 0
+
+
+@pytest.mark.parametrize("mode, held_day, held_hour, expected", [
+    ("after_resolution", 31, 10.0, 32),    # the day after the hold ends
+    ("after_resolution", 29, 3.0, 30),     # a hold ending before the due day's opening: still the day after
+    ("next_scheduled", 31, 10.0, 44),      # due day 30, dose 4 every 14 days: the next grid day
+    ("next_scheduled", 30, 3.0, 30),       # over by the due day's opening: the due day itself
+    ("next_scheduled", 44, 10.0, 58),      # over after the grid day's opening: one more interval
+    ("after_resolution", 20, 10.0, 30),    # a hold over before the due day changes nothing
+    ("next_scheduled", 20, 10.0, 30),
+])
+def test_first_day_after_a_hold(mode, held_day, held_hour, expected):
+    s = loader.load(TARLATAMAB, [*RESTART, f'drug.resume={{after_hold="{mode}", source="test"}}'])
+    m = model.Model(s, cohort.draw(s, 0))
+    p = _Patient(0, False, True, 1e9, [])
+    p.held_until = held_day * 24.0 + held_hour
+    assert m.gap[3] == 14 and m.open_hour > 3.0
+    assert m._after_hold(p, 3, 30) == expected
+
+
+# --- monitoring counted from the end of the infusion ----------------------------------------------------
+
+def test_monitor_from_infusion_end_lengthens_the_stay_by_the_infusion():
+    s = loader.load(TARLATAMAB)
+    drug = s.drug
+    block = drug.schedule[0]
+    end = drug.model_copy(update={"schedule": (block.model_copy(update={"monitor_from": "infusion_end"}),
+                                               *drug.schedule[1:])})
+    infusion = block.infusion(drug.chair)
+    assert infusion > 0
+    start_req, end_req = dose_requirements(drug, 1)[0], dose_requirements(end, 1)[0]
+    assert end_req.monitor_hours == start_req.monitor_hours + infusion
+    for high, eligible in ((False, True), (True, False)):
+        a = plan_dose(drug, s.strategy, 1, start_req, high, eligible)
+        b = plan_dose(end, s.strategy, 1, end_req, high, eligible)
+        assert b.place == a.place and a.bed   # a monitored bed: the stay is the monitoring
+        assert b.stay_hours == pytest.approx(a.stay_hours + infusion)
+    # sim drugs stays truthful: its column counts from the infusion start
+    assert f"dose 1: {block.monitor_hours.value + infusion:g} h" in library.monitoring_summary(end)
+    assert "after the infusion" in "\n".join(library._schedule_lines(end))

@@ -42,11 +42,11 @@ def summarise(log: RunLog, s: Scenario, replication: int = 0) -> dict[str, float
     started = inside(log.first_dose)
     n_started = int(started.sum())
     given_in = inside(log.dose_time)
-    repeats = np.asarray(log.repeated_doses, dtype=float).reshape(-1, 4)   # (time, patient, dose, postponed)
+    repeats = np.asarray(log.repeated_doses, dtype=float).reshape(-1, 5)   # (time, patient, dose, place, postponed)
     repeats_in = inside(repeats[:, 0])
     restepped = int(repeats_in.sum())
     doses = int(given_in.sum()) + restepped
-    postponed = int((given_in & (log.dose_postponed > 0)).sum()) + int((repeats_in & (repeats[:, 3] > 0)).sum())
+    postponed = int((given_in & (log.dose_postponed > 0)).sum()) + int((repeats_in & (repeats[:, 4] > 0)).sum())
     crs_any = (log.crs_grade > 0).any(axis=1)
     crs_g2 = (log.crs_grade >= 2).any(axis=1)
     crs_g3 = (log.crs_grade >= 3).any(axis=1)

@@ -533,7 +533,7 @@ class Model:
         repeat = k < p.next_new
         if repeat:
             p.repeated |= 1 << k
-            self.log.repeated_doses.append((t0, i, k, postponed))
+            self.log.repeated_doses.append((t0, i, k, plan[8], postponed))
         else:
             p.next_new = k + 1
             self.dose_time[j] = t0

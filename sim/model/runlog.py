@@ -71,8 +71,9 @@ class RunLog:
     pharmacy: "PharmacyLog | None" = None                                  # None: stock not modelled
     held_for_stock: list[float] = field(default_factory=list)              # step-up doses held for want of stock
     # doses given again after a restart of the step-up (drug.restart); the per-dose arrays above keep each
-    # dose's first time: (infusion start, patient, dose index, days postponed for want of a place)
-    repeated_doses: list[tuple[float, int, int, int]] = field(default_factory=list)
+    # dose's first time: (infusion start, patient, dose index, PLACE_CODES of its place, days postponed for
+    # want of a place)
+    repeated_doses: list[tuple[float, int, int, int, int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         n, d = self.n, self.max_doses
