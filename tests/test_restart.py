@@ -14,7 +14,8 @@ from sim.config.dose_plan import dose_requirements, plan_dose
 from sim.config.errors import ScenarioErrors
 from sim.model.pathway import _Patient
 from sim.model.runlog import PLACE_CODES
-from tests.conftest import HUGE, SCENARIOS
+from tests.conftest import HUGE, SCENARIOS, SHORT
+from tests.test_model import check_conservation_and_capacity
 
 TECLISTAMAB = SCENARIOS / "teclistamab_inpatient.toml"
 
@@ -138,6 +139,15 @@ def test_a_repeat_restarts_the_sequence_and_keeps_the_first_times(restarted):
     assert log.first_dose[i] == first[0]
 
 
+def test_conservation_and_capacity_hold_with_restarts(tmp_path):
+    # real capacities, so restarts compete for the beds
+    s = loader.load(write(tmp_path, RULES), SHORT)
+    m = model.Model(s, cohort.draw(s, 1))
+    log = m.run()
+    assert log.repeated_doses
+    check_conservation_and_capacity(s, m, log)
+
+
 def test_the_trace_tells_the_restart(restarted):
     s, m, log, k = restarted
     i = int(log.repeated_doses[0][1])
@@ -216,3 +226,74 @@ def test_monitor_from_infusion_end_lengthens_the_stay_by_the_infusion():
     # sim drugs stays truthful: its column counts from the infusion start
     assert f"dose 1: {block.monitor_hours.value + infusion:g} h" in library.monitoring_summary(end)
     assert "after the infusion" in "\n".join(library._schedule_lines(end))
+
+
+# --- a single admission for the step-up (strategy.monitoring[].stay_through_dose) -----------------------
+
+SINGLE = SCENARIOS / "teclistamab_inpatient_single_admission.toml"
+
+
+def test_a_single_admission_is_planned_as_one_stay_through_the_last_doses_monitoring():
+    s = loader.load(SINGLE)
+    reqs = dose_requirements(s.drug, 3)
+    plan = plan_dose(s.drug, s.strategy, 1, reqs[0], False, False)
+    assert plan.place == "ward" and plan.through == 3
+    # days 1, 3, 5 and 48 h after the third infusion: 4 days + 48 h from the first infusion, after premedication
+    assert plan.stay_hours == pytest.approx(plan.premed_hours + 4 * 24 + 48)
+    alone = plan_dose(s.drug, s.strategy, 2, reqs[1], False, False)
+    assert alone.through == 2 and alone.place == "ward"   # dose 2 on its own (e.g. a warm start) as before
+
+
+@pytest.fixture(scope="module")
+def single():
+    return _run(SINGLE)
+
+
+def test_the_step_up_doses_are_given_in_the_first_doses_bed(single):
+    s, m, log, k = single
+    started = ~log.prevalent & np.isfinite(log.dose_time[:, 2])
+    assert started.sum() >= 50
+    t = log.dose_time[started, :3]
+    start = np.array(log.stay_start).reshape(log.n, -1)[started, :3]
+    end = np.array(log.stay_end).reshape(log.n, -1)[started, :3]
+    assert (log.dose_place[started, :3] == PLACE_CODES["ward"]).all()
+    # doses 2 and 3 come at the hour of the infusion before them (no booking), days 1-3-5 inside dose 1's
+    # planned stay unless a toxicity hold delays them in the bed (a patient moved out is booked as usual)
+    gaps = np.diff(t, axis=1)
+    in_bed = np.isclose(gaps % 24, 0).all(axis=1)
+    assert in_bed.mean() > 0.95
+    on_time = (gaps == 48).all(axis=1)
+    assert 0.3 < on_time.mean() < 0.9
+    assert ((t[on_time, 1] > start[on_time, 0]) & (t[on_time, 2] < end[on_time, 0])).all()
+    assert np.allclose(end[in_bed, 2] - t[in_bed, 2], 48)   # home 48 h after the third dose
+
+
+def test_a_single_admission_needs_one_ward_request_per_step_up_instead_of_three(single):
+    *_, log, k = single
+    *_, log3, k3 = _run(TECLISTAMAB)
+    requests = len(log.pools["ward_beds"][2])
+    assert requests < 0.6 * len(log3.pools["ward_beds"][2])
+    trace = "\n".join(what for _, what in model.trace(single[0], cohort.draw(single[0], 0),
+                                                         int(np.flatnonzero(~log.prevalent & np.isfinite(
+                                                             log.dose_time[:, 2]))[0])))
+    assert "dose 1 booked: ward" in trace and "dose 2 booked" not in trace and "dose 3 booked" not in trace
+    assert "dose 2 given in ward" in trace and "dose 3 given in ward" in trace
+
+
+@pytest.mark.parametrize("rule_text, words", [
+    ('doses = [1]\nplace = "clinic"\nstay_through_dose = 3\n', ["stay_through_dose = 3", "place = 'clinic'",
+                                                               "ward, observation"]),
+    ('place = "ward"\nstay_through_dose = 3\n', ["doses = None", "all before stay_through_dose"]),
+    ('doses = [1, 3]\nplace = "ward"\nstay_through_dose = 3\n', ["doses = [1, 3]"]),
+    ('doses = [1]\nplace = "ward"\nstay_through_dose = 4\n', ["stay_through_dose = 4 is after the step-up",
+                                                             "drug.step_up_doses = 3"]),
+])
+def test_a_bad_single_admission_is_refused_naming_the_field(tmp_path, rule_text, words):
+    p = write(tmp_path, "[[strategy.monitoring]]\n" + rule_text
+              + '[[strategy.monitoring]]\nmin_required_hours = 12\nplace = "ward"\n', base=SINGLE)
+    with pytest.raises(ScenarioErrors) as exc:
+        loader.load(p)
+    msg = str(exc.value)
+    assert "strategy.monitoring" in msg and "\n" not in msg.strip(), msg
+    for w in words:
+        assert w in msg, msg

@@ -299,7 +299,7 @@ class Model:
         permitted = first_ok if first_ok >= window_day else window_day
         if p.i == self.trace_i:
             self._note_booked(k, plan, day, start, permitted)
-        if k + 1 < self.hold_upto:
+        if k + 1 < self.hold_upto and plan[10] == k:   # a single admission holds its bed for the next doses
             self._hold_next(p, k, day, now)
         return k, plan, day, start, deadline, iv, (day - permitted if day > permitted else 0)
 
@@ -348,8 +348,9 @@ class Model:
         the resource's ledger and pool, the place's code in the run log and the patient's location.
 
         Returns (place, hours before the infusion, resource, stay in hours, is a bed, prophylaxis,
-        ledger, pool, place code, location). Plans without a follow-up requirement also fill
-        :meth:`_plain`'s list, which the hot loop reads without building a key.
+        ledger, pool, place code, location, index of the last dose of its admission: k unless it is a single
+        admission). Plans without a follow-up requirement also fill :meth:`_plain`'s list, which the hot loop
+        reads without building a key.
         """
         key = (k, high, eligible, after_tox)
         plan = self._plan_cache.get(key)
@@ -357,7 +358,7 @@ class Model:
             d = plan_dose(self.s.drug, self.s.strategy, k + 1, self.req[k], high, eligible, after_tox)
             plan = self._plan_cache[key] = (d.place, d.premed_hours, d.resource, d.stay_hours, d.bed, d.prophylaxis,
                                             self.ledgers[d.resource], self.pools[d.resource], PLACE_CODES[d.place],
-                                            PLACE_LOC[d.place])
+                                            PLACE_LOC[d.place], d.through - 1)
             if after_tox == 0.0:
                 self._plain(high, eligible)[k] = plan
         return plan
@@ -396,15 +397,11 @@ class Model:
         env, traced = self.env, i == self.trace_i
         high, eligible = self.high_risk[i], self.eligible[i]
         p = _Patient(i, high, eligible, self.therapy[i], self._plain(high, eligible))
-        if self.prevalent[i]:
-            k, due = self._resume(p)
-        else:
-            if self.referral[i] > 0:  # a warm start's waiting patients were referred before t = 0
-                yield env.timeout(self.referral[i])
-            k, due = 0, self._referred(p)
+        k, due = yield from self._arrive(p)
         window_day, not_before, now = due, 0, env.now
         # Bound once: the loop below runs for every dose of every patient. A plan is (place, premedication,
-        # resource, stay, bed, prophylaxis, ledger [6], pool [7], place code, location [9]): see _plan.
+        # resource, stay, bed, prophylaxis, ledger [6], pool [7], place code, location [9], last dose of a
+        # single admission [10]): see _plan.
         n_defined, step_up, gap, window = self.n_defined, self.step_up, self.gap, self.window
         next_booking, record_dose, hold_for_stock = self._next_booking, self._record_dose, self.hold_for_stock
         while k < n_defined and not p.discontinued:   # ``now`` is kept equal to env.now (a call to read)
@@ -432,7 +429,10 @@ class Model:
                     continue
             t0 = record_dose(p, kb, plan, now, postponed)
             until = p.planned_until
-            if plan[9] != WARD and (not p.pending or p.pending[0][0] >= until):
+            if plan[10] > kb:   # a single admission: the next doses are given in this bed, then home
+                kb, t0 = yield from self._in_bed(p, kb, plan, t0)
+                now = env.now
+            elif plan[9] != WARD and (not p.pending or p.pending[0][0] >= until):
                 # Nothing can happen before discharge (the common case): what _dwell would do, inline.
                 if until > now:
                     yield _Discharge(env, until - now)
@@ -450,6 +450,50 @@ class Model:
                 due, window_day = given_day + gap[k], given_day + window[k]
         if self.status[i] != DIVERTED:
             yield from self._leave(p)
+
+    def _arrive(self, p: _Patient):
+        """A warm start's patient on treatment (:meth:`_resume`) or a new referral (:meth:`_referred`), when
+        referred: (index of the next dose, its due day)."""
+        if self.prevalent[p.i]:
+            return self._resume(p)
+        if self.referral[p.i] > 0:  # a warm start's waiting patients were referred before t = 0
+            yield self.env.timeout(self.referral[p.i])
+        return 0, self._referred(p)
+
+    def _in_bed(self, p: _Patient, k: int, first: tuple, t0: float):
+        """A single admission: after dose k, taken with plan ``first``, the doses up to ``first[10]`` are given in
+        the same bed, each on its due day at the hour of the one before (later after a toxicity hold, as
+        :meth:`_after_hold` says), with no booking; toxicity meanwhile is managed as in any stay. When toxicity
+        moves the patient out of the bed or stops treatment the admission ends there (the next dose is then
+        booked as usual). Then the patient stays to the end of the last dose's monitoring and goes home.
+        Returns (index of the last dose given, its infusion start)."""
+        while k < first[10]:
+            plan = yield from self._wait_in_bed(p, k + 1, t0, first)
+            if plan is None:
+                break
+            k += 1
+            t0 = self._record_dose(p, k, plan, self.env.now, 0)
+        yield from self._dwell(p)
+        return k, t0
+
+    def _wait_in_bed(self, p: _Patient, j: int, t_prev: float, first: tuple):
+        """In the bed of plan ``first`` until dose j's premedication starts, managing onsets meanwhile. Returns
+        dose j's plan in that bed, or None when toxicity has moved the patient or stopped treatment."""
+        env = self.env
+        while not p.discontinued and p.pool is first[7]:
+            own = self._plan(j, p.high, p.eligible, p.after_tox)
+            start = self._after_hold(p, j, int(t_prev // 24) + self.gap[j]) * 24.0 + t_prev % 24 - own[1]
+            onset = p.pending[0][0] if p.pending else INF
+            if onset < start:
+                if onset > env.now:
+                    yield env.timeout(onset - env.now)
+                yield from self._toxicity(p, heapq.heappop(p.pending))
+                continue
+            if start > env.now:
+                yield env.timeout(start - env.now)
+            # the dose's own premedication, stay and prophylaxis, in the admission's place
+            return first[:1] + own[1:2] + first[2:3] + own[3:4] + first[4:5] + own[5:6] + first[6:10] + (j,)
+        return None
 
     def _resume(self, p: _Patient) -> tuple[int, int]:
         """A warm start's patient, on treatment since before t = 0: (index of the next dose, its due day)."""
@@ -550,7 +594,8 @@ class Model:
         for onset, kind, g, duration, toci, stay in self.events.get(j, ()):
             heapq.heappush(p.pending, (t0 + onset, kind, g, duration, toci, stay))
         if i == self.trace_i:
-            self._note(f"dose {k + 1}{' (again, after the restart)' if repeat else ''} given in {plan[0]}: infusion starts at {t0:.1f} h, stay until {p.planned_until:.1f} h"
+            self._note(f"dose {k + 1}{' (again, after the restart)' if repeat else ''} given in {plan[0]}: infusion "
+                       f"starts at {t0:.1f} h, stay until {p.planned_until:.1f} h"
                        + (", after prophylactic tocilizumab" if plan[5] else ""))
         if plan[5]:
             self._give_toci(i, plan[1] + self.pro_after[k] if self.pro_after[k] else 0.0)
