@@ -339,7 +339,7 @@ def assumptions(s: Scenario) -> str:
             caps.setdefault(r.max_stay_hours.value, []).append(r.grade)
     icans_caps = ", ".join(f"{hours(h)} for {grade_span(g)}" for h, g in caps.items()) or "no cap"
     obs = d.schedule[0]
-    rr = d.prophylaxis
+    rr = d.prophylaxis.get("before_dose_1")
     prev = ", ".join(f"{k} {fmt(v.value)}" for k, v in pop.risk_factors.items())
     ors = "; ".join(f"{table_name}: " + ", ".join(f"{k} {fmt(v.value)}" for k, v in getattr(d.risk_odds_ratios, table_name).items())
                     for table_name in ("crs", "crs_grade2plus", "icans") if getattr(d.risk_odds_ratios, table_name))
@@ -362,12 +362,16 @@ def assumptions(s: Scenario) -> str:
          f"{len(shares)}.",
          "The label does not break it down further; CRS after maintenance doses is rare. The model therefore "
          "slightly overstates toxicity in cycle 1 and understates it later."),
-        ("Grade mix applied per event",
-         "The grade of each CRS or ICANS event is drawn from `grade_mix`, which for the trial profile is the "
-         "label's per-patient grade percentages normalised to shares. A patient with CRS after two doses gets two "
-         "draws, so the share of patients whose worst CRS is grade >= 3 is higher than the label's (see the "
-         "validation tests).",
-         "Grades per dose are not published; per-event draws keep each dose's management independent."),
+        ("Grade mix by dose, drawn per event",
+         "The grade of each CRS event after dose k is drawn from the profile's `dose_grade_mix` entry k where the "
+         "source splits grades by dose" + (f" ({d.name}: " + "; ".join(
+             f"dose {k + 1}{' or later' if k + 1 == len(d.crs.dose_grade_mix) else ''}: grade >= 2 in "
+             f"{fmt(1 - m.grade_mix.value[0])} of its events" for k, m in enumerate(d.crs.dose_grade_mix)) + ")"
+             if d.crs.dose_grade_mix else "") + "; otherwise from `grade_mix`, the label's per-patient grade "
+         "percentages normalised to shares. A patient with CRS after two doses gets two draws, so the share of "
+         "patients whose worst grade is >= 2 can exceed the per-patient label figure (see the validation tests).",
+         "Labels report grade >= 2 CRS after each step-up dose, and it falls sharply after the first; one mix for "
+         "every dose inflated admissions and tocilizumab after the later doses."),
         ("22-24 h monitoring booked as 23 h",
          f"`{obs.label}` monitoring is {fmt(obs.monitor_hours.value)} h ({obs.monitor_hours.note or obs.monitor_hours.source}).",
          "With one hour of premedication a 23-hour stay turns a bed over once a day; 24 h would make a 25-hour "
@@ -483,13 +487,28 @@ def assumptions(s: Scenario) -> str:
          f"{toc.max_doses} in all; dose min({fmt(toc.mg_per_kg.value)} mg/kg x weight, {fmt(toc.max_mg.value)} mg). "
          "Repeat doses do not shorten the episode.",
          "Actemra label dosing; response to tocilizumab is not in the sources."),
-        ("Prophylaxis lowers the patient's probability",
-         f"Prophylactic tocilizumab multiplies the patient-level probability of CRS by {fmt(rr.crs_relative_risk.value)} "
-         f"and of ICANS by {fmt(rr.icans_relative_risk.value)} for the whole course, not only for the dose it precedes, "
-         "and adds its infusion time to that visit.",
-         "The source (001_05c86904299774e9.txt) reports patients with any CRS, not per dose. The same uniforms are "
-         "compared with a lower probability, so prophylaxis removes CRS from a subset of the same patients "
-         "(common random numbers)."),
+        ("Prophylaxis: its effect depends on when it is given",
+         "The drug file holds one effect per timing studied (`[prophylaxis.before_dose_<k>]`, "
+         "`[prophylaxis.after_dose_<k>]`), and a strategy's prophylaxis uses the entry of its timing"
+         + (f" ({d.name} before dose 1: CRS relative risk {fmt(rr.crs_relative_risk.value)}, ICANS "
+            f"{fmt(rr.icans_relative_risk.value)})" if rr is not None else "")
+         + ". The relative risk multiplies the patient-level probability of CRS (ICANS) for the doses from the "
+         "first one given with prophylaxis; where the source gives the grades of the CRS that remains "
+         "(`crs_grade_mix`), each remaining event takes the milder of its own grade and that mix's grade on the "
+         "same uniform. Tocilizumab before a dose adds its infusion time to that visit; after a dose it is given in "
+         "the monitoring bed at the entry's hour (a strategy that has no bed then is refused).",
+         "The studies report patients with any CRS over the step-up, and the effect differs by timing (Kowalski et "
+         "al., Blood Adv 2025, before step-up dose 1, vs tocilizumab ~44 h after it). The same uniforms are compared "
+         "with a lower probability and a milder grade threshold, so prophylaxis only removes CRS or lowers its grade "
+         "for the same patients (common random numbers)."),
+        ("Tocilizumab at the first CRS event and recurrence",
+         "Where the drug file gives `crs.after_tocilizumab` (the evidence is for that drug), a patient given "
+         "tocilizumab for the first CRS event keeps CRS at later doses only with that relative risk, one uniform "
+         "per patient (the per-patient recurrence ratio the study reports). Where the label's later-dose rates "
+         "already include the trial's tocilizumab use, this lowers later-dose CRS below the label's split by the "
+         "share treated times (1 - relative risk).",
+         "Searle et al., Cancer 2023 (teclistamab): recurrence 20% with tocilizumab at the first event vs 62.2% "
+         "without."),
         ("Risk factors",
          f"Independent binary factors with assumed prevalences ({prev}); odds ratios ({ors}) act through a logistic "
          "model whose intercept is solved so the population incidence stays at the profile's rate.",

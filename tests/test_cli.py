@@ -8,6 +8,8 @@ import sys
 import pandas as pd
 import pytest
 
+from sim.config import loader
+from sim.config.library import count_sourced
 from sim.metrics import KPI_COLUMNS
 from tests.conftest import REFERENCE, ROOT
 
@@ -71,6 +73,9 @@ def test_malformed_file_and_validate(tmp_path):
     assert r.returncode == 2 and "not valid TOML" in r.stderr and "Traceback" not in r.stderr
     r = sim("validate", str(REFERENCE))
     assert r.returncode == 0 and "valid" in r.stdout and "not verified" in r.stdout
+    # the count is split between the drug and the rest, and agrees with the drug library's count
+    unverified, total = count_sourced(loader.load(REFERENCE).drug)
+    assert f"{unverified} of the drug's {total}" in r.stdout
     r = sim("validate", str(REFERENCE), "--print")
     assert r.returncode == 0 and "[capacity]" in r.stdout
 

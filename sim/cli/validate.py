@@ -16,14 +16,19 @@ def add_parser(sub) -> None:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from sim.config import loader
+    from sim.config.library import count_sourced
     from sim.config.params import iter_sourced
 
     scenario = load_scenario(args)
     if args.show:
         print(loader.to_toml(scenario))
         return 0
-    unverified = sum(1 for _, v in iter_sourced(scenario) if not v.verified)
+    values = [v for _, v in iter_sourced(scenario)]
+    unverified = sum(1 for v in values if not v.verified)
+    drug_unverified, drug_total = count_sourced(scenario.drug)
     print(f"{args.scenario}: valid. Scenario '{scenario.name}', drug {scenario.drug.name} "
           f"({scenario.drug.profile} profile), strategy '{scenario.strategy.name}'; "
-          f"{unverified} values not verified against a source.")
+          f"{unverified} values not verified against a source: {drug_unverified} of the drug's {drug_total} "
+          f"and {unverified - drug_unverified} of the other {len(values) - drug_total} "
+          "(list them: python -m sim validate SCENARIO --print, or python -m sim drugs NAME).")
     return 0

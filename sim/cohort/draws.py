@@ -49,7 +49,7 @@ class Cohort:
     pharmacy_lead_u: np.ndarray   # uniforms for successive order lead times
     background_times: np.ndarray  # tocilizumab doses wanted by other services (hours)
     background_mg: np.ndarray
-    crs_recurrence_u: np.ndarray  # (n,): keeps later CRS after tocilizumab at the first event (drug.crs.after_tocilizumab)
+    crs_recurrence_u: np.ndarray  # (n,): later CRS kept after tocilizumab at the first event? (crs.after_tocilizumab)
     # the replication's rates, grade mixes and effects: the drug file's, or drawn from the published counts
     # under parameter uncertainty
     parameters: ToxicityParameters

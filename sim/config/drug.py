@@ -303,9 +303,9 @@ class ProphylaxisEffect(Frozen):
     verified: bool = True
 
 
-def _prophylaxis_table(v: Any) -> Any:
-    # A drug file written before timing mattered has one [prophylaxis] table of relative risks: the
-    # nearest reading is tocilizumab before the first dose.
+def prophylaxis_by_timing(v: Any) -> Any:
+    """A drug file written before timing mattered has one ``[prophylaxis]`` table of relative risks: the
+    nearest reading is tocilizumab before the first dose, ``[prophylaxis.before_dose_1]``."""
     if isinstance(v, dict) and "crs_relative_risk" in v:
         return {"before_dose_1": v}
     return v
@@ -324,7 +324,7 @@ def _check_prophylaxis(table: dict[str, ProphylaxisEffect]) -> dict[str, Prophyl
     return table
 
 
-ProphylaxisTable = Annotated[dict[str, ProphylaxisEffect], BeforeValidator(_prophylaxis_table),
+ProphylaxisTable = Annotated[dict[str, ProphylaxisEffect], BeforeValidator(prophylaxis_by_timing),
                              AfterValidator(_check_prophylaxis)]
 
 

@@ -20,6 +20,7 @@ import tomli_w
 from pydantic import BaseModel, ValidationError
 
 from sim.config import limits, presets
+from sim.config.drug import prophylaxis_by_timing
 from sim.config.errors import MISSING, ScenarioError, ScenarioErrors
 from sim.config.params import Sourced, SourcedVector
 from sim.config.reading import ReadRefused, check_size, read_regular_file
@@ -222,6 +223,10 @@ def resolve_drug(raw: dict[str, Any], where: str) -> dict[str, Any]:
     profile = table.get("profile")
     if "toxicity" in base:
         base = select_profile(base, profile, drug_where)
+    # old-style prophylaxis tables take their named form before a change to one entry merges in
+    for d in (base, table):
+        if "prophylaxis" in d:
+            d["prophylaxis"] = prophylaxis_by_timing(d["prophylaxis"])
     merged = deep_merge(base, table)
     if "toxicity" in merged:  # a full drug definition written inline in the scenario
         merged = select_profile(merged, merged.get("profile"), where)
