@@ -297,3 +297,19 @@ def test_a_bad_single_admission_is_refused_naming_the_field(tmp_path, rule_text,
     assert "strategy.monitoring" in msg and "\n" not in msg.strip(), msg
     for w in words:
         assert w in msg, msg
+
+
+def test_sim_drugs_lists_the_restart_rules_and_the_resume_rule_with_their_sources(tmp_path):
+    """A test-local copy of a drug file with a restart table (the drug files are the data helpers')."""
+    text = (SCENARIOS / "drugs" / "teclistamab.toml").read_text()
+    text += ("\n[[restart]]\nlast_dose_from = 1\nlast_dose_to = 1\ndays_over = 7\nrestart_at = 1\n"
+             'source = "label table A"\n'
+             "\n[[restart]]\nlast_dose_from = 3\ndays_over = 28\nrestart_at = 1\nsource = \"label table B\"\n"
+             "verified = false\n"
+             '\n[resume]\nafter_hold = "next_scheduled"\nsource = "label 2.5"\n')
+    (tmp_path / "tec.toml").write_text(text)
+    out = library.describe("tec", folder=tmp_path)
+    assert "last dose dose 1" not in out
+    assert "last dose 1, next more than 7 days later: give dose 1\n      source: label table A" in out
+    assert "last dose 3 or later, next more than 28 days later: give dose 1  [UNVERIFIED]" in out
+    assert "after a toxicity hold: next scheduled\n      source: label 2.5" in out

@@ -81,10 +81,10 @@ class ScheduleBlock(Frozen):
 class RestartRule(Frozen):
     """One row of a label's "restarting after a delay" table.
 
-    When the last dose given was dose ``last_dose_from..last_dose_to`` and the next dose could be
-    given no earlier than more than ``days_over`` days after it, the next dose given is dose
-    ``restart_at`` (a repeat of the step-up when it is not above the last dose given). Of the rules
-    for one last dose, the one with the largest ``days_over`` exceeded applies.
+    When the last dose given was dose ``last_dose_from..last_dose_to`` and the next dose's first
+    permitted day is more than ``days_over`` days after it, the next dose given is dose ``restart_at``
+    (a repeat of the step-up when it is not above the last dose given). Of the rules for one last
+    dose, the one with the largest ``days_over`` exceeded applies.
     """
 
     last_dose_from: int = Field(ge=1, le=1000, description="the last dose given was this dose number or later")

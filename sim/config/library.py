@@ -199,6 +199,24 @@ def _schedule_lines(drug: DrugProfile) -> list[str]:
     return lines
 
 
+def _restart_lines(drug: DrugProfile) -> list[str]:
+    """The restart-after-a-delay rules and when a dose after a toxicity hold is given, with their sources."""
+    lines = []
+    for r in drug.restart:
+        last = (f"{r.last_dose_from}" if r.last_dose_to == r.last_dose_from else
+                f"{r.last_dose_from}-{r.last_dose_to}" if r.last_dose_to is not None else
+                f"{r.last_dose_from} or later")
+        lines.append(f"  last dose {last}, next more than {r.days_over} days later: give dose {r.restart_at}"
+                     f"{'' if r.verified else '  [UNVERIFIED]'}")
+        lines.append(f"      source: {r.source}")
+    if not drug.restart:
+        lines.append("  none: a delayed dose is given as the next dose")
+    res = drug.resume
+    lines.append(f"  after a toxicity hold: {res.after_hold.replace('_', ' ')}{'' if res.verified else '  [UNVERIFIED]'}")
+    lines.append(f"      source: {res.source}")
+    return lines
+
+
 def _rule_lines(kind: str, rules: Any) -> list[str]:
     lines = []
     for r in rules:
@@ -233,6 +251,7 @@ def describe(key: str, profile: str | None = None, folder: Path = DRUG_DIR) -> s
             lines += _fmt_sourced(path, v)
     lines += ["", "Management by grade"]
     lines += _rule_lines("CRS", drug.management.crs) + _rule_lines("ICANS", drug.management.icans)
+    lines += ["", "Restarting after a delay"] + _restart_lines(drug)
     for name in chosen:
         prof = drug if name == chosen[0] else load_drug(key, name, folder)
         lines += ["", f"Toxicity profile '{name}'{' (default)' if name == default else ''}: {prof.profile_description}"]

@@ -483,12 +483,8 @@ class Model:
         while not p.discontinued and p.pool is first[7]:
             own = self._plan(j, p.high, p.eligible, p.after_tox)
             start = self._after_hold(p, j, int(t_prev // 24) + self.gap[j]) * 24.0 + t_prev % 24 - own[1]
-            onset = p.pending[0][0] if p.pending else INF
-            if onset < start:
-                if onset > env.now:
-                    yield env.timeout(onset - env.now)
-                yield from self._toxicity(p, heapq.heappop(p.pending))
-                continue
+            if (yield from self._onset_before(p, start)):
+                continue   # the onset may hold the dose, or move the patient
             if start > env.now:
                 yield env.timeout(start - env.now)
             # the dose's own premedication, stay and prophylaxis, in the admission's place
@@ -664,16 +660,22 @@ class Model:
             return max(p.ward_until, p.planned_until)
         return p.planned_until
 
+    def _onset_before(self, p: _Patient, until: float):
+        """If the patient's next onset comes before ``until``: sleep to it, manage it and return True."""
+        onset = p.pending[0][0] if p.pending else INF
+        if onset >= until:
+            return False
+        if onset > self.env.now:
+            yield self.env.timeout(onset - self.env.now)
+        yield from self._toxicity(p, heapq.heappop(p.pending))
+        return True
+
     def _dwell(self, p: _Patient):
         """Stay in care until discharge home, handling onsets and stepping down from ICU to ward."""
         env = self.env
         while p.loc != HOME:
             until = self._stay_until(p)
-            onset = p.pending[0][0] if p.pending else INF
-            if onset < until:
-                if onset > env.now:
-                    yield env.timeout(onset - env.now)
-                yield from self._toxicity(p, heapq.heappop(p.pending))
+            if (yield from self._onset_before(p, until)):
                 continue
             if until > env.now:
                 yield _Discharge(env, until - env.now)
