@@ -313,3 +313,9 @@ def test_sim_drugs_lists_the_restart_rules_and_the_resume_rule_with_their_source
     assert "last dose 1, next more than 7 days later: give dose 1\n      source: label table A" in out
     assert "last dose 3 or later, next more than 28 days later: give dose 1  [UNVERIFIED]" in out
     assert "after a toxicity hold: next scheduled\n      source: label 2.5" in out
+
+
+def test_the_report_names_the_single_admission():
+    from sim.charts import report
+    table = report.strategy_table(loader.load(SINGLE))
+    assert table["place"].tolist()[:2] == ["ward, one admission through dose 3", "ward"]
