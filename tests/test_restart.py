@@ -319,3 +319,15 @@ def test_the_report_names_the_single_admission():
     from sim.charts import report
     table = report.strategy_table(loader.load(SINGLE))
     assert table["place"].tolist()[:2] == ["ward, one admission through dose 3", "ward"]
+
+
+def test_a_delay_inside_a_single_admission_restarts_in_the_same_bed(tmp_path):
+    """Doses 2 and 3 come 2 days apart in the bed; a hold that delays one past 3 days restarts at dose 1,
+    given again in the bed the patient holds (no new booking)."""
+    s, _, log, k = _run(write(tmp_path, rule(1, 3, 1, 2), base=SINGLE))
+    assert k["doses_restepped"] >= 5
+    assert all(r[3] == PLACE_CODES["ward"] for r in log.repeated_doses)
+    i = next(int(r[1]) for r in log.repeated_doses if r[2] == 0 and not log.prevalent[int(r[1])])
+    text = "\n".join(what for _, what in model.trace(s, cohort.draw(s, 0), i))
+    assert "the label restarts at dose 1" in text and "dose 1 (again, after the restart) given in ward" in text
+    assert text.count("booked: ward") == 1, text

@@ -286,7 +286,9 @@ class Model:
                 self._note(f"time on therapy over after {k} doses")
             return None
         if first_ok - p.last_day > self.restart_after and p.last_k >= 0:
-            k, first_ok = self._restart(p, k, first_day, first_ok)
+            r = self._restart(p, k, first_ok)
+            if r < k:   # a restart at dose 1 starts on a start day, as a first dose
+                k, first_ok = r, (cal.next_start[first_day] if r == 0 else first_ok)
         plan = (p.plain[k] if p.after_tox == 0.0 else None) or self._plan(k, p.high, p.eligible, p.after_tox)
         new = p.next_new == 0   # the first dose ever: the patient goes elsewhere if it finds no place in time
         booked = self._book(p, plan[6], plan[3], first_day if first_day >= not_before else not_before,
@@ -320,9 +322,9 @@ class Model:
             return due if held <= opens else due + math.ceil((held - opens) / (gap * 24.0)) * gap
         return hold_day
 
-    def _restart(self, p: _Patient, k: int, first_day: int, first_ok: int) -> tuple[int, int]:
-        """The dose to give instead of dose k, first permitted on day ``first_ok``, by the label's restart rules
-        (:meth:`~sim.config.drug.DrugProfile.restart_dose`), and its first permitted day.
+    def _restart(self, p: _Patient, k: int, first_ok: int) -> int:
+        """The index of the dose to give instead of dose k, first permitted on day ``first_ok``, by the label's
+        restart rules (:meth:`~sim.config.drug.DrugProfile.restart_dose`): k when none applies.
 
         A restart goes back to an earlier dose: the doses from there are given again, planned, booked (with the
         step-up's held slots) and monitored as the first time. A repeated dose's toxicity is that patient's draw
@@ -332,12 +334,11 @@ class Model:
         """
         restart_at = self.s.drug.restart_dose(p.last_k + 1, first_ok - p.last_day)
         if restart_at is None or restart_at > k or (p.repeated >> (restart_at - 1)) & 1:
-            return k, first_ok
-        r = restart_at - 1
+            return k
         if p.i == self.trace_i:
             self._note(f"dose {k + 1} comes {first_ok - p.last_day} days after dose {p.last_k + 1}: "
                        f"the label restarts at dose {restart_at}")
-        return r, (self.cal.next_start[first_day] if r == 0 and k != 0 else first_ok)
+        return restart_at - 1
 
     # ----------------------------------------------------------------- patient pathway
     def _note(self, text: str) -> None:
@@ -463,7 +464,8 @@ class Model:
     def _in_bed(self, p: _Patient, k: int, first: tuple, t0: float):
         """A single admission: after dose k, taken with plan ``first``, the doses up to ``first[10]`` are given in
         the same bed, each on its due day at the hour of the one before (later after a toxicity hold, as
-        :meth:`_after_hold` says), with no booking; toxicity meanwhile is managed as in any stay. When toxicity
+        :meth:`_after_hold` says, and an earlier dose again if that delay passes a restart rule's limit), with no
+        booking; toxicity meanwhile is managed as in any stay. When toxicity
         moves the patient out of the bed or stops treatment the admission ends there (the next dose is then
         booked as usual). Then the patient stays to the end of the last dose's monitoring and goes home.
         Returns (index of the last dose given, its infusion start)."""
@@ -471,24 +473,27 @@ class Model:
             plan = yield from self._wait_in_bed(p, k + 1, t0, first)
             if plan is None:
                 break
-            k += 1
+            k = plan[10]
             t0 = self._record_dose(p, k, plan, self.env.now, 0)
         yield from self._dwell(p)
         return k, t0
 
     def _wait_in_bed(self, p: _Patient, j: int, t_prev: float, first: tuple):
-        """In the bed of plan ``first`` until dose j's premedication starts, managing onsets meanwhile. Returns
-        dose j's plan in that bed, or None when toxicity has moved the patient or stopped treatment."""
+        """In the bed of plan ``first`` until the premedication of dose j (or of the dose a restart rule gives
+        instead) starts, managing onsets meanwhile. Returns that dose's plan in this bed, its index at [10], or
+        None when toxicity has moved the patient or stopped treatment."""
         env = self.env
         while not p.discontinued and p.pool is first[7]:
-            own = self._plan(j, p.high, p.eligible, p.after_tox)
-            start = self._after_hold(p, j, int(t_prev // 24) + self.gap[j]) * 24.0 + t_prev % 24 - own[1]
+            day = self._after_hold(p, j, int(t_prev // 24) + self.gap[j])
+            k = self._restart(p, j, day) if day - p.last_day > self.restart_after else j
+            own = self._plan(k, p.high, p.eligible, p.after_tox)
+            start = day * 24.0 + t_prev % 24 - own[1]
             if (yield from self._onset_before(p, start)):
                 continue   # the onset may hold the dose, or move the patient
             if start > env.now:
                 yield env.timeout(start - env.now)
             # the dose's own premedication, stay and prophylaxis, in the admission's place
-            return first[:1] + own[1:2] + first[2:3] + own[3:4] + first[4:5] + own[5:6] + first[6:10] + (j,)
+            return first[:1] + own[1:2] + first[2:3] + own[3:4] + first[4:5] + own[5:6] + first[6:10] + (k,)
         return None
 
     def _resume(self, p: _Patient) -> tuple[int, int]:
