@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.cohort.background import background_demand
+from sim.cohort.others import other_admissions
 from sim.cohort.parameters import ToxicityParameters, replication_parameters
 from sim.cohort.streams import replication_streams
 from sim.config.dose_plan import dose_offsets_hours
@@ -50,6 +51,8 @@ class Cohort:
     background_times: np.ndarray  # tocilizumab doses wanted by other services (hours)
     background_mg: np.ndarray
     crs_recurrence_u: np.ndarray  # (n,): later CRS kept after tocilizumab at the first event? (crs.after_tocilizumab)
+    # other services' admissions into the same beds: (start hours, stay hours) per [[other_admissions]] stream
+    other_admissions: tuple[tuple[np.ndarray, np.ndarray], ...]
     # the replication's rates, grade mixes and effects: the drug file's, or drawn from the published counts
     # under parameter uncertainty
     parameters: ToxicityParameters
@@ -140,6 +143,8 @@ def draw(s: Scenario, replication: int) -> Cohort:
         pharmacy_lead_u=rng["pharmacy_lead"].random(LEAD_TIME_DRAWS),
         background_times=bg_times, background_mg=bg_mg,
         crs_recurrence_u=rng["crs_recurrence"].random(n),
+        other_admissions=other_admissions(s.other_admissions, s.total_weeks * HOURS_PER_WEEK,
+                                          rng["other_admissions"]),
         parameters=parameters,
     )
 

@@ -98,6 +98,7 @@ RESOURCES: tuple[Resource, ...] = (
                   "DeLLphi-300 Part F's days 2, 3, 5, 9, 16 and 22"),
 )
 RESOURCE_NAMES: tuple[str, ...] = tuple(r.name for r in RESOURCES)
+BED_RESOURCES: tuple[str, ...] = tuple(r.name for r in RESOURCES if r.kind == "bed")
 _RESOURCE_BY_NAME = {r.name: r for r in RESOURCES}
 
 
@@ -185,6 +186,13 @@ _BASE_KPIS = (
     Kpi("prolonged_stay_bed_hours", "Bed-hours added to planned stays by toxicity", "hours (total)", "hours"),
     Kpi("icu_boarding_hours", "Hours waiting for an ICU bed", "hours (total)", "hours",
         help="time patients boarded in the ED or a ward while the ICU was full"),
+    Kpi("other_admissions", "Admissions from other services", "admissions", "count",
+        help="admissions of other services' patients ([[other_admissions]], e.g. CAR-T) into the same beds"),
+    Kpi("other_bed_days", "Bed-days of other services", "bed-days", "number",
+        help="beds other services' patients occupy; in util_ and peak_ of the bed, not in this programme's bed-days "
+             "or costs"),
+    Kpi("other_wait_hours_mean", "Other services' wait for a bed", "hours (mean)", "hours",
+        help="mean hours an admission from another service waited for its bed"),
     Kpi("ward_bed_days", "Ward bed-days", "bed-days", "number"),
     Kpi("observation_bed_days", "Observation bed-days", "bed-days", "number"),
     Kpi("chair_hours", "Infusion-chair hours", "chair-hours", "number"),

@@ -21,9 +21,10 @@ from sim.config.params import (
     Positive,
     PositiveHours,
     Probability,
+    Spread,
     sourced,
 )
-from sim.config.registry import PLACE_RESOURCE, PLACES, RESOURCE_NAMES, resource
+from sim.config.registry import BED_RESOURCES, PLACE_RESOURCE, PLACES, RESOURCE_NAMES, resource
 
 RESOURCES = RESOURCE_NAMES  # declared in sim.config.registry; the name stays for the code that uses it
 
@@ -156,6 +157,27 @@ class UrgentCare(Frozen):
         """Hours it is open in [t0, t1) (whole days; the statistics window starts and ends at midnight)."""
         days = range(int(t0 // 24), int(t1 // 24))
         return sum(self.close_hour - self.open_hour for d in days if d % 7 in self.open_weekdays)
+
+
+AdmissionsPerWeek = sourced(0, MAX_PATIENTS_PER_WEEK, what=f"admissions per week from 0 to {MAX_PATIENTS_PER_WEEK}")
+
+
+class OtherAdmissions(Frozen):
+    """Patients of another service (CAR-T, general oncology) admitted to the same beds: Poisson arrivals,
+    log-normal lengths of stay. They take a bed when one is free (first come, first served with the
+    programme's unplanned admissions) and are never booked, so a planner can leave room for them."""
+
+    name: str = Field(min_length=1, max_length=60, description="the service, e.g. \"CAR-T\"")
+    resource: str = Field(description="the beds they use: " + ", ".join(BED_RESOURCES))
+    per_week: AdmissionsPerWeek
+    stay_median_hours: PositiveHours
+    stay_sigma: Spread
+
+    @model_validator(mode="after")
+    def _bed(self) -> "OtherAdmissions":
+        if self.resource not in BED_RESOURCES:
+            raise ValueError(f"resource = {self.resource!r}; allowed: {', '.join(BED_RESOURCES)}")
+        return self
 
 
 class Tocilizumab(Frozen):
@@ -377,6 +399,8 @@ class Scenario(Frozen):
     tocilizumab: Tocilizumab
     costs: Costs
     pharmacy: Pharmacy | None = None
+    other_admissions: tuple[OtherAdmissions, ...] = Field(
+        default=(), max_length=20, description="other services' admissions into the same beds ([[other_admissions]])")
     drug: DrugProfile
     strategy: Strategy
 
@@ -422,7 +446,7 @@ def feasibility_problems(s: Scenario) -> list[str]:
         return [too_long]
     return (_place_problems(s, places) + _risk_factor_problems(s) + _toxicity_resource_problems(s)
             + _follow_up_problems(s) + _reserve_problems(s, places) + _prophylaxis_problems(s)
-            + _admission_problems(s))
+            + _other_admission_problems(s) + _admission_problems(s))
 
 
 def _admission_problems(s: Scenario) -> list[str]:
@@ -551,3 +575,9 @@ def _prophylaxis_problems(s: Scenario) -> list[str]:
                     f"{plan.monitor_hours:g} h; allowed: a bed place (ward, observation) kept at least that long")
                 return problems
     return problems
+
+
+def _other_admission_problems(s: Scenario) -> list[str]:
+    return [f"other_admissions[{i}] ({o.name}) uses {o.resource}, but capacity.{o.resource} = 0; allowed: at least 1 "
+            "bed, or per_week = 0" for i, o in enumerate(s.other_admissions)
+            if o.per_week.value > 0 and getattr(s.capacity, o.resource) < 1]

@@ -81,9 +81,13 @@ def summarise(log: RunLog, s: Scenario, replication: int = 0) -> dict[str, float
         "toci_mg": toci_mg,
     }
     area = {r.name: step_area(log.pools[r.name][0], log.pools[r.name][1], w0, w1) for r in RESOURCES}
-    row["icu_bed_days"] = area["icu_beds"] / HOURS_PER_DAY
-    row["ward_bed_days"] = area["ward_beds"] / HOURS_PER_DAY
-    row["observation_bed_days"] = area["observation_beds"] / HOURS_PER_DAY
+    others = other_bed_hours(log)
+    row.update(_other_kpis(log, others, inside))
+    # the programme's bed-days (and so its costs) leave out the other services' patients in the same beds;
+    # utilisation and peaks (from ``area`` and the pools) count everyone
+    row["icu_bed_days"] = (area["icu_beds"] - others.get("icu_beds", 0.0)) / HOURS_PER_DAY
+    row["ward_bed_days"] = (area["ward_beds"] - others.get("ward_beds", 0.0)) / HOURS_PER_DAY
+    row["observation_bed_days"] = (area["observation_beds"] - others.get("observation_beds", 0.0)) / HOURS_PER_DAY
     row["chair_hours"] = area["chairs"]
     row.update(pharmacy_kpis(log, s, inside))
     row.update(_graded_kpis(log))
@@ -92,6 +96,28 @@ def summarise(log: RunLog, s: Scenario, replication: int = 0) -> dict[str, float
     row["cost_per_patient_started"] = _ratio(row["cost_total"], n_started)
     row.update(_resource_kpis(log, area, inside))
     return {k: row[k] for k in KPI_COLUMNS}
+
+
+def other_bed_hours(log: RunLog) -> dict[str, float]:
+    """Bed-hours inside the window that other services' admissions ([[other_admissions]]) occupied, by resource."""
+    w0, w1 = log.window
+    out: dict[str, float] = {}
+    for resource, _, start, end in log.other_stays:
+        if start == start:   # not NaN: the bed was taken
+            stop = end if end == end else log.end_time
+            out[resource] = out.get(resource, 0.0) + max(0.0, min(stop, w1) - max(start, w0))
+    return out
+
+
+def _other_kpis(log: RunLog, bed_hours: dict[str, float], inside) -> dict[str, float]:
+    """Admissions from other services inside the window, their bed-days and their mean wait for a bed (an
+    admission still waiting at the end counts the wait so far)."""
+    stays = np.array([(a, s) for _, a, s, _ in log.other_stays], dtype=float).reshape(-1, 2)
+    arrived = inside(stays[:, 0])
+    waited = np.where(np.isnan(stays[:, 1]), log.end_time, stays[:, 1]) - stays[:, 0]
+    return {"other_admissions": int(arrived.sum()),
+            "other_bed_days": sum(bed_hours.values()) / HOURS_PER_DAY,
+            "other_wait_hours_mean": float(waited[arrived].mean()) if arrived.any() else 0.0}
 
 
 def _care_kpis(log: RunLog, inside, started: np.ndarray) -> dict[str, float]:

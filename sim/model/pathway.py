@@ -819,8 +819,31 @@ class Model:
             self._note(f"to the {'ICU' if target == ICU else 'ward'} (waited {waited:.1f} h for a bed)")
 
     # ----------------------------------------------------------------- run
+    def _other_admissions(self, resource: str, start: np.ndarray, stay: np.ndarray):
+        """One stream of another service's admissions (``[[other_admissions]]``): each takes a bed of
+        ``resource`` when one is free, first come first served with this programme's unplanned admissions."""
+        env, pool, log = self.env, self.pools[resource], self.log.other_stays
+        for t, hours in zip(start.tolist(), stay.tolist()):
+            if t > env.now:
+                yield Timeout(env, t - env.now)
+            env.process(self._other_stay(pool, hours, len(log)))
+            log.append((resource, t, math.nan, math.nan))
+
+    def _other_stay(self, pool: Pool, hours: float, j: int):
+        env, log = self.env, self.log.other_stays
+        ev = pool.request(env.now, log_wait=False)
+        if ev is not None:
+            yield ev
+        log[j] = (log[j][0], log[j][1], env.now, math.nan)
+        yield _Discharge(env, hours)
+        pool.release()
+        log[j] = (log[j][0], log[j][1], log[j][2], env.now)
+
     def run(self) -> RunLog:
         env = self.env
+        for o, (start, stay) in zip(self.s.other_admissions, self.c.other_admissions):
+            if start.size:
+                env.process(self._other_admissions(o.resource, start, stay))
         for i in range(self.c.n):
             env.process(self.patient(i))
         env.run(until=self.end_time)

@@ -28,12 +28,13 @@ class Pool:
         self.wait_times: list[float] = []   # when each request was made
         self.wait_hours: list[float] = []   # how long it waited (0 when granted at once)
 
-    def request(self, now: float | None = None) -> simpy.Event | None:
+    def request(self, now: float | None = None, log_wait: bool = True) -> simpy.Event | None:
         """Take a place now (returns None; a wait of 0 is recorded) or join the queue (returns the event
         to wait for; the caller records the wait with :meth:`record_wait` once it is over).
 
         ``now`` is the simulation time, when the caller has it at hand: ``env.now`` is a property
-        call, and this runs for every dose.
+        call, and this runs for every dose. ``log_wait = False`` keeps the request out of the wait log
+        (other services' admissions, whose waits are not the programme's).
         """
         if self.in_use < self.capacity and not self.queue:
             if now is None:
@@ -41,8 +42,9 @@ class Pool:
             self.in_use += 1
             self.times.append(now)
             self.levels.append(self.in_use)
-            self.wait_times.append(now)
-            self.wait_hours.append(0.0)
+            if log_wait:
+                self.wait_times.append(now)
+                self.wait_hours.append(0.0)
             return None
         ev = self.env.event()
         self.queue.append(ev)

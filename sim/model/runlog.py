@@ -74,6 +74,9 @@ class RunLog:
     # dose's first time: (infusion start, patient, dose index, PLACE_CODES of its place, days postponed for
     # want of a place)
     repeated_doses: list[tuple[float, int, int, int, int]] = field(default_factory=list)
+    # other services' admissions into the same beds: (resource, arrived at, bed taken at, bed given back at;
+    # NaN while still waiting or in the bed at the end)
+    other_stays: list[tuple[str, float, float, float]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         n, d = self.n, self.max_doses

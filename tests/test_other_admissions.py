@@ -1,0 +1,117 @@
+"""Other services' admissions into the programme's beds (issue 15, build item 2): sim/cohort/others.py,
+the model's other-admission processes and their KPIs."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import sim
+from sim import cohort, metrics, model
+from sim.analysis.stats import mean_ci
+from sim.config.errors import ScenarioErrors
+
+CART = """
+extends = "tarlatamab_inpatient.toml"
+name = "cart"
+[run]
+warmup_weeks = 4
+horizon_weeks = 52
+follow_up_weeks = 4
+[[other_admissions]]
+name = "CAR-T"
+resource = "ward_beds"
+per_week = {per_week}
+stay_median_hours = 240
+stay_sigma = 0.4
+"""
+
+
+def _scenario(per_week: float = 1.5) -> sim.Scenario:
+    return sim.loads(CART.format(per_week=per_week))
+
+
+def _replicate(s: sim.Scenario, rep: int):
+    c = cohort.draw(s, rep)
+    log = model.Model(s, c).run()
+    return c, log, metrics.summarise(log, s, rep)
+
+
+def test_alone_in_ample_beds_the_census_is_the_arrival_rate_times_the_mean_stay():
+    """Little's law on an M/G/infinity queue: no programme patients, beds never short."""
+    s = sim.loads(CART.format(per_week=3.0) + "\n[demand]\npatients_per_week = 0\n[capacity]\nward_beds = 200\n")
+    mean_stay_days = 240 * math.exp(0.4 ** 2 / 2) / 24
+    census = []
+    for rep in range(12):
+        _, log, k = _replicate(s, rep)
+        window_days = (log.window[1] - log.window[0]) / 24
+        census.append(k["other_bed_days"] / window_days)
+        assert k["other_wait_hours_mean"] == 0
+    mean, _, lo, hi, _ = mean_ci(np.array(census))
+    assert lo <= 3.0 / 7 * mean_stay_days <= hi, (mean, lo, hi)
+
+
+def test_the_beds_hold_their_steady_state_census_from_the_start():
+    s = sim.loads(CART.format(per_week=3.0) + "\n[demand]\npatients_per_week = 0\n[capacity]\nward_beds = 200\n")
+    at_start = [int((cohort.draw(s, rep).other_admissions[0][0] == 0).sum()) for rep in range(30)]
+    expected = 3.0 / 168 * 240 * math.exp(0.4 ** 2 / 2)   # Poisson mean of the census
+    assert abs(np.mean(at_start) - expected) < 4 * math.sqrt(expected / 30)
+
+
+def test_with_ample_beds_the_programme_is_untouched_and_its_bed_days_leave_the_others_out():
+    base = sim.loads(CART.format(per_week=0) + "\n[capacity]\nward_beds = 200\n")
+    busy = sim.loads(CART.format(per_week=2.0) + "\n[capacity]\nward_beds = 200\n")
+    _, _, k0 = _replicate(base, 0)
+    _, log, k1 = _replicate(busy, 0)
+    assert k1["other_admissions"] > 50
+    for kpi in ("doses_given", "ward_bed_days", "cost_ward", "patients_started", "doses_postponed"):
+        assert k1[kpi] == pytest.approx(k0[kpi]), kpi
+    assert k1["util_ward_beds"] > k0["util_ward_beds"]   # utilisation counts everyone in the beds
+
+
+def test_other_services_in_short_beds_postpone_the_programme_and_never_overfill_a_bed():
+    s = _scenario(per_week=1.5)
+    quiet = _scenario(per_week=0.0)
+    more, fewer = [], []
+    for rep in range(4):
+        _, log, k = _replicate(s, rep)
+        times, levels = log.pools["ward_beds"][:2]
+        assert levels.max() <= s.capacity.ward_beds
+        # every admission either left, is in its bed at the end, or is still waiting for one
+        assert all((b != b) or (b >= a) for _, a, b, _ in log.other_stays)
+        more.append(k["p_dose_postponed"])
+        fewer.append(_replicate(quiet, rep)[2]["p_dose_postponed"])
+    assert np.mean(more) > np.mean(fewer)
+
+
+def test_a_stream_into_a_place_that_is_not_a_bed_is_refused_naming_the_beds():
+    with pytest.raises(ScenarioErrors) as err:
+        sim.loads(CART.format(per_week=1).replace('"ward_beds"', '"chairs"'))
+    msg = str(err.value)
+    assert "other_admissions" in msg and "'chairs'" in msg and "ward_beds" in msg and "icu_beds" in msg
+
+
+def test_a_stream_into_beds_the_centre_does_not_have_is_refused():
+    with pytest.raises(ScenarioErrors) as err:
+        sim.loads(CART.format(per_week=1).replace('"ward_beds"', '"observation_beds"')
+                  + "\n[capacity]\nobservation_beds = 0\n")
+    assert "capacity.observation_beds = 0" in str(err.value)
+
+
+def test_adding_a_stream_changes_no_draw_of_the_programme_or_of_an_earlier_stream():
+    one = sim.loads(CART.format(per_week=1.5))
+    two = sim.loads(CART.format(per_week=1.5) + """
+[[other_admissions]]
+name = "general oncology"
+resource = "icu_beds"
+per_week = 0.5
+stay_median_hours = 72
+stay_sigma = 0.5
+""")
+    c1, c2 = cohort.draw(one, 3), cohort.draw(two, 3)
+    np.testing.assert_array_equal(c1.referral, c2.referral)
+    np.testing.assert_array_equal(c1.crs_grade_u, c2.crs_grade_u)
+    for a, b in zip(c1.other_admissions[0], c2.other_admissions[0]):
+        np.testing.assert_array_equal(a, b)
