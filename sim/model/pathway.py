@@ -465,10 +465,10 @@ class Model:
         """A single admission: after dose k, taken with plan ``first``, the doses up to ``first[10]`` are given in
         the same bed, each on its due day at the hour of the one before (later after a toxicity hold, as
         :meth:`_after_hold` says, and an earlier dose again if that delay passes a restart rule's limit), with no
-        booking; toxicity meanwhile is managed as in any stay. When toxicity
-        moves the patient out of the bed or stops treatment the admission ends there (the next dose is then
-        booked as usual). Then the patient stays to the end of the last dose's monitoring and goes home.
-        Returns (index of the last dose given, its infusion start)."""
+        booking; toxicity meanwhile is managed as in any stay. When toxicity moves the patient out of the bed or
+        stops treatment the admission ends there (the next dose is then booked as usual). Then the patient stays
+        to the end of the last dose's monitoring and goes home. Returns (index of the last dose given, its
+        infusion start)."""
         while k < first[10]:
             plan = yield from self._wait_in_bed(p, k + 1, t0, first)
             if plan is None:
