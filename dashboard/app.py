@@ -14,6 +14,9 @@ import streamlit as st
 from dashboard import inputs, pages, running, state
 
 st.set_page_config(page_title="BTCE step-up dosing: capacity planner", page_icon="🏥", layout="wide")
+# Streamlit's own "Download as PNG" on each chart names every file "<time>_chart.png"; each chart has
+# its own download, named after the scenario and the chart (dashboard.pages.common.chart), instead.
+st.html("<style>button[aria-label='Download as PNG']{display:none}</style>")
 state.init()
 if "base" not in st.session_state:
     st.error(f"The reference scenario cannot be loaded, so there is nothing to start from:  \n"

@@ -401,11 +401,25 @@ def short_message(err: ScenarioError) -> str:
     return err.message.removeprefix(f"{err.where}: ")
 
 
+# A check across fields (e.g. "capacity.chairs = 0, but the strategy sends doses to 'clinic'") is raised
+# by the whole scenario, so its error has no field; its message names the field it is about first.
+_LEADING_FIELD = re.compile(r"([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*|\[\d+\])+)\s*[=:]")
+
+
+def field_of(err: ScenarioError) -> str:
+    """The dotted path of the field an error is about: its own, or the one its message starts with."""
+    if err.field:
+        return err.field
+    m = _LEADING_FIELD.match(err.allowed)
+    return m.group(1) if m else ""
+
+
 def errors_for(path: str, errors: list[ScenarioError], exact: bool = False) -> list[str]:
     """Messages about the field at ``path`` (or inside it, unless ``exact``)."""
     out = []
     for e in errors:
-        if e.field == path or (not exact and path and e.field.startswith(path + ".")):
+        field = field_of(e)
+        if field == path or (not exact and path and field.startswith(path + ".")):
             out.append(short_message(e))
     return out
 

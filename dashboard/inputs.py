@@ -14,10 +14,22 @@ import streamlit as st
 
 from dashboard import fields, running, state
 from sim import charts
-from sim.config import loader
+from sim.config import citations, loader
 from sim.config.errors import ScenarioError
 
 MAX_UPLOAD_MB = 1
+# Replications a dashboard run may ask for: two give a confidence interval; more than 5,000 would hold a
+# shared server for minutes (the command line allows more).
+MIN_REPS, MAX_REPS = 2, 5000
+
+
+def reps_error(value) -> str | None:
+    """Why the replications box cannot be run as it stands, or None."""
+    if value is None:
+        return f"Replications: empty; allowed: a whole number from {MIN_REPS} to {MAX_REPS:,}."
+    if not float(value).is_integer() or not MIN_REPS <= value <= MAX_REPS:
+        return f"Replications = {value:g}; allowed: a whole number from {MIN_REPS} to {MAX_REPS:,}."
+    return None
 
 
 # --------------------------------------------------------------------------- callbacks
@@ -102,9 +114,9 @@ def _label(spec: fields.FieldSpec) -> str:
 def _help(spec: fields.FieldSpec) -> str:
     parts = [spec.help] if spec.help else []
     if spec.source:
-        parts.append(f"Source: {spec.source}")
+        parts.append(f"Source: {citations.for_display(spec.source)}")
     if spec.note:
-        parts.append(f"Note: {spec.note}")
+        parts.append(f"Note: {citations.for_display(spec.note)}")
     if spec.verified is False:
         parts.append("Not verified against the cited source.")
     return "  \n".join(parts) or None
@@ -140,7 +152,7 @@ def _widget(spec: fields.FieldSpec, errors: list[ScenarioError]) -> None:
     else:  # str
         st.text_input(label, value="" if v is None else str(v), **kw)
     if spec.verified is False and spec.source:
-        st.caption(f"⚠ unverified: {spec.source}")
+        st.caption(f"⚠ unverified: {citations.for_display(spec.source)}")
     msg = ss["parse_errors"].get(spec.path)
     if msg:
         st.error(msg)
@@ -154,7 +166,7 @@ def _editor(errors: list[ScenarioError], currency: str) -> None:
     section = st.selectbox("Section", [t for t, _ in fields.SECTIONS], key="section",
                            help="Every field of the scenario, one section at a time. Values marked ⚠ are not "
                                 "verified against their source; a value you change becomes a user override.")
-    problems = [(e, fields.section_of(e.field)) for e in errors]
+    problems = [(e, fields.section_of(fields.field_of(e))) for e in errors]
     if problems or ss["parse_errors"]:
         lines = [f"- **{sec}**: {fields.short_message(e)}" for e, sec in problems]
         lines += [f"- **{fields.section_of(p)}**: {p}: {m}" for p, m in ss["parse_errors"].items()]
@@ -169,7 +181,7 @@ def _editor(errors: list[ScenarioError], currency: str) -> None:
             for m in group_errors:
                 st.error(m)
             if group.note:
-                st.caption(group.note)
+                st.caption(citations.for_display(group.note))
             for spec in group.fields:
                 _widget(spec, errors)
     edited = len(ss["overrides"])
@@ -207,18 +219,23 @@ def sidebar() -> bool:
                    + (f", {edited} field{'s' if edited != 1 else ''} edited" if edited else ""))
 
         st.header("Run")
-        st.number_input("Replications", min_value=2, max_value=5000, value=state.DEFAULT_REPS, step=10, key="reps",
+        # no min/max on the widget: the browser would show a typed 0 while the session kept 100; the value
+        # typed is the value checked, and a wrong one is said beside the box and stops Run
+        st.number_input("Replications", value=state.DEFAULT_REPS, step=10, key="reps",
                         help="Independent simulated years of the same centre; more replications give narrower "
-                             "confidence intervals. 100 take a few seconds on 2 cores.")
+                             f"confidence intervals ({MIN_REPS} to {MAX_REPS:,}). 100 take a few seconds on 2 cores.")
+        reps_problem = reps_error(ss.get("reps"))
+        if reps_problem:
+            st.error(reps_problem)
         with st.expander("Run options"):
             st.radio("Run on", list(running.EXECUTORS), key="executor",
                      help="The server's workers are shared by every session in turn (at most BTCE_SIM_WORKERS "
                           "processes, one per core by default); one core runs this session's replications in "
                           "the server itself. The numbers are identical either way.")
-        ok = scenario is not None and not ss["parse_errors"]
+        ok = scenario is not None and not ss["parse_errors"] and not reps_problem
         clicked = st.button("Run simulation", type="primary", key="run", disabled=not ok, width="stretch")
         if not ok:
-            st.caption("Fix the problems shown under *Edit inputs* to run.")
+            st.caption("Fix the problems shown in red to run.")
         if scenario is not None:
             st.download_button("Download scenario (TOML)", loader.to_toml(scenario),
                                file_name=charts.stamped(scenario.name, "toml"), mime="application/toml",

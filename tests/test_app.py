@@ -3,6 +3,7 @@ with a message and never a traceback, edits round-trip to TOML the CLI runs, ses
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -10,6 +11,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import fields, pages
+from dashboard.pages.stock import replications_needed
+from sim.analysis.stats import wilson
 from sim.config import loader
 from tests.conftest import ROOT
 
@@ -196,15 +199,21 @@ def test_two_sessions_never_see_each_others_results(ran):
     assert scenario_name(ran) == loader.DEFAULT_SCENARIO.stem
 
 
-def test_compare_page_runs_two_strategies_on_the_same_patients():
+def compared(other: str) -> AppTest:
+    """The compare page after comparing the shortened reference scenario (A) with preset ``other`` (B)."""
     at = new_app()
     shorten(at)
     at.radio(key="page").set_value("Compare strategies").run()
-    at.selectbox(key="cmp_b").set_value("tarlatamab_inpatient")
+    at.selectbox(key="cmp_b").set_value(other)
     at.number_input(key="cmp_reps").set_value(5)
     at.run()
     at.button(key="cmp_run").click().run()
     assert not at.exception, at.exception
+    return at
+
+
+def test_compare_page_runs_two_strategies_on_the_same_patients():
+    at = compared("tarlatamab_inpatient")
     va, vb = next(iter(at.session_state["comparisons"].values()))
     assert va.seed == vb.seed and list(va.kpis["replication"]) == list(vb.kpis["replication"])
     table = at.dataframe[0].value
@@ -225,6 +234,10 @@ def test_sizing_panel_finds_a_capacity():
     at.button(key="size_run").click().run()
     assert not at.exception, at.exception
     assert any("Smallest observation beds" in s.value for s in at.success), [s.value for s in at.success]
+    table = next(d.value for d in at.dataframe if "Replications" in d.value.columns)
+    assert list(table.columns) == ["Observation beds (22-24 h) (beds)", "Doses postponed (no place) (% of doses), mean",
+                                   "95% CI", "Replications"]
+    assert table["95% CI"].str.fullmatch(r"\d+\.\d+% to \d+\.\d+%").all(), table
 
 
 def test_stock_panel_draws_the_stock_out_curve():
@@ -241,8 +254,8 @@ def test_stock_panel_draws_the_stock_out_curve():
     at.button(key="stock_run").click().run()
     assert not at.exception, at.exception
     curve = at.dataframe[-1].value
-    assert list(curve["stock_mg"]) == [0.0, 2400.0, 100000.0]
-    assert curve["p_stockout"].iloc[0] == 1.0 and curve["p_stockout"].iloc[-1] == 0.0
+    assert list(curve["Order up to (mg)"]) == ["0", "2,400", "100,000"]
+    assert curve["Chance of a stock-out"].iloc[0] == "100.0%" and curve["Chance of a stock-out"].iloc[-1] == "0.0%"
     assert any("Smallest order up to" in s.value for s in at.success)
     # a level list that cannot be read is refused in place
     at.text_input(key="stock_levels").set_value("lots").run()
@@ -302,3 +315,105 @@ def test_scenario_without_pharmacy_shows_use_but_no_stock():
     assert any("no [pharmacy] section" in i.value for i in at.info)
     assert "Tocilizumab for BTCE patients" in [m.label for m in at.metric]
     assert len(at.get("vega_lite_chart")) == 1     # use per week; no stock chart without stock
+
+
+# --------------------------------------------------------------------------- issue 16's bugs
+
+SCIENTIFIC = re.compile(r"\d[eE][+-]?\d")
+
+
+def test_stock_table_reads_in_words_percent_and_currency_and_says_how_many_replications_are_needed():
+    """Bugs 3 and 5: headers in words with units, bounds in % (never 0.000000000000000001), cost with its
+    currency; with too few replications for the target the panel says so, with the number needed."""
+    at = new_app()
+    shorten(at)
+    run(at)
+    at.radio(key="page").set_value("Tocilizumab stock").run()
+    # the defaults can succeed: enough replications that a level with no stock-out meets the 5% target
+    default_reps = at.number_input(key="stock_reps").value
+    assert at.number_input(key="stock_target").value == 5.0
+    assert wilson(0, default_reps)[1] <= 0.05 and default_reps >= replications_needed(0.05) == 73
+    assert not any("add replications" in w.value for w in at.main.warning)
+    at.text_input(key="stock_levels").set_value("0, 100000")
+    at.number_input(key="stock_reps").set_value(5).run()
+    warned = [w.value for w in at.main.warning if "add replications" in w.value]
+    assert warned and "at least **73**" in warned[0], warned
+    at.button(key="stock_run").click().run()
+    assert not at.exception, at.exception
+    table = at.dataframe[-1].value
+    assert "stock_mg" not in table.columns and "ci_high" not in table.columns
+    assert {"Order up to (mg)", "Chance of a stock-out", "95% CI (Wilson)", "Tocilizumab cost"} <= set(table.columns)
+    assert table["Tocilizumab cost"].str.startswith("USD ").all()
+    assert table["95% CI (Wilson)"].str.fullmatch(r"\d+\.\d+% to \d+\.\d+%").all(), table["95% CI (Wilson)"]
+    cells = table.astype(str).to_numpy().ravel()
+    assert not [c for c in cells if SCIENTIFIC.search(c) or "0.0000000" in c]
+    (error,) = [e.value for e in at.main.error if "No level tried" in e.value]
+    assert "at least **73** per level" in error
+
+
+def test_replications_box_refuses_what_it_shows_instead_of_running_something_else():
+    """Bug 7: a typed 0 is shown with its error beside the box and Run is disabled (it used to run 100)."""
+    at = new_app()
+    at.sidebar.number_input(key="reps").set_value(0).run()
+    assert not at.exception
+    assert at.sidebar.number_input(key="reps").value == 0
+    assert any("Replications = 0; allowed: a whole number from 2 to 5,000" in e.value for e in at.sidebar.error)
+    assert at.sidebar.button(key="run").disabled
+    at.sidebar.number_input(key="reps").set_value(20).run()
+    assert not at.sidebar.error and not at.sidebar.button(key="run").disabled
+
+
+def test_a_check_across_fields_is_reported_beside_the_field_it_names():
+    """Bug 6: chairs = 0 under an outpatient strategy is said under Capacity, beside Chairs, not under
+    "Scenario name"."""
+    at = new_app()
+    at.sidebar.selectbox(key="section").set_value("Capacity").run()
+    gen = at.session_state["gen"]
+    at.sidebar.number_input(key=f"w{gen}:capacity.chairs").set_value(0).run()
+    assert not at.exception
+    summary = next(e.value for e in at.sidebar.error if e.value.startswith("The edited scenario cannot run"))
+    assert "**Capacity**: capacity.chairs = 0" in summary and "Scenario name" not in summary, summary
+    group = next(b for b in at.sidebar.expander if any("capacity.chairs = 0" in e.value for e in b.error))
+    assert group.label == "Capacity", group.label
+    assert at.sidebar.button(key="run").disabled
+
+
+def test_about_page_describes_the_start_the_scenario_uses():
+    """Bug 8: the reference scenario starts warm, so the page must not say "warm-up from empty"."""
+    at = new_app()
+    assert at.session_state["base"].run.warm_start
+    at.radio(key="page").set_value("About the model").run()
+    text = " ".join(m.value for m in at.markdown)
+    assert "from empty" not in text and "starts warm" in text
+    at.sidebar.text_area(key=f"toml_text{at.session_state['gen']}").set_value(
+        loader.to_toml(fields.validate(at.session_state["base_dump"], {"run.warm_start": False})[0])).run()
+    at.sidebar.button(key="toml_apply").click().run()
+    text = " ".join(m.value for m in at.markdown)
+    assert "starts from an empty centre" in text
+
+
+def test_sources_show_the_publication_not_the_internal_file_name():
+    """Bug 9: the drug library names publications, never a seed file name or clinical-parameters.md."""
+    at = new_app()
+    at.radio(key="page").set_value("Drug library").run()
+    cells = " ".join(" ".join(d.value.astype(str).to_numpy().ravel()) for d in at.dataframe)
+    assert "Joshi et al., Clin Lung Cancer 2025" in cells
+    assert not re.search(r"\d{3}_[0-9a-f]{16}\.txt|clinical-parameters\.md", cells)
+
+
+def test_compare_table_writes_shares_in_percent_and_their_differences_in_points():
+    """Bug 1 in the compare table: no raw fractions, no scientific notation, pp for differences of shares."""
+    at = compared("tarlatamab_prophylactic_toci")
+    table = at.dataframe[0].value
+    crs = table[table["Measure"] == "Patients with CRS"].iloc[0]
+    assert crs["Difference"].endswith(" pp") and crs.iloc[2].endswith("%")
+    cost = table[table["Measure"] == "Cost per patient started"].iloc[0]
+    assert cost.iloc[2].startswith("USD ")
+    cells = table.astype(str).to_numpy().ravel()
+    assert not [c for c in cells if SCIENTIFIC.search(c)]
+
+
+def test_money_cards_read_with_their_currency_once(ran):
+    cost = next(m for m in ran.metric if m.label == "Cost per patient started")
+    assert re.fullmatch(r"USD [\d,]+", cost.value), cost.value
+    assert re.fullmatch(r"95% CI USD [\d,]+ to USD [\d,]+", cost.delta), cost.delta

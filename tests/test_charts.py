@@ -3,7 +3,9 @@ run log and the KPIs they must agree with, and every chart a valid Vega-Lite spe
 
 from __future__ import annotations
 
+import io
 import math
+import re
 from types import SimpleNamespace
 
 import altair as alt
@@ -11,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import sim
 from sim import charts, cohort, metrics, model
 from sim.analysis import runner, stats, views
 from sim.analysis.compare import paired_differences
@@ -19,7 +22,7 @@ from sim.config import registry
 from sim.config.scenario import RESOURCES
 from sim.metrics import series
 from sim.model.runlog import PLACE_NAMES
-from tests.conftest import load
+from tests.conftest import ROOT, load
 
 FAST = ("run.warmup_weeks=4", "run.horizon_weeks=8", "run.follow_up_weeks=2")
 
@@ -255,7 +258,8 @@ def test_a_run_view_carries_the_calendar_of_replication_0(view, one_log):
 
 def test_formatting_reads_like_a_planner_would():
     assert charts.format_value("p_dose_postponed", 0.0234) == "2.3%"
-    assert charts.format_value("cost_total", 1234567.8) == "1,234,568"
+    assert charts.format_value("cost_total", 1234567.8) == "USD 1,234,568"
+    assert charts.format_value("cost_total", 1234567.8, "EUR") == "EUR 1,234,568"
     assert charts.format_value("patients_diverted", 0.0) == "0"
     assert charts.format_value("days_referral_to_first_dose_mean", 7.861) == "7.86"
     assert charts.format_value("ward_bed_days", math.nan) == "n/a"
@@ -342,3 +346,193 @@ def test_the_package_never_imports_streamlit():
 
     code = "import sys, sim.charts, sim.charts.report; sys.exit('streamlit' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=charts.__file__.rsplit("/sim/", 1)[0]).returncode == 0
+
+
+# --------------------------------------------------------------------------- issue 16: units, palette, sources
+
+SCIENTIFIC = re.compile(r"\d[eE][+-]?\d")
+MAGNITUDES = [0.0, 1e-19, 9.557e-05, 0.0004, 0.02439, 0.4609, 1.0, 7.861, 55.5, 1234.5, 9.9e6, 3.2e9]
+
+
+def test_no_kpi_value_difference_or_interval_is_ever_in_scientific_notation():
+    for k in metrics.KPI_COLUMNS[1:]:
+        for v in MAGNITUDES + [-v for v in MAGNITUDES]:
+            texts = (charts.format_value(k, abs(v)), charts.format_diff(k, v), charts.format_ci(k, v, abs(v)),
+                     charts.format_diff_ci(k, v, abs(v)), charts.in_shown_unit(k, v), charts.plain(v))
+            assert not [t for t in texts if SCIENTIFIC.search(t)], (k, v, texts)
+
+
+def test_differences_of_shares_are_percentage_points_and_money_has_its_currency():
+    assert charts.format_diff("crs_rate", -0.4609) == "-46.1 pp"           # issue 16: shown as -0.4609
+    assert charts.format_diff("p_dose_postponed", -0.02439) == "-2.4 pp"
+    assert charts.format_diff("p_dose_postponed", 9.557e-05) == "+0.01 pp"
+    assert charts.format_diff("p_dose_postponed", -4e-19) == "0.0 pp"     # float noise is no difference
+    assert charts.format_diff_ci("crs_rate", -0.5, -0.42) == "-50.0 pp to -42.0 pp"
+    assert charts.format_diff("cost_per_patient_started", -1234.4, "EUR") == "-EUR 1,234"
+    assert charts.format_diff("ed_visits", 2.5) == "+2.50"
+    assert charts.format_value("crs_rate", 9.557e-05) == "0.01%"
+    assert charts.plain(9.557e-05) == "0.0000956" and charts.plain(-1234567.0) == "-1,234,567"
+    assert charts.diff_unit("crs_rate") == "percentage points" and charts.diff_unit("ed_visits") == "visits"
+    # the kind comes from the registry, not the name: a count named like a share is still a count
+    assert registry.kpi("toci_doses_delayed").kind == "count" and charts.format_diff("toci_doses_delayed", 2) == "+2"
+
+
+def _diffs() -> pd.DataFrame:
+    return pd.DataFrame({"kpi": ["crs_rate", "p_dose_postponed", "cost_per_patient_started", "ed_visits"],
+                         "base_mean": [0.553, 0.011, 5200.0, 19.2], "other_mean": [0.0921, 0.0109, 6600.0, 4.0],
+                         "diff_mean": [-0.4609, -9.557e-05, 1400.0, -15.2],
+                         "diff_ci_low": [-0.5, -0.0021, 1000.0, -20.3], "diff_ci_high": [-0.42, 0.0019, 1800.0, -10.1],
+                         "excludes_zero": [True, False, True, True]})
+
+
+def test_comparison_table_and_csv_read_in_units():
+    table = charts.comparison_table(_diffs(), "A: in", "B: out", "EUR").set_index("Measure")
+    crs = table.loc["Patients with CRS"]
+    assert (crs["A: in"], crs["B: out"], crs["Difference"]) == ("55.3%", "9.2%", "-46.1 pp")
+    assert crs["95% CI of the difference"] == "-50.0 pp to -42.0 pp"
+    assert table.loc["Cost per patient started", "Difference"] == "+EUR 1,400"
+    assert table.loc["Cost per patient started", "A: in"] == "EUR 5,200"
+    text = charts.comparison_csv(_diffs(), "A: in", "B: out", "EUR")
+    assert not SCIENTIFIC.search(text), text
+    csv = pd.read_csv(io.StringIO(text)).set_index("kpi")
+    assert "difference (in unit of the difference)" in csv.columns and "A: in (mean, in unit of the means)" in csv.columns
+    assert csv.loc["crs_rate", "unit of the difference"] == "percentage points"
+    assert csv.loc["crs_rate", "difference (in unit of the difference)"] == pytest.approx(-46.1)
+    assert csv.loc["p_dose_postponed", "difference (in unit of the difference)"] == pytest.approx(-0.00956, rel=0.01)
+    assert csv.loc["crs_rate", "A: in (mean, in unit of the means)"] == pytest.approx(55.3)
+    assert csv.loc["cost_per_patient_started", "unit of the means"] == "EUR per patient"
+
+
+def test_forest_plot_reads_differences_of_shares_in_points_with_plain_axis_labels():
+    frame = charts.forest_frame(_diffs())
+    crs = frame.set_index("label").loc["Patients with CRS"]
+    assert crs["row"] == "Patients with CRS (percentage points)"
+    assert crs["diff"] == pytest.approx(-46.09) and crs["high"] == pytest.approx(-42.0)
+    assert crs["diff_text"] == "-46.1 pp" and crs["ci_text"] == "-50.0 pp to -42.0 pp"
+    spec = charts.forest_plot(_diffs()).to_dict()
+    ci_layer = next(layer for layer in spec["spec"]["layer"] if layer["mark"]["type"] == "rule" and "x2" in layer["encoding"])
+    assert ci_layer["encoding"]["x"]["axis"]["format"] == ",~r"    # d3 "r": decimal, never 1e-4
+    tips = next(layer for layer in spec["spec"]["layer"] if "tooltip" in layer["encoding"])["encoding"]["tooltip"]
+    assert all(t["type"] == "nominal" for t in tips)                  # the table's own texts
+
+
+def test_stock_table_reads_in_words_percent_and_currency():
+    curve = pd.DataFrame({"pharmacy.order_up_to": [800.0, 2400.0], "replications": [30, 30],
+                          "p_stockout": [0.5, 0.0], "p_stockout_ci_low": [0.33, 1e-18],
+                          "p_stockout_ci_high": [0.67, 0.1135], "toci_doses_delayed": [2.4, 0.0],
+                          "toci_delay_hours_mean": [5.0, 0.0], "toci_vials_expired": [0.0, 1.0],
+                          "toci_cost": [12000.0, 15500.0]})
+    table = charts.stock_table(curve, "pharmacy.order_up_to", 0.05, "EUR", "Order up to (mg)")
+    assert list(table.columns[:4]) == ["Order up to (mg)", "Chance of a stock-out", "95% CI (Wilson)", "Replications"]
+    row = table.iloc[1]
+    assert row["95% CI (Wilson)"] == "0.0% to 11.3%" and row["Upper bound ≤ 5.0%"] == "no"
+    assert row["Tocilizumab cost"] == "EUR 15,500" and row["Order up to (mg)"] == "2,400"
+    assert "Patient doses delayed by a stock-out (doses)" in table.columns
+    assert not [c for c in table.astype(str).to_numpy().ravel() if SCIENTIFIC.search(c) or "0.00000" in c]
+
+
+def test_hospital_use_has_the_95_ci_of_each_total_and_draws_it():
+    kpis = pd.DataFrame({**{f"ed_visits_grade{g}": [g, g + 2.0, g + 4.0] for g in range(1, 5)},
+                         "ed_visits": [10.0, 18.0, 26.0]})
+    frame = charts.hospital_use_frame(kpis)
+    mean, _sd, lo, hi, _n = stats.mean_ci(np.array([10.0, 18.0, 26.0]))
+    assert frame["total_mean"].iloc[0] == pytest.approx(mean) and frame["total_ci_high"].iloc[0] == pytest.approx(hi)
+    assert frame["total_ci_low"].iloc[0] == pytest.approx(max(lo, 0.0))
+    spec = charts.hospital_use_chart(frame).to_dict()
+    marks = [layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"] for layer in spec["layer"]]
+    assert "errorbar" in marks
+    assert spec["layer"][0]["encoding"]["color"]["legend"]["orient"] == "bottom"   # not beside: under the chart
+
+
+def _colours(node, found: set[str], schemes: set[str]) -> None:
+    """Every hex colour and colour scheme named anywhere in a Vega-Lite spec."""
+    if isinstance(node, dict):
+        if "scheme" in node:
+            schemes.add(node["scheme"])
+        for v in node.values():
+            _colours(v, found, schemes)
+    elif isinstance(node, list):
+        for v in node:
+            _colours(v, found, schemes)
+    elif isinstance(node, str) and re.fullmatch(r"#[0-9a-fA-F]{6}", node):
+        found.add(node.upper())
+
+
+def test_every_chart_draws_from_the_colour_blind_safe_palette(view, fast):
+    from sim.charts import style
+
+    allowed = {c.upper() for c in style.PALETTE} | {"#000000"}
+    for chart in _specs(view, fast):
+        found, schemes = set(), set()
+        _colours(chart.to_dict(), found, schemes)
+        assert found <= allowed, (chart.to_dict().get("title"), found - allowed)
+        assert schemes <= {style.SEQUENTIAL_SCHEME}, schemes
+
+
+def test_chart_exports_are_named_after_the_scenario_and_the_chart_and_keep_a_margin(view, fast):
+    chart = charts.occupancy_heatmap(charts.hour_of_week_frame(view.hour_of_week, views.capacity_of(fast)))
+    name = charts.export.file_name(chart, "tarlatamab_outpatient", "png", pd.Timestamp("2026-11-30").date())
+    assert name == "tarlatamab_outpatient_Mean_occupancy_by_hour_of_the_week_2026-11-30.png"
+    spec = chart.to_dict()
+    assert spec["autosize"] == {"type": "pad"} and spec["padding"]["right"] >= 10
+    pytest.importorskip("vl_convert")
+    image = charts.export.png(chart, scale=1)
+    assert image[:8] == b"\x89PNG\r\n\x1a\n"
+    width = int.from_bytes(image[16:20], "big")
+    # two panels side by side, their day labels and the right margin all inside the image
+    assert width >= 2 * spec["spec"]["width"] + spec["padding"]["right"]
+
+
+def test_the_report_states_the_start_the_scenario_uses(fast):
+    from sim.charts import report
+
+    warm = " ".join(report.assumptions(fast))
+    assert fast.run.warm_start and "starts warm" in warm and "from empty" not in warm
+    assert f"{fast.run.warmup_weeks} weeks of warm-up" in warm
+    cold = fast.model_copy(update={"run": fast.run.model_copy(update={"warm_start": False})})
+    assert "starts from an empty centre" in " ".join(report.assumptions(cold))
+
+
+INTERNAL_NAME = re.compile(r"\b\d{3}_[0-9a-f]{16}\.txt\b|\b[\w-]+\.md\b")
+
+
+def test_every_internal_source_name_in_the_data_files_has_a_publication():
+    """Bug 9: each seed file name (and .md note) a data file cites maps to a citation, and the sources a
+    reader sees (report and dashboard tables) name publications only."""
+    from sim.charts import report
+    from sim.config import citations
+
+    texts = [p.read_text(encoding="utf-8") for p in (ROOT / "scenarios").rglob("*.toml")]
+    cited = {m.group(0) for t in texts for m in INTERNAL_NAME.finditer(t)}
+    assert {"001_05c86904299774e9.txt", "003_b830145af24ac4b6.txt", "clinical-parameters.md"} <= cited
+    assert cited <= set(citations.citations()), cited - set(citations.citations())
+    assert citations.for_display("001_05c86904299774e9.txt: CRS 53.3%").startswith("Joshi et al., Clin Lung Cancer 2025")
+    assert citations.for_display("003: median duration 2 days").startswith("Engaging with Bispecific T-Cell Engagers")
+    assert citations.for_display("1,003 patients; 0.003; 2003") == "1,003 patients; 0.003; 2003"
+    for name in sim.presets():
+        shown = report.sourced_table(sim.load(name))
+        text = " ".join(shown["source"]) + " ".join(shown["note"].fillna(""))
+        assert not INTERNAL_NAME.search(text), (name, INTERNAL_NAME.search(text).group(0))
+        assert not re.search(r"(^|[\s(;])00[0-4](?=[\s:;,)]|$)", text), name
+
+
+def test_cli_compare_output_reads_in_units():
+    from sim.cli.compare import format_comparison
+
+    d = _diffs()
+    table = pd.concat([d.assign(scenario="in", mean=d["base_mean"], diff_mean=0.0, diff_ci_low=0.0, diff_ci_high=0.0,
+                                distinguishable=False),
+                       d.assign(scenario="out", mean=d["other_mean"], distinguishable=d["excludes_zero"])])
+    text = format_comparison(table, "in", "EUR")
+    assert not SCIENTIFIC.search(text), text
+    crs = next(line for line in text.splitlines() if line.startswith("crs_rate"))
+    assert "55.3%" in crs and "-46.1 pp" in crs and "-50.0 pp to -42.0 pp" in crs and crs.endswith("*")
+    assert "EUR 5,200" in text and "+EUR 1,400" in text
+
+
+def test_stock_curve_axis_spreads_the_region_around_a_small_target():
+    stock = pd.DataFrame({"stock_mg": [800.0, 1600.0], "p_stockout": [0.5, 0.0], "ci_low": [0.15, 0.0],
+                          "ci_high": [0.85, 0.1], "n": [30, 30]})
+    spec = charts.stock_curve_chart(stock, 0.05).to_dict()
+    y = spec["layer"][0]["encoding"]["y"]
+    assert y["scale"]["type"] == "sqrt" and 0.05 in y["axis"]["values"]

@@ -27,13 +27,15 @@ def about_page(scenario: Scenario | None) -> None:
                 "| administrator | how many observation beds, chairs, ward and ICU beds, and what service level? | Capacity |\n"
                 "| pharmacy planner | how much tocilizumab to hold so that no patient waits? | Tocilizumab stock |\n"
                 "| quality team | is outpatient (or prophylactic tocilizumab) as safe, and cheaper? | Compare strategies |")
+    s = scenario or st.session_state["base"]
+    view = state.recall("results", st.session_state.get("last_run_key"))
     st.subheader("Assumptions")
-    st.markdown("\n".join(f"- {a}" for a in report.ASSUMPTIONS))
+    st.caption(f"As they hold for **{(view.scenario if view else s).name}**"
+               + (" (the last run)." if view else " (the scenario in the sidebar)."))
+    st.markdown("\n".join(f"- {a}" for a in report.assumptions(view.scenario if view else s)))
     st.subheader("Limitations")
     st.markdown("\n".join(f"- {a}" for a in report.LIMITATIONS))
     st.subheader("Version and how to cite")
-    s = scenario or st.session_state["base"]
-    view = state.recall("results", st.session_state.get("last_run_key"))
     cite = report.citation(view.scenario, view.seed, view.reps) if view else report.citation(s)
     st.code(cite, language=None, wrap_lines=True)
     st.markdown("To reproduce a result: download the scenario as TOML (sidebar, or *Export* under the results) "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 import sim
@@ -9,6 +10,7 @@ from dashboard import running, state
 from dashboard.pages.common import chart, exports, kpi_cards, page_view
 from sim import charts
 from sim.analysis import views
+from sim.config import registry
 from sim.config.errors import ScenarioError, ScenarioErrors, UsageError
 from sim.config.scenario import RESOURCES, Scenario
 
@@ -21,29 +23,28 @@ def capacity_page(scenario: Scenario | None) -> None:
         return
     kpi_cards(view, charts.CAPACITY_KPIS)
     cap = views.capacity_of(view.scenario)
+    name = view.scenario.name
     st.subheader("When places are used")
-    chart(charts.occupancy_heatmap(charts.hour_of_week_frame(view.hour_of_week, cap)))
-    chart(charts.daily_peak_chart(charts.daily_peak_frame(view.daily_peak, cap)))
+    chart(charts.occupancy_heatmap(charts.hour_of_week_frame(view.hour_of_week, cap)), name)
+    chart(charts.daily_peak_chart(charts.daily_peak_frame(view.daily_peak, cap)), name)
     if not view.peaks_exact:
         st.caption("Daily peaks from hourly means: short peaks are understated.")
     st.subheader("Toxicity and unplanned hospital use")
-    c1, c2 = st.columns(2)
+    # one under the other: side by side, each was wider than its half of a 1280 px window
     use = charts.hospital_use_frame(view.kpis)
-    with c1:
-        if len(use):
-            chart(charts.hospital_use_chart(use))
-    with c2:
-        if view.grades is not None:
-            chart(charts.toxicity_grade_chart(charts.toxicity_grade_frame(view.grades)))
+    if len(use):
+        chart(charts.hospital_use_chart(use), name)
+    if view.grades is not None:
+        chart(charts.toxicity_grade_chart(charts.toxicity_grade_frame(view.grades)), name)
     cost = charts.cost_breakdown_frame(view.kpis)
     if len(cost):
         st.subheader("What it costs")
-        chart(charts.cost_breakdown_chart(cost, view.currency))
+        chart(charts.cost_breakdown_chart(cost, view.currency), name)
         st.caption("Operating cost by resource; chair revenue forgone (chair_opportunity_cost) is not included.")
     st.subheader("Dosing calendar for a sample of patients")
     gantt = charts.dosing_calendar(view.dose_calendar)   # the stays replication 0 recorded
     if len(gantt):
-        chart(charts.dosing_gantt(gantt))
+        chart(charts.dosing_gantt(gantt), name)
         st.caption("The first patients who start after warm-up in replication 0: planned monitoring stays by "
                    "place; admissions caused by toxicity are not drawn.")
     else:
@@ -107,7 +108,7 @@ def _sizing_answer(scenario: Scenario, result: sim.SizingResult, kpi: str, targe
     currency = scenario.costs.currency
     info = charts.kpi_info(kpi, currency)
     curve = result.curve(kpi)
-    chart(charts.capacity_curve_chart(curve, kpi, res, target, currency))
+    chart(charts.capacity_curve_chart(curve, kpi, res, target, currency), f"{scenario.name}_sizing_{res}")
     shown_target = charts.format_value(kpi, target, currency)
     if not result.found:
         st.error(f"No capacity in the range meets {info.label} ≤ {shown_target} with 95% confidence: "
@@ -116,5 +117,8 @@ def _sizing_answer(scenario: Scenario, result: sim.SizingResult, kpi: str, targe
         st.success(f"Smallest {charts.RESOURCE_LABELS[res].lower()} meeting {info.label.lower()} ≤ "
                    f"{shown_target} with 95% confidence: **{result.answer[res]}** "
                    f"(current: {getattr(scenario.capacity, res)}).")
-    st.dataframe(curve.assign(**{c: [charts.format_value(kpi, v, currency) for v in curve[c]]
-                                 for c in ("mean", "ci_low", "ci_high")}), hide_index=True)
+    st.dataframe(pd.DataFrame({
+        f"{charts.RESOURCE_LABELS[res]} ({registry.resource(res).unit})": curve["capacity"].astype(int),
+        f"{info.label} ({info.unit}), mean": [charts.format_value(kpi, v, currency) for v in curve["mean"]],
+        "95% CI": [charts.format_ci(kpi, lo, hi, currency) for lo, hi in zip(curve["ci_low"], curve["ci_high"])],
+        "Replications": curve["n"].astype(int)}), hide_index=True)

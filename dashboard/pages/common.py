@@ -18,10 +18,8 @@ def card_value(kpi: str, value: float, currency: str) -> str:
     """The big number of a KPI card, with its unit."""
     info = charts.kpi_info(kpi, currency)
     text = charts.format_value(kpi, value, currency)
-    if info.kind == "share" or text == "n/a":
+    if info.kind in ("share", "money") or text == "n/a":   # "12.3%", "USD 13,238": the unit is in the text
         return text
-    if info.kind == "money":
-        return f"{currency} {text}"
     unit = info.unit.split(" (")[0]
     return f"{text} {unit}"
 
@@ -41,9 +39,14 @@ def kpi_cards(view: views.RunView, kpis: tuple[str, ...], per_row: int = 4) -> N
                        help=f"{info.unit}. {info.help}".strip(". ") + f". Mean over {int(r['n'])} replications.")
 
 
-def chart(c) -> None:
-    """Show an Altair chart at the size it was built for."""
+def chart(c, name: str) -> None:
+    """Show an Altair chart at the size it was built for, with a PNG download named after ``name`` (the
+    scenario or analysis) and the chart's title; the image is drawn only when the button is pressed."""
     st.altair_chart(c, width="content")
+    file_name = charts.export.file_name(c, name, "png")
+    if report.chart_mode() == "vega":   # vl-convert is installed: it renders the PNG
+        st.download_button("Download this chart (PNG)", lambda: charts.export.png(c), file_name=file_name,
+                           mime="image/png", key=f"png_{file_name}", type="tertiary", icon=":material/download:")
 
 
 def run_header(view: views.RunView) -> None:
@@ -61,7 +64,8 @@ def latest_view(scenario: Scenario | None) -> views.RunView | None:
     view = state.recall("results", key)
     if view is None:
         return None
-    if scenario is None or key != state.run_key(scenario, int(st.session_state.get("reps", state.DEFAULT_REPS))):
+    reps = st.session_state.get("reps")
+    if scenario is None or reps is None or key != state.run_key(scenario, int(reps)):
         st.warning(f"These results are for **{view.scenario.name}** as it was run at {view.finished} "
                    f"({view.reps} replications). The inputs have changed since: press **Run simulation** to update.")
     return view

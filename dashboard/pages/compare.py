@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 import sim
@@ -80,37 +79,23 @@ def _compare_inputs(scenario: Scenario | None) -> tuple[Scenario, Scenario, int,
     return sa, sb, reps, chosen
 
 
-def labelled(diffs: pd.DataFrame, currency: str) -> pd.DataFrame:
-    """Paired differences with each KPI's ``label`` and ``unit`` (what the forest plot and report show)."""
-    infos = [charts.kpi_info(k, currency) for k in diffs["kpi"]]
-    out = diffs.copy()
-    out.insert(1, "label", [i.label for i in infos])
-    out.insert(2, "unit", [i.unit for i in infos])
-    return out
-
-
 def _compare_results(va: views.RunView, vb: views.RunView, chosen: list[str], reps: int) -> None:
     """The forest plot, the table and the downloads of B minus A."""
-    diffs = labelled(paired_differences(va.kpis, vb.kpis, chosen), va.currency)
+    diffs = paired_differences(va.kpis, vb.kpis, chosen)
     if diffs.empty:
         st.info("Choose at least one measure.")
         return
+    currency = va.currency
+    col_a, col_b = f"A: {va.scenario.name}", f"B: {vb.scenario.name}"
     st.subheader(f"B ({vb.scenario.name}) minus A ({va.scenario.name})")
-    st.caption(f"{reps} paired replications, seed {va.seed}. Red: the 95% CI excludes 0 (a difference the "
-               "simulation can tell apart from noise); grey: it includes 0.")
-    chart(charts.forest_plot(diffs, "A", "B"))
-    table = pd.DataFrame({
-        "Measure": diffs["label"], "Unit": diffs["unit"],
-        f"A: {va.scenario.name}": [charts.format_value(k, v, va.currency) for k, v in zip(diffs["kpi"], diffs["base_mean"])],
-        f"B: {vb.scenario.name}": [charts.format_value(k, v, va.currency) for k, v in zip(diffs["kpi"], diffs["other_mean"])],
-        "B - A": [f"{v:,.4g}" for v in diffs["diff_mean"]],
-        "95% CI of B - A": [f"{lo:,.4g} to {hi:,.4g}" for lo, hi in zip(diffs["diff_ci_low"], diffs["diff_ci_high"])],
-        "CI excludes 0": ["yes" if x else "no" for x in diffs["excludes_zero"]],
-    })
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.caption(f"{reps} paired replications, seed {va.seed}. Blue: the 95% CI excludes 0 (a difference the "
+               "simulation can tell apart from noise); grey: it includes 0. Differences of shares are in "
+               "percentage points (pp): 20% against 30% is -10 pp.")
+    chart(charts.forest_plot(diffs, "A", "B", currency), f"{va.scenario.name}_vs_{vb.scenario.name}")
+    st.dataframe(charts.comparison_table(diffs, col_a, col_b, currency), hide_index=True, width="stretch")
     st.subheader("Export")
     e1, e2 = st.columns(2)
-    e1.download_button("Comparison (CSV)", diffs.to_csv(index=False),
+    e1.download_button("Comparison (CSV)", charts.comparison_csv(diffs, col_a, col_b, currency),
                        file_name=charts.stamped(f"{va.scenario.name}_vs_{vb.scenario.name}", "csv"), mime="text/csv",
                        key="cmp_csv")
     e2.download_button("Comparison report (HTML, works offline)", lambda: report.comparison_report(va, vb, diffs),

@@ -8,6 +8,7 @@ import streamlit as st
 from dashboard import fields
 from sim.charts import report
 from sim.config import loader
+from sim.config.citations import for_display
 from sim.config.errors import ScenarioError
 from sim.config.params import iter_sourced
 from sim.config.scenario import Scenario
@@ -57,8 +58,9 @@ def _schedule_table(d) -> pd.DataFrame:
                           "days after previous dose": str(b.gap_days) if b.gap_max_days in (None, b.gap_days)
                           else f"{b.gap_days}-{b.gap_max_days}",
                           "monitoring (h)": f"{b.monitor_hours.value:g}"
-                          + (" after the infusion" if b.monitor_from == "infusion_end" else ""), "hydration": "yes" if b.hydration else "no",
-                          "source": b.source, "status": _flag(b.verified and b.monitor_hours.verified)}
+                          + (" after the infusion" if b.monitor_from == "infusion_end" else ""),
+                          "hydration": "yes" if b.hydration else "no",
+                          "source": for_display(b.source), "status": _flag(b.verified and b.monitor_hours.verified)}
                          for b in d.schedule])
 
 
@@ -69,7 +71,7 @@ def _toxicity_table(d) -> pd.DataFrame:
          "grade 1-4 mix": ", ".join(f"{x:.1%}" for x in t.grade_mix.value),
          "onset median (h)": f"{t.onset_median_hours.value:g}",
          "duration median (h)": f"{t.duration_median_hours.value:g}",
-         "source of rate": t.rate.source, "status": _flag(t.rate.verified and t.grade_mix.verified)}
+         "source of rate": for_display(t.rate.source), "status": _flag(t.rate.verified and t.grade_mix.verified)}
         for kind, t in (("CRS", d.crs), ("ICANS", d.icans))])
 
 
@@ -79,7 +81,7 @@ def _management_table(d) -> pd.DataFrame:
          "P(tocilizumab)": f"{r.tocilizumab_probability.value:.0%}",
          "next dose monitored (h)": f"{r.next_dose_monitor_hours.value:g}", "withhold": "yes" if r.withhold else "no",
          "discontinue": "yes" if r.discontinue else ("if recurrent" if r.discontinue_if_recurrent else "no"),
-         "source": r.source, "status": _flag(r.verified and r.tocilizumab_probability.verified)}
+         "source": for_display(r.source), "status": _flag(r.verified and r.tocilizumab_probability.verified)}
         for kind, rules in (("CRS", d.management.crs), ("ICANS", d.management.icans)) for r in rules])
 
 
@@ -99,7 +101,7 @@ def _drug_files() -> None:
         st.error(str(exc))
         return
     rows = [{"field": p, "value": ", ".join(f"{x:g}" for x in v) if isinstance(v, list) else f"{v:g}",
-             "source": src, "status": _flag(ok)} for p, v, src, ok in fields.sourced_in_raw(raw)]
+             "source": for_display(src), "status": _flag(ok)} for p, v, src, ok in fields.sourced_in_raw(raw)]
     st.dataframe(_highlight(pd.DataFrame(rows, columns=["field", "value", "source", "status"])),
                  hide_index=True, width="stretch")
 

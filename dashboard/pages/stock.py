@@ -10,6 +10,7 @@ from dashboard import fields, running, state
 from dashboard.pages.common import chart, exports, kpi_cards, page_view
 from sim import charts
 from sim.analysis import views
+from sim.analysis.stats import wilson
 from sim.analysis.stock import smallest_meeting, stock_param
 from sim.config.errors import ScenarioError, ScenarioErrors
 from sim.config.scenario import Scenario
@@ -35,12 +36,15 @@ def toci_page(scenario: Scenario | None) -> None:
     kpi_cards(view, charts.TOCI_KPIS)
     if view.on_hand is not None:
         chart(charts.stock_over_time_chart(charts.stock_over_time_frame(view.on_hand, view.stockouts),
-                                           views.policy_level(s)))
+                                           views.policy_level(s)), s.name)
     if view.toci_week is not None:
-        chart(charts.toci_weekly_chart(charts.toci_weekly_frame(view.toci_week)))
+        chart(charts.toci_weekly_chart(charts.toci_weekly_frame(view.toci_week)), s.name)
     if scenario is not None and getattr(scenario, "pharmacy", None) is not None:
         stock_panel(scenario)
     exports(view, key="toci")
+
+
+DEFAULT_TARGET_PERCENT = 5.0   # the pharmacy planner's usual question: P(stock-out) below 5%
 
 
 def stock_panel(scenario: Scenario) -> None:
@@ -54,9 +58,13 @@ def stock_panel(scenario: Scenario) -> None:
                    "chance of a stock-out meets the target.")
         default = ", ".join(f"{max(0.0, round(current * f / 100) * 100):g}" for f in (0.25, 0.5, 0.75, 1.0, 1.5, 2.0))
         c1, c2, c3, c4 = st.columns([3, 1, 1, 1])
-        text = c1.text_input(f"Levels of {name.replace('_', ' ')} to try (mg)", value=default, key="stock_levels")
-        target = c2.number_input("Target P(stock-out), %", 0.0, 100.0, 5.0, step=1.0, key="stock_target") / 100
-        reps = int(c3.number_input("Replications per level", 5, 500, 30, step=5, key="stock_reps"))
+        text = c1.text_input(f"{name.replace('_', ' ').capitalize()} levels to try (mg)", value=default,
+                             key="stock_levels")
+        target = c2.number_input("Target P(stock-out), %", 0.1, 100.0, DEFAULT_TARGET_PERCENT, step=1.0,
+                                 key="stock_target") / 100
+        reps = int(c3.number_input("Replications per level", 5, 2000, _round_up(replications_needed(
+            DEFAULT_TARGET_PERCENT / 100), 5), step=5, key="stock_reps"))
+        _warn_if_too_few(reps, target)
         try:
             levels = sorted(set(fields.parse_list(text, "float_list")))[:10]
         except ValueError as exc:
@@ -70,7 +78,7 @@ def stock_panel(scenario: Scenario) -> None:
                 curve = running.stock_curve(scenario, todo, param, reps, "Stock levels")
                 state.remember("stock_curves", key, curve)
         if curve is not None:
-            _stock_answer(curve, param, target, current)
+            _stock_answer(curve, param, target, current, scenario.costs.currency)
 
 
 def _valid_levels(scenario: Scenario, param: str, levels: list[float]) -> list[float]:
@@ -86,17 +94,59 @@ def _valid_levels(scenario: Scenario, param: str, levels: list[float]) -> list[f
     return ok
 
 
-def _stock_answer(curve: pd.DataFrame, param: str, target: float, current: float) -> None:
+def replications_needed(target: float, level: float = 0.95) -> int:
+    """The fewest replications for which even no stock-out in any of them gives an upper Wilson bound
+    at or below ``target`` (0-1): with fewer, no stock level can be shown to meet the target.
+
+    With no stock-outs in n replications the upper bound is z² / (n + z²), so n ≥ z² (1 - target) / target
+    (about 73 for 5% at 95%); found here with :func:`sim.analysis.stats.wilson` itself, so it agrees
+    with the bound the answer is judged on.
+    """
+    if not 0 < target < 1:
+        raise ValueError(f"target = {target!r}; allowed: a share between 0 and 1, exclusive")
+    low, high = 1, 2
+    while wilson(0, high, level)[1] > target:
+        low, high = high, 2 * high
+    while low < high:   # the bound falls as n grows: bisect for the first n that meets the target
+        mid = (low + high) // 2
+        low, high = (mid + 1, high) if wilson(0, mid, level)[1] > target else (low, mid)
+    return low
+
+
+def _round_up(n: int, step: int) -> int:
+    return -(-n // step) * step
+
+
+def _warn_if_too_few(reps: int, target: float) -> None:
+    """Say, before anything runs, when no level could meet the target with these replications."""
+    if target < 1 and reps < replications_needed(target):
+        st.warning(_too_few(reps, target))
+
+
+def _too_few(reps: int, target: float) -> str:
+    upper = wilson(0, reps)[1]
+    return (f"With {reps} replications per level, even a level with no stock-out in any replication has an upper "
+            f"95% bound of {charts.format_value('p_stockout', upper)}, above the "
+            f"{charts.format_value('p_stockout', target)} target, so no level can meet it: add replications "
+            f"(at least **{replications_needed(target)}** per level for this target).")
+
+
+def _stock_answer(curve: pd.DataFrame, param: str, target: float, current: float, currency: str) -> None:
     """The stock-out curve chart, the smallest level meeting the target, and the table."""
     name = param.removeprefix("pharmacy.").replace("_", " ")
+    label = f"{name.capitalize()} (mg)"
     shown = curve.rename(columns={param: "stock_mg", "p_stockout_ci_low": "ci_low", "p_stockout_ci_high": "ci_high",
                                   "replications": "n"})
     shown = shown[["stock_mg", "p_stockout", "ci_low", "ci_high", "n", *charts.STOCK_CURVE_KPIS]]
-    chart(charts.stock_curve_chart(shown, target, f"{name.capitalize()} (mg)"))
+    chart(charts.stock_curve_chart(shown, target, label, currency), f"{name}_levels")
     best = smallest_meeting(curve, param, target)
+    shown_target = charts.format_value("p_stockout", target)
     if best is None:
-        st.error(f"No level tried keeps P(stock-out) ≤ {100 * target:g}% with 95% confidence.")
+        reps = int(curve["replications"].min())
+        why = (_too_few(reps, target) if target < 1 and reps < replications_needed(target) else
+               "Try higher levels.")
+        st.error(f"No level tried keeps P(stock-out) ≤ {shown_target} with 95% confidence (upper bound). {why}")
     else:
-        st.success(f"Smallest {name} with P(stock-out) ≤ {100 * target:g}% (upper 95% bound): "
+        st.success(f"Smallest {name} with P(stock-out) ≤ {shown_target} (upper 95% bound): "
                    f"**{best:,.0f} mg** (current: {current:,.0f} mg).")
-    st.dataframe(shown, hide_index=True)
+    st.dataframe(charts.stock_table(curve, param, target, currency, label), hide_index=True, width="stretch")

@@ -6,7 +6,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from sim.charts.style import PLACE_COLORS, PLACE_LABELS, _padded, _title
+from sim.charts.style import ALERT, FULL_WIDTH, NEUTRAL, PLACE_COLORS, PLACE_LABELS, _padded, _title
 from sim.config.units import HOURS_PER_WEEK
 from sim.metrics.series import CALENDAR_PATIENTS
 
@@ -81,15 +81,15 @@ def dosing_gantt(frame: pd.DataFrame) -> alt.Chart:
     ticks = alt.Chart(doses).mark_tick(thickness=2, size=16).encode(x="start_day:Q", y=y, color=color, tooltip=tip)
     layers = [bars, ticks]
     if len(refs):
-        layers.append(alt.Chart(refs).mark_point(filled=True, color="#7f7f7f", size=40).encode(
+        layers.append(alt.Chart(refs).mark_point(filled=True, color=NEUTRAL, size=40).encode(
             x="start_day:Q", y=y, tooltip=[alt.Tooltip("patient:N"),
                                            alt.Tooltip("start_day:Q", title="Referred on day", format=".1f")]))
     if len(tox):
-        layers.append(alt.Chart(tox).mark_point(shape="triangle-up", filled=True, color="#67000d", size=70,
+        layers.append(alt.Chart(tox).mark_point(shape="triangle-up", filled=True, color=ALERT, size=70,
                                                 yOffset=-9).encode(
             x="start_day:Q", y=y, tooltip=[alt.Tooltip("patient:N"), alt.Tooltip("dose:Q"),
                                            alt.Tooltip("what:N", title="After this dose")]))
     n = max(1, len(order))
     return alt.layer(*layers).properties(
-        width=680, height=26 * n,
+        width=FULL_WIDTH, height=26 * n,
         title=_title("Dosing calendar of a sample of patients", "grey dot: referral; tick: dose; bar: monitoring stay; red triangle: CRS or ICANS after the dose"))

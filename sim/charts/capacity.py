@@ -11,10 +11,22 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis import stats
-from sim.charts.format import HOSPITAL_USE, KPI_INFO
-from sim.charts.style import DAY_NAMES, GRADE_COLORS, RESOURCE_LABELS, _padded, _title
+from sim.charts.format import HOSPITAL_USE
+from sim.charts.style import (
+    ALERT,
+    DAY_NAMES,
+    FULL_WIDTH,
+    GRADE_COLORS,
+    MAIN,
+    RESOURCE_LABELS,
+    SEQUENTIAL_SCHEME,
+    TOXICITY_COLORS,
+    _padded,
+    _title,
+)
 from sim.config.registry import COST_BREAKDOWN, RESOURCE_NAMES
 from sim.config.units import HOURS_PER_DAY, HOURS_PER_WEEK
+from sim.metrics.formats import KPI_INFO
 
 
 def hour_of_week_frame(hour_of_week: np.ndarray, capacity: Mapping[str, int]) -> pd.DataFrame:
@@ -48,7 +60,7 @@ def occupancy_heatmap(frame: pd.DataFrame) -> alt.Chart:
         x=alt.X("hour:O", title="Hour of day", axis=alt.Axis(labelAngle=0, values=list(range(0, 24, 3)))),
         y=alt.Y("day:O", sort=list(DAY_NAMES), title=None, axis=alt.Axis(labelOverlap=False)),
         color=alt.Color("share:Q", title="Mean occupancy, share of capacity",
-                        scale=alt.Scale(scheme="orangered", domain=[0, 1], clamp=True),
+                        scale=alt.Scale(scheme=SEQUENTIAL_SCHEME, reverse=True, domain=[0, 1], clamp=True),
                         legend=alt.Legend(format="%", orient="bottom", gradientLength=240, titleLimit=400)),
         tooltip=[alt.Tooltip("resource:N", title="Resource"), alt.Tooltip("day:O", title="Day"),
                  alt.Tooltip("hour:O", title="Hour"),
@@ -91,15 +103,15 @@ def daily_peak_chart(frame: pd.DataFrame) -> alt.Chart:
     bars = alt.Chart().mark_bar(size=14).encode(
         x=alt.X("peak:Q", title="Highest number in use during the day", axis=alt.Axis(tickMinStep=1)),
         y=alt.Y("share:Q", title="Share of days", axis=alt.Axis(format="%")),
-        color=alt.Color("reach:N", title="Daily peak",
-                        scale=alt.Scale(domain=["below capacity", "at capacity"], range=["#4c78a8", "#e45756"])),
+        color=alt.Color("reach:N", title="Daily peak", legend=alt.Legend(orient="bottom"),
+                        scale=alt.Scale(domain=["below capacity", "at capacity"], range=[MAIN, ALERT])),
         tooltip=[alt.Tooltip("resource:N", title="Resource"), alt.Tooltip("peak:Q", title="Daily peak"),
                  alt.Tooltip("share:Q", title="Share of days", format=".1%"),
                  alt.Tooltip("days:Q", title="Days (all replications)"), alt.Tooltip("capacity:Q", title="Capacity")],
     )
-    cap = alt.Chart().mark_rule(color="#b2182b", strokeDash=[4, 3], size=2).encode(
+    cap = alt.Chart().mark_rule(color=ALERT, strokeDash=[4, 3], size=2).encode(
         x="max(capacity):Q", tooltip=[alt.Tooltip("max(capacity):Q", title="Capacity")])
-    return (alt.layer(bars, cap, data=frame).properties(width=240, height=140)
+    return (alt.layer(bars, cap, data=frame).properties(width=180, height=140)
             .facet(facet=alt.Facet("resource:N", title=None, sort=[RESOURCE_LABELS[r] for r in RESOURCE_NAMES]),
                    columns=3)
             .resolve_scale(x="independent")
@@ -110,32 +122,49 @@ def hospital_use_frame(kpis: pd.DataFrame) -> pd.DataFrame:
     """ED visits, unplanned ward and ICU admissions per replication, by the toxicity grade that caused them.
 
     Reads the ``ed_visits_grade1`` .. ``_grade4`` columns (and likewise for the admissions); a frame
-    without them (not a run's KPIs) gives no rows. Returns use, grade, mean, ci_low, ci_high, n.
+    without them (not a run's KPIs) gives no rows. Returns use, grade, mean, ci_low, ci_high, n, and
+    the use's total over the grades with its 95% CI (total_mean, total_ci_low, total_ci_high: the sum
+    per replication, so its interval is not the sum of the grades' intervals).
     """
     rows = []
     for col, label in HOSPITAL_USE:
         split = [f"{col}_grade{g}" for g in range(1, 5)]
         if not all(c in kpis.columns for c in split):
             continue
+        total, _sd, t_lo, t_hi, _n = stats.mean_ci(kpis[split].to_numpy(dtype=float).sum(axis=1))
         for grade, values in ((f"Grade {g}", kpis[c]) for g, c in enumerate(split, start=1)):
             mean, _sd, lo, hi, n = stats.mean_ci(values.to_numpy(dtype=float))
-            rows.append({"use": label, "grade": grade, "mean": mean, "ci_low": lo, "ci_high": hi, "n": n})
-    return pd.DataFrame(rows, columns=["use", "grade", "mean", "ci_low", "ci_high", "n"])
+            rows.append({"use": label, "grade": grade, "mean": mean, "ci_low": lo, "ci_high": hi, "n": n,
+                         "total_mean": total, "total_ci_low": max(t_lo, 0.0), "total_ci_high": t_hi})
+    return pd.DataFrame(rows, columns=["use", "grade", "mean", "ci_low", "ci_high", "n", "total_mean",
+                                       "total_ci_low", "total_ci_high"])
 
 
 @_padded
 def hospital_use_chart(frame: pd.DataFrame) -> alt.Chart:
-    """Mean ED visits and unplanned admissions over the window, stacked by the grade that caused them."""
+    """Mean ED visits and unplanned admissions over the window, stacked by the grade that caused them,
+    with the 95% CI of each total as an error bar; the legend sits below so the chart fits its column."""
+    order = [u for _, u in HOSPITAL_USE]
+    x_title = "Mean over the statistics window"
     bars = alt.Chart(frame).mark_bar().encode(
-        y=alt.Y("use:N", title=None, sort=[u for _, u in HOSPITAL_USE], axis=alt.Axis(labelLimit=220)),
-        x=alt.X("sum(mean):Q", title="Mean over the statistics window"),
-        color=alt.Color("grade:N", title="Toxicity grade", scale=alt.Scale(range=GRADE_COLORS)),
+        y=alt.Y("use:N", title=None, sort=order, axis=alt.Axis(labelLimit=200)),
+        x=alt.X("sum(mean):Q", title=x_title),
+        color=alt.Color("grade:N", title="Toxicity grade", scale=alt.Scale(range=GRADE_COLORS),
+                        legend=alt.Legend(orient="bottom", direction="horizontal")),
+        order=alt.Order("grade:N"),
         tooltip=[alt.Tooltip("use:N", title="Use"), alt.Tooltip("grade:N", title="Grade"),
                  alt.Tooltip("mean:Q", title="Mean", format=".1f"),
                  alt.Tooltip("ci_low:Q", title="95% CI low", format=".1f"),
                  alt.Tooltip("ci_high:Q", title="95% CI high", format=".1f")])
-    return bars.properties(width=340, height=110, title=_title(
-        "ED visits and unplanned admissions", "mean over the statistics window; 95% CI of each grade in the tooltip"))
+    totals = frame.drop_duplicates("use")
+    err = alt.Chart(totals).mark_errorbar(ticks=True, color="black").encode(
+        y=alt.Y("use:N", sort=order), x=alt.X("total_ci_low:Q", title=x_title), x2="total_ci_high:Q",
+        tooltip=[alt.Tooltip("use:N", title="Use"), alt.Tooltip("total_mean:Q", title="Total, mean", format=".1f"),
+                 alt.Tooltip("total_ci_low:Q", title="95% CI low", format=".1f"),
+                 alt.Tooltip("total_ci_high:Q", title="95% CI high", format=".1f")])
+    return (bars + err).properties(width=FULL_WIDTH - 220, height=110, title=_title(
+        "ED visits and unplanned admissions", "mean over the statistics window by toxicity grade; "
+                                              "bars: 95% CI of each total"))
 
 
 def cost_breakdown_frame(kpis: pd.DataFrame) -> pd.DataFrame:
@@ -156,7 +185,7 @@ def cost_breakdown_frame(kpis: pd.DataFrame) -> pd.DataFrame:
 def cost_breakdown_chart(frame: pd.DataFrame, currency: str = "USD") -> alt.Chart:
     """What ``cost_total`` is made of: mean cost of each part over the window, with 95% CIs."""
     order = list(frame["part"])
-    bars = alt.Chart(frame).mark_bar(color="#4c78a8").encode(
+    bars = alt.Chart(frame).mark_bar(color=MAIN).encode(
         y=alt.Y("part:N", title=None, sort=order, axis=alt.Axis(labelLimit=220)),
         x=alt.X("mean:Q", title=f"{currency} over the statistics window"),
         tooltip=[alt.Tooltip("part:N", title="Cost of"), alt.Tooltip("mean:Q", title="Mean", format=",.0f"),
@@ -165,7 +194,7 @@ def cost_breakdown_chart(frame: pd.DataFrame, currency: str = "USD") -> alt.Char
     err = alt.Chart(frame).mark_errorbar(ticks=True, color="black").encode(
         y=alt.Y("part:N", sort=order), x=alt.X("ci_low:Q", title=f"{currency} over the statistics window"),
         x2="ci_high:Q")
-    return (bars + err).properties(width=340, height=150, title=_title(
+    return (bars + err).properties(width=FULL_WIDTH - 220, height=150, title=_title(
         "Cost by resource", "operating cost; chair revenue forgone is not included"))
 
 
@@ -197,10 +226,13 @@ def toxicity_grade_chart(frame: pd.DataFrame) -> alt.Chart:
         xOffset="toxicity:N")
     bars = base.mark_bar().encode(
         y=alt.Y("mean:Q", title="Events over the window (mean)"),
-        color=alt.Color("toxicity:N", title="Toxicity", scale=alt.Scale(range=["#d95f02", "#7570b3"])),
+        color=alt.Color("toxicity:N", title="Toxicity",
+                        scale=alt.Scale(domain=list(TOXICITY_COLORS), range=list(TOXICITY_COLORS.values())),
+                        legend=alt.Legend(orient="bottom", direction="horizontal")),
         tooltip=[alt.Tooltip("toxicity:N"), alt.Tooltip("grade:N"), alt.Tooltip("mean:Q", format=".1f"),
                  alt.Tooltip("ci_low:Q", title="95% CI low", format=".1f"),
                  alt.Tooltip("ci_high:Q", title="95% CI high", format=".1f")])
     err = base.mark_errorbar(ticks=True, color="black").encode(y=alt.Y("ci_low:Q", title="Events over the window (mean)"),
                                                               y2="ci_high:Q")
-    return (bars + err).properties(width=340, height=200, title=_title("Toxicity events by grade", "CRS and ICANS after doses given in the window, mean with 95% CI"))
+    return (bars + err).properties(width=FULL_WIDTH - 160, height=200, title=_title(
+        "Toxicity events by grade", "CRS and ICANS after doses given in the window, mean with 95% CI"))

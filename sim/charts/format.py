@@ -1,29 +1,18 @@
-"""How a KPI is named and written for a reader: label, unit, definition, and number formats."""
+"""How a KPI is named and written for a reader: the audiences' KPI lists and the tables a reader sees.
+
+The number formats themselves are :mod:`sim.metrics.formats` (the command line uses them too, without
+Altair); :mod:`sim.charts` offers them with these tables.
+"""
 
 from __future__ import annotations
 
 import datetime as _dt
-import math
 import re
-from typing import NamedTuple
 
 import pandas as pd
 
 from sim.config import registry
-
-
-class KpiInfo(NamedTuple):
-    """How a KPI is shown: a label a planner reads, its unit, and how to format it."""
-
-    label: str
-    unit: str
-    kind: str = "count"          # count | share | number | money | hours | days
-    help: str = ""
-
-
-# Every KPI of kpis.csv, as sim.config.registry declares it.
-KPI_INFO: dict[str, KpiInfo] = {k.name: KpiInfo(k.label, k.unit, k.kind, k.help) for k in registry.KPIS}
-
+from sim.metrics import formats as fmt
 
 # Default KPI cards and comparison rows per audience (KPIs missing from a run are skipped).
 CAPACITY_KPIS = ("p_dose_postponed", "days_referral_to_first_dose_mean", "patients_started", "patients_diverted",
@@ -42,67 +31,64 @@ COMPARE_KPIS = ("ed_visits", "unplanned_ward_admissions", "icu_admissions", "icu
 
 
 # Hospital use that the KPI row also splits by toxicity grade, with its label.
-HOSPITAL_USE = tuple((k, KPI_INFO[k].label) for k in registry.GRADED_KPIS)
-
-
-def kpi_info(kpi: str, currency: str = "USD") -> KpiInfo:
-    """Label, unit and kind of a KPI; a KPI not in the catalogue gets a readable label from its name.
-
-    Parameters
-    ----------
-    kpi : str
-        Column name in the KPI frame.
-    currency : str
-        Replaces ``{currency}`` in money units.
-
-    Returns
-    -------
-    KpiInfo
-    """
-    info = KPI_INFO.get(kpi)
-    if info is None:
-        kind = "share" if kpi.startswith("p_") or kpi.endswith("_rate") else "number"
-        label = kpi.replace("_", " ")
-        info = KpiInfo(label[:1].upper() + label[1:], "% " if kind == "share" else "", kind)
-    return info._replace(unit=info.unit.replace("{currency}", currency))
-
-
-def format_value(kpi: str, value: float, currency: str = "USD") -> str:
-    """A KPI value as a planner reads it: shares in %, money and counts with thousands separators."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    kind = kpi_info(kpi, currency).kind
-    if kind == "count" and float(value).is_integer():
-        return f"{value:,.0f}"
-    if kind == "share":
-        return f"{100 * value:.1f}%" if abs(value) >= 0.001 or value == 0 else f"{100 * value:.2f}%"
-    if kind == "money":
-        return f"{value:,.0f}"
-    a = abs(value)
-    if a >= 100:
-        return f"{value:,.0f}"
-    if a >= 10:
-        return f"{value:.1f}"
-    return f"{value:.2f}"
-
-
-def format_ci(kpi: str, low: float, high: float, currency: str = "USD") -> str:
-    """"a to b" for a 95% CI. Every KPI is a count, share, time or cost, never negative, so a t-interval
-    reaching below 0 (few replications, rare events) is shown from 0."""
-    if low != low:
-        return "n/a"
-    return f"{format_value(kpi, max(low, 0.0), currency)} to {format_value(kpi, high, currency)}"
+HOSPITAL_USE = tuple((k, fmt.KPI_INFO[k].label) for k in registry.GRADED_KPIS)
 
 
 def summary_table(summary: pd.DataFrame, currency: str = "USD") -> pd.DataFrame:
     """The :func:`sim.stats.summary` frame with labels, units and formatted mean and 95% CI."""
     rows = []
     for r in summary.itertuples(index=False):
-        info = kpi_info(r.kpi, currency)
-        ci = format_ci(r.kpi, r.ci_low, r.ci_high, currency)
-        rows.append({"KPI": info.label, "unit": info.unit, "mean": format_value(r.kpi, r.mean, currency),
+        info = fmt.kpi_info(r.kpi, currency)
+        ci = fmt.format_ci(r.kpi, r.ci_low, r.ci_high, currency)
+        rows.append({"KPI": info.label, "unit": info.unit, "mean": fmt.format_value(r.kpi, r.mean, currency),
                      "95% CI": ci, "replications": int(r.n), "column": r.kpi})
     return pd.DataFrame(rows, columns=["KPI", "unit", "mean", "95% CI", "replications", "column"])
+
+
+def comparison_table(diffs: pd.DataFrame, base: str, other: str, currency: str = "USD") -> pd.DataFrame:
+    """Paired differences (:func:`sim.analysis.compare.paired_differences`) as a reader sees them: each
+    value in its KPI's unit, the difference of shares in percentage points, every cell text.
+
+    Parameters
+    ----------
+    diffs : DataFrame
+        One row per KPI: kpi, base_mean, other_mean, diff_mean, diff_ci_low, diff_ci_high, excludes_zero.
+    base, other : str
+        Column titles of the two strategies' means, e.g. "A: tarlatamab_inpatient".
+    currency : str
+        The scenarios' currency.
+    """
+    k = list(diffs["kpi"])
+    return pd.DataFrame({
+        "Measure": [fmt.kpi_info(x, currency).label for x in k],
+        "Unit": [fmt.kpi_info(x, currency).unit for x in k],
+        base: [fmt.format_value(x, v, currency) for x, v in zip(k, diffs["base_mean"])],
+        other: [fmt.format_value(x, v, currency) for x, v in zip(k, diffs["other_mean"])],
+        "Difference": [fmt.format_diff(x, v, currency) for x, v in zip(k, diffs["diff_mean"])],
+        "95% CI of the difference": [fmt.format_diff_ci(x, lo, hi, currency)
+                                     for x, lo, hi in zip(k, diffs["diff_ci_low"], diffs["diff_ci_high"])],
+        "CI excludes 0": ["yes" if x else "no" for x in diffs["excludes_zero"]],
+    })
+
+
+def comparison_csv(diffs: pd.DataFrame, base: str, other: str, currency: str = "USD") -> str:
+    """The comparison as CSV for a spreadsheet: numbers in the unit a column header names (shares in %,
+    differences of shares in percentage points), never in scientific notation; ``kpi`` keeps the column
+    name of kpis.csv."""
+    k = list(diffs["kpi"])
+    frame = pd.DataFrame({
+        "kpi": k,
+        "measure": [fmt.kpi_info(x, currency).label for x in k],
+        "unit of the means": [fmt.kpi_info(x, currency).unit for x in k],
+        f"{base} (mean, in unit of the means)": [fmt.in_shown_unit(x, v) for x, v in zip(k, diffs["base_mean"])],
+        f"{other} (mean, in unit of the means)": [fmt.in_shown_unit(x, v) for x, v in zip(k, diffs["other_mean"])],
+        "unit of the difference": [fmt.diff_unit(x, currency) for x in k],
+        "difference (in unit of the difference)": [fmt.in_shown_unit(x, v) for x, v in zip(k, diffs["diff_mean"])],
+        "95% CI low (in unit of the difference)": [fmt.in_shown_unit(x, v) for x, v in zip(k, diffs["diff_ci_low"])],
+        "95% CI high (in unit of the difference)": [fmt.in_shown_unit(x, v) for x, v in zip(k, diffs["diff_ci_high"])],
+        "CI excludes 0": ["yes" if x else "no" for x in diffs["excludes_zero"]],
+    })
+    return frame.to_csv(index=False)
 
 
 def stamped(stem: str, ext: str, when: _dt.date | None = None) -> str:

@@ -21,11 +21,12 @@ import pandas as pd
 
 from sim import __version__, charts
 from sim.analysis import views
-from sim.config import loader
+from sim.config import citations, loader
 from sim.config.params import iter_sourced
 from sim.config.scenario import RESOURCES, Scenario
 
-# The model's assumptions in plain words; the dashboard's About page shows the same list.
+# The model's assumptions in plain words (``{start}`` is how a run starts: see :func:`assumptions`); the
+# dashboard's About page shows the same list.
 ASSUMPTIONS = (
     "Referrals arrive as a Poisson process at the scenario's weekly rate (optionally growing each year); "
     "each patient's first dose is booked after the lead time, on a permitted weekday, where the "
@@ -52,8 +53,7 @@ ASSUMPTIONS = (
     "Costs are operating costs (bed-days, visits and chair-hours at their prices, and tocilizumab), shown "
     "by resource; chair revenue forgone is reported apart and is not part of the total.",
     "Time on therapy is exponential with the drug's median; the step-up doses are always given first. "
-    "Statistics cover the horizon after a warm-up from empty; patients started late are followed for the "
-    "follow-up weeks so their toxicity is counted.",
+    "{start}; patients started late are followed for the follow-up weeks so their toxicity is counted.",
     "Counts (ED visits, admissions, doses, bed-days) are totals over the statistics window; rates are per "
     "patient started in the window. Each figure is the mean over replications with a Student-t 95% "
     "confidence interval of that mean.",
@@ -66,6 +66,21 @@ LIMITATIONS = (
     "another drug or assumed, and flagged.",
     "Staff, pharmacy preparation time and transport are not modelled; a free place is assumed staffed.",
 )
+
+
+START = {
+    True: "Each replication starts warm, with the patients a steady state would have (on maintenance, part-way "
+          "through the step-up, waiting for a first dose); statistics cover the horizon after {warmup} weeks of "
+          "warm-up",
+    False: "Each replication starts from an empty centre; statistics cover the horizon after {warmup} weeks of "
+           "warm-up",
+}
+
+
+def assumptions(scenario: Scenario) -> tuple[str, ...]:
+    """:data:`ASSUMPTIONS` as they hold for ``scenario``: its warm or empty start and its warm-up length."""
+    start = START[bool(scenario.run.warm_start)].format(warmup=scenario.run.warmup_weeks)
+    return tuple(a.replace("{start}", start) for a in ASSUMPTIONS)
 
 
 def citation(scenario: Scenario | None = None, seed: int | None = None, reps: int | None = None) -> str:
@@ -151,7 +166,7 @@ def _table(frame: pd.DataFrame, highlight: str | None = None) -> str:
                 continue
             v = row[c]
             num = isinstance(v, (int, float)) and not isinstance(v, bool)
-            text = f"{v:,.4g}" if isinstance(v, float) else str(v)
+            text = charts.plain(v) if isinstance(v, float) else str(v)   # never 1e-05 in a report
             cells.append(f'<td{" class=num" if num else ""}>{html.escape(text)}</td>')
         body.append(f"<tr{cls}>{''.join(cells)}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
@@ -182,7 +197,8 @@ def sourced_table(scenario: Scenario) -> pd.DataFrame:
     for path, item in iter_sourced(scenario):
         value = item.value
         shown = ", ".join(f"{x:g}" for x in value) if isinstance(value, tuple) else f"{value:g}"
-        rows.append({"field": path, "value": shown, "source": item.source, "note": item.note,
+        rows.append({"field": path, "value": shown, "source": citations.for_display(item.source),
+                     "note": citations.for_display(item.note),
                      "unverified": not item.verified})
     return pd.DataFrame(rows, columns=["field", "value", "source", "note", "unverified"])
 
@@ -310,7 +326,7 @@ def _inputs_section(s: Scenario) -> str:
 
 
 def _assumptions_section(s: Scenario, seed: int, reps: int) -> str:
-    items = "".join(f"<li>{html.escape(a)}</li>" for a in ASSUMPTIONS)
+    items = "".join(f"<li>{html.escape(a)}</li>" for a in assumptions(s))
     lims = "".join(f"<li>{html.escape(a)}</li>" for a in LIMITATIONS)
     return (f"<h2>Assumptions</h2><ul>{items}</ul><h3>Limitations</h3><ul>{lims}</ul>"
             f"<h2>How to cite and reproduce</h2><p>{html.escape(citation(s, seed, reps))}</p>"
@@ -355,7 +371,7 @@ def comparison_report(base: views.RunView, other: views.RunView, diffs: pd.DataF
     base, other : RunView
         The two runs (differences are ``other - base``).
     diffs : DataFrame
-        :func:`sim.analysis.compare.paired_differences` of the two runs, with ``label`` and ``unit``.
+        :func:`sim.analysis.compare.paired_differences` of the two runs.
 
     Returns
     -------
@@ -364,18 +380,12 @@ def comparison_report(base: views.RunView, other: views.RunView, diffs: pd.DataF
     """
     a, b = base.scenario, other.scenario
     mode = chart_mode()
-    figs = [Figure("Paired differences", charts.forest_plot(diffs, a.name, b.name), diffs,
-                   "Per-replication differences on the same simulated patients; Student-t 95% CI.")]
+    figs = [Figure("Paired differences", charts.forest_plot(diffs, a.name, b.name, base.currency),
+                   charts.forest_frame(diffs, base.currency),
+                   "Per-replication differences on the same simulated patients; Student-t 95% CI; differences "
+                   "of shares in percentage points (pp).")]
     figs_html, scripts = _figures_html(figs, mode)
-    col_a, col_b = f"A: {a.name}", f"B: {b.name}"
-    shown = pd.DataFrame({
-        "KPI": diffs["label"], "unit": diffs["unit"],
-        col_a: [charts.format_value(k, v, base.currency) for k, v in zip(diffs["kpi"], diffs["base_mean"])],
-        col_b: [charts.format_value(k, v, base.currency) for k, v in zip(diffs["kpi"], diffs["other_mean"])],
-        "difference B - A": [f"{v:,.4g}" for v in diffs["diff_mean"]],
-        "95% CI": [f"{lo:,.4g} to {hi:,.4g}" for lo, hi in zip(diffs["diff_ci_low"], diffs["diff_ci_high"])],
-        "CI excludes 0": ["yes" if x else "no" for x in diffs["excludes_zero"]],
-    })
+    shown = charts.comparison_table(diffs, f"A: {a.name}", f"B: {b.name}", base.currency)
     body = (f"<h1>Strategy comparison: {html.escape(a.name)} vs {html.escape(b.name)}</h1>{_meta(base)}"
             f"<p>Both scenarios were run with seed {base.seed} and replications 0 to {base.reps - 1}: replication r "
             "of each saw the same referrals, patients and toxicity draws (common random numbers), so the "

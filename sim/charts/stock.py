@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis import stats
-from sim.charts.format import kpi_info
-from sim.charts.style import _padded, _title
+from sim.charts.style import ALERT, FULL_WIDTH, MAIN, NEUTRAL, _padded, _title
+from sim.metrics.formats import format_ci, format_value, kpi_info
 
 
 def toci_weekly_frame(toci_week: np.ndarray) -> pd.DataFrame:
@@ -38,18 +38,18 @@ def toci_weekly_chart(frame: pd.DataFrame) -> alt.Chart:
     base = alt.Chart(frame).encode(x=alt.X("week:Q", title="Week of the statistics window",
                                            axis=alt.Axis(format="d", tickMinStep=1),
                                            scale=alt.Scale(domain=[1, int(frame["week"].max())])))
-    band = base.mark_area(opacity=0.25, color="#4c78a8").encode(
+    band = base.mark_area(opacity=0.25, color=MAIN).encode(
         y=alt.Y("ci_low:Q", title="Tocilizumab given per week (mg)"), y2="ci_high:Q")
-    mean = base.mark_line(color="#4c78a8").encode(
+    mean = base.mark_line(color=MAIN).encode(
         y="mean_mg:Q",
         tooltip=[alt.Tooltip("week:Q"), alt.Tooltip("mean_mg:Q", title="Mean mg", format=",.0f"),
                  alt.Tooltip("ci_low:Q", title="95% CI low", format=",.0f"),
                  alt.Tooltip("ci_high:Q", title="95% CI high", format=",.0f"),
                  alt.Tooltip("p90_mg:Q", title="90th percentile", format=",.0f"),
                  alt.Tooltip("mean_doses:Q", title="Mean doses", format=".2f")])
-    p90 = base.mark_line(color="#4c78a8", strokeDash=[4, 3]).encode(y="p90_mg:Q")
+    p90 = base.mark_line(color=MAIN, strokeDash=[4, 3]).encode(y="p90_mg:Q")
     return alt.layer(band, mean, p90).properties(
-        width=620, height=220,
+        width=FULL_WIDTH, height=220,
         title=_title("Tocilizumab given per week", "mean (line) with 95% CI band; dashed: 90th percentile across replications"))
 
 
@@ -82,28 +82,28 @@ def stock_over_time_chart(frame: pd.DataFrame, level_mg: float | None = None) ->
     days with a stock-out in some replication (sized by how many), and the policy's stock level."""
     base = alt.Chart(frame).encode(x=alt.X("day:Q", title="Day of the statistics window",
                                            scale=alt.Scale(domain=[0, int(frame["day"].max()) if len(frame) else 1], nice=False)))
-    band = base.mark_area(opacity=0.25, color="#4c78a8").encode(
+    band = base.mark_area(opacity=0.25, color=MAIN).encode(
         y=alt.Y("ci_low:Q", title="Tocilizumab on hand, daily low (mg)"), y2="ci_high:Q")
-    mean = base.mark_line(color="#4c78a8").encode(
+    mean = base.mark_line(color=MAIN).encode(
         y="mean_mg:Q", tooltip=[alt.Tooltip("day:Q"), alt.Tooltip("mean_mg:Q", title="Mean (mg)", format=",.0f"),
                                 alt.Tooltip("p10_mg:Q", title="10th percentile (mg)", format=",.0f"),
                                 alt.Tooltip("share_stockout:Q", title="Replications with a stock-out", format=".0%")])
-    p10 = base.mark_line(color="#4c78a8", strokeDash=[4, 3]).encode(y="p10_mg:Q")
+    p10 = base.mark_line(color=MAIN, strokeDash=[4, 3]).encode(y="p10_mg:Q")
     layers = [band, mean, p10]
     if level_mg is not None:
-        layers.append(alt.Chart(pd.DataFrame({"level": [float(level_mg)]})).mark_rule(color="#555", strokeDash=[2, 2])
+        layers.append(alt.Chart(pd.DataFrame({"level": [float(level_mg)]})).mark_rule(color=NEUTRAL, strokeDash=[2, 2])
                       .encode(y="level:Q", tooltip=[alt.Tooltip("level:Q", title="Policy stock level (mg)")]))
     hits = frame[frame["share_stockout"] > 0]
     if len(hits):
-        layers.append(alt.Chart(hits.assign(zero=0.0)).mark_point(shape="triangle-up", filled=True, color="#b2182b")
+        layers.append(alt.Chart(hits.assign(zero=0.0)).mark_point(shape="triangle-up", filled=True, color=ALERT)
                       .encode(x="day:Q", y="zero:Q",
                               size=alt.Size("share_stockout:Q", title="Replications with a stock-out",
-                                            legend=alt.Legend(format="%", values=[0.1, 0.5, 1.0]),
+                                            legend=alt.Legend(format="%", values=[0.1, 0.5, 1.0], orient="bottom"),
                                             scale=alt.Scale(domain=[0, 1], range=[30, 300])),
                               tooltip=[alt.Tooltip("day:Q"),
                                        alt.Tooltip("share_stockout:Q", title="Replications with a stock-out", format=".0%")]))
     return alt.layer(*layers).properties(
-        width=620, height=230,
+        width=FULL_WIDTH, height=230,
         title=_title("Tocilizumab stock over time", "lowest stock each day: mean with 95% CI band, 10th percentile dashed; red triangles: stock-outs; grey: policy level"))
 
 
@@ -111,22 +111,64 @@ STOCK_CURVE_KPIS = ("toci_doses_delayed", "toci_delay_hours_mean", "toci_vials_e
 
 
 @_padded
-def stock_curve_chart(frame: pd.DataFrame, target: float | None = None, param_label: str = "Stock level (mg)") -> alt.Chart:
+def stock_curve_chart(frame: pd.DataFrame, target: float | None = None, param_label: str = "Stock level (mg)",
+                      currency: str = "USD") -> alt.Chart:
     """P(at least one stock-out in the window) against the stock level, Wilson 95% band, target line."""
     base = alt.Chart(frame).encode(x=alt.X("stock_mg:Q", title=param_label))
-    band = base.mark_area(opacity=0.2, color="#e45756").encode(
-        y=alt.Y("ci_low:Q", title="P(at least one stock-out)", axis=alt.Axis(format="%"),
-                scale=alt.Scale(domain=[0, 1])), y2="ci_high:Q")
+    band = base.mark_area(opacity=0.2, color=ALERT).encode(
+        # a square-root axis: a 5% target sits a fifth of the way up, not flattened against 0 as on 0-100%
+        y=alt.Y("ci_low:Q", title="P(at least one stock-out)",
+                axis=alt.Axis(format="%", values=[0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1]),
+                scale=alt.Scale(type="sqrt", domain=[0, 1])), y2="ci_high:Q")
     tips = [alt.Tooltip("stock_mg:Q", title=param_label, format=",.0f"),
             alt.Tooltip("p_stockout:Q", title="P(stock-out)", format=".1%"),
             alt.Tooltip("ci_low:Q", title="95% CI low", format=".1%"),
             alt.Tooltip("ci_high:Q", title="95% CI high", format=".1%")]
-    tips += [alt.Tooltip(f"{c}:Q", title=kpi_info(c).label, format=",.3g") for c in STOCK_CURVE_KPIS if c in frame]
-    line = base.mark_line(point=True, color="#e45756").encode(y="p_stockout:Q", tooltip=tips)
+    tips += [alt.Tooltip(f"{c}:Q", title=f"{kpi_info(c, currency).label} ({kpi_info(c, currency).unit})",
+                         format=",.0f" if kpi_info(c).kind == "money" else ",.3~r")   # "r": never 1e-05
+             for c in STOCK_CURVE_KPIS if c in frame]
+    line = base.mark_line(point=True, color=ALERT).encode(y="p_stockout:Q", tooltip=tips)
     layers = [band, line]
     if target is not None:
-        layers.append(alt.Chart(pd.DataFrame({"target": [target]})).mark_rule(strokeDash=[4, 3], color="black")
+        layers.append(alt.Chart(pd.DataFrame({"target": [target]})).mark_rule(strokeDash=[4, 3], color=NEUTRAL)
                       .encode(y="target:Q"))
     return alt.layer(*layers).properties(width=520, height=230,
                                          title=_title("Chance of a stock-out in the window against the stock level",
-                                                      "Wilson 95% band; dashed: target"))
+                                                      "Wilson 95% band; dashed: target; square-root axis"))
+
+
+def stock_table(curve: pd.DataFrame, param: str, target: float | None = None, currency: str = "USD",
+                param_label: str = "Stock level (mg)") -> pd.DataFrame:
+    """The stock-out curve as a reader sees it: headers in words with their units, P(stock-out) and its
+    Wilson interval in %, costs with their currency, and whether each level meets the target.
+
+    Parameters
+    ----------
+    curve : DataFrame
+        :func:`sim.stock_curve`: the parameter's column ``param``, replications, p_stockout with its
+        ``_ci_low``/``_ci_high``, and the means of :data:`STOCK_CURVE_KPIS`.
+    param : str
+        The stock parameter's column, e.g. ``pharmacy.order_up_to``.
+    target : float, optional
+        Highest acceptable P(stock-out) (0-1), judged on the upper 95% bound.
+    currency : str
+        The scenario's currency.
+    param_label : str
+        The header of the stock level column.
+    """
+    out = pd.DataFrame({
+        param_label: [f"{v:,.0f}" for v in curve[param]],
+        "Chance of a stock-out": [format_value("p_stockout", v) for v in curve["p_stockout"]],
+        "95% CI (Wilson)": [format_ci("p_stockout", lo, hi) for lo, hi in
+                            zip(curve["p_stockout_ci_low"], curve["p_stockout_ci_high"])],
+        "Replications": [f"{int(n):,}" for n in curve["replications"]],
+    })
+    if target is not None:
+        out[f"Upper bound ≤ {format_value('p_stockout', target)}"] = [
+            "yes" if hi <= target else "no" for hi in curve["p_stockout_ci_high"]]
+    for c in STOCK_CURVE_KPIS:
+        if c in curve:
+            info = kpi_info(c, currency)
+            header = info.label if info.kind == "money" else f"{info.label} ({info.unit})"
+            out[header] = [format_value(c, v, currency) for v in curve[c]]
+    return out

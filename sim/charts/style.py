@@ -26,10 +26,30 @@ PLACE_LABELS = {
 }
 
 
-PLACE_COLORS = {"ward": "#b2182b", "observation": "#ef8a62", "clinic": "#2166ac", "home": "#67a9cf"}
+# Okabe & Ito (2008), "Color Universal Design": eight colours told apart with every common colour-vision
+# deficiency (the resources' colours in sim.config.registry are the same). Every chart draws from here.
+OKABE_ITO = {"orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73", "yellow": "#F0E442",
+             "blue": "#0072B2", "vermillion": "#D55E00", "reddish_purple": "#CC79A7", "black": "#000000"}
+NEUTRAL = "#767676"             # grey for context marks (reference lines, "no difference"): 4.5:1 on white
+MAIN = OKABE_ITO["blue"]        # a chart's one series
+ALERT = OKABE_ITO["vermillion"]  # what needs attention: at capacity, a stock-out, a target line
+# Ordered severity (grade 1-4): darker with the grade, so it reads in greyscale too (yellow is too faint on white).
+GRADE_COLORS = [OKABE_ITO["sky_blue"], OKABE_ITO["orange"], OKABE_ITO["vermillion"], OKABE_ITO["black"]]
+TOXICITY_COLORS = {"CRS": OKABE_ITO["orange"], "ICANS": OKABE_ITO["blue"]}
+PLACE_COLORS = {"ward": OKABE_ITO["vermillion"], "observation": OKABE_ITO["orange"], "clinic": OKABE_ITO["blue"],
+                "home": OKABE_ITO["sky_blue"]}
+# Sequential schemes (heat maps) from Vega's perceptually uniform, colour-blind-safe family.
+SEQUENTIAL_SCHEME = "viridis"
+PALETTE = frozenset([*OKABE_ITO.values(), NEUTRAL, "#FFFFFF"])
 
 
-GRADE_COLORS = ["#fee5d9", "#fcae91", "#fb6a4a", "#cb181d"]
+# Plot-area widths (px). The dashboard's main column is about 780 px wide in a 1280 px window (the
+# sidebar takes 336 px and the page's padding 2 x 80 px): a chart with its axis labels and legend must
+# fit in it, and a legend goes below a chart rather than beside it.
+FULL_WIDTH = 560
+# Space around every chart, so an exported image keeps a margin on the right (its last panel ended
+# at the image's edge and looked cut).
+PADDING = {"left": 5, "top": 5, "right": 20, "bottom": 5}
 
 
 def _title(text: str, subtitle: str = "") -> alt.TitleParams:
@@ -45,6 +65,7 @@ def _padded(build):
 
     @functools.wraps(build)
     def wrapper(*args, **kwargs):
-        return build(*args, **kwargs).properties(autosize=alt.AutoSizeParams(type="pad"))
+        return build(*args, **kwargs).properties(autosize=alt.AutoSizeParams(type="pad"), padding=PADDING)
 
     return wrapper
+

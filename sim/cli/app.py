@@ -63,9 +63,11 @@ def streamlit_command(script: Path, args: argparse.Namespace) -> list[str]:
     """``python -m streamlit run SCRIPT`` with the options asked for.
 
     Streamlit's usage statistics are switched off: a hospital's server should not call out to a third
-    party because a planner opened a page.
+    party because a planner opened a page; its developer toolbar (the Deploy button) is hidden from
+    users wherever the command runs (the repository's .streamlit/config.toml serves only its own folder).
     """
-    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--browser.gatherUsageStats", "false"]
+    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--browser.gatherUsageStats", "false",
+           "--client.toolbarMode", "viewer"]
     if args.port is not None:
         cmd += ["--server.port", str(args.port)]
     if args.address is not None:

@@ -120,10 +120,14 @@ def progress_bar(quiet: bool, total: int):
         bar.close()
 
 
-def format_summary(summary) -> str:
-    """A KPI summary (``RunResult.summary()``) as text: mean and 95% CI per KPI."""
-    lines = [f"{'KPI':36s} {'mean':>14s}   {'95% CI':>31s}"]
+def format_summary(summary, currency: str = "USD") -> str:
+    """A KPI summary (``RunResult.summary()``) as text: mean and 95% CI per KPI, each in its unit (shares
+    in %, money with its currency) and never in scientific notation, as the dashboard writes them;
+    summary.csv keeps the raw numbers."""
+    from sim.metrics import formats
+
+    lines = [f"{'KPI':36s} {'mean':>16s}   {'95% CI':>33s}"]
     for row in summary.itertuples(index=False):
-        ci = "" if row.ci_low != row.ci_low else f"[{row.ci_low:>13.5g}, {row.ci_high:>13.5g}]"
-        lines.append(f"{row.kpi:36s} {row.mean:>14.5g}   {ci:>31s}")
+        ci = "" if row.ci_low != row.ci_low else formats.format_ci(row.kpi, row.ci_low, row.ci_high, currency)
+        lines.append(f"{row.kpi:36s} {formats.format_value(row.kpi, row.mean, currency):>16s}   {ci:>33s}")
     return "\n".join(lines)

@@ -68,11 +68,45 @@ def cmd_compare(args: argparse.Namespace) -> int:
               if n != result.base and r.scenario.run.seed != result.seed]
     print(f"{len(result.runs)} scenarios x {args.reps} replications on seed {result.seed} (common random numbers)"
           + (f"; run.seed of {', '.join(others)} replaced by the common seed" if others else ""))
-    print(compare.format_table(result.table, result.base))
+    print(format_comparison(result.table, result.base, scenarios[0].costs.currency))
     print(f"\nwrote {out}/comparison.csv, kpis.csv")
     if args.save:
         _save(result, args, executor, started, finished)
     return 0
+
+
+def format_comparison(table: pd.DataFrame, base: str, currency: str = "USD") -> str:
+    """The comparison as text, as the dashboard writes it: one block per non-base scenario, one line per
+    KPI with the means in the KPI's unit (shares in %, money with its currency) and the difference in
+    percentage points for a share; no number in scientific notation.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`sim.analysis.compare.compare`: scenario, kpi, mean, diff_mean, diff_ci_low, diff_ci_high,
+        distinguishable.
+    base : str
+        The base scenario's name.
+    currency : str
+        The scenarios' currency.
+    """
+    from sim.metrics import formats
+
+    blocks = []
+    means_base = table[table["scenario"] == base].set_index("kpi")["mean"]
+    for name, part in table.groupby("scenario", sort=False):
+        if name == base:
+            continue
+        lines = [f"{name} vs {base} (paired difference, 95% CI; * = CI excludes 0; pp = percentage points)",
+                 f"{'KPI':36s} {'base':>14s} {'other':>14s} {'difference':>14s}   {'95% CI':>30s}"]
+        for r in part.itertuples(index=False):
+            ci = formats.format_diff_ci(r.kpi, r.diff_ci_low, r.diff_ci_high, currency)
+            lines.append(f"{r.kpi:36s} {formats.format_value(r.kpi, means_base[r.kpi], currency):>14s} "
+                         f"{formats.format_value(r.kpi, r.mean, currency):>14s} "
+                         f"{formats.format_diff(r.kpi, r.diff_mean, currency):>14s}   "
+                         f"{'' if ci == 'n/a' else ci:>30s}{' *' if r.distinguishable else ''}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
 
 
 def _long_kpis(result) -> pd.DataFrame:

@@ -129,7 +129,7 @@ def _report(result, uncertainty, assessment, args: argparse.Namespace) -> None:
     s = result.scenario
     print(f"{s.name}: {len(result.kpis)} replications, seed {result.seed}, statistics over "
           f"{s.run.horizon_weeks} weeks after {s.run.warmup_weeks} weeks of warm-up")
-    print(format_summary(result.summary()))
+    print(format_summary(result.summary(), s.costs.currency))
     if uncertainty is not None:
         print("\nshare of the variance across replications due to parameter uncertainty:")
         for r in uncertainty[uncertainty["kpi"].isin(UNCERTAINTY_SHOWN)].itertuples(index=False):

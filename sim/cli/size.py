@@ -161,11 +161,13 @@ def cmd_size(args: argparse.Namespace) -> int:
 
 def _shouter(targets):
     """A candidate callback printing one line on stderr per capacity evaluated: target KPIs and verdict."""
+    from sim.metrics.formats import format_ci, format_value
+
     kpis = list(dict.fromkeys(t.kpi for t in targets))
 
     def shout(c) -> None:
         verdict = "meets every target" if c.feasible else "fails"
-        parts = [f"{k} {c.stats[k][0]:.4g} [{c.stats[k][1]:.4g}, {c.stats[k][2]:.4g}]" for k in kpis]
+        parts = [f"{k} {format_value(k, c.stats[k][0])} [{format_ci(k, c.stats[k][1], c.stats[k][2])}]" for k in kpis]
         print(f"  #{c.order} {', '.join(f'{r}={v}' for r, v in c.point.items())}: {'; '.join(parts)}: {verdict}",
               file=sys.stderr, flush=True)
 
@@ -189,7 +191,9 @@ def _report(result, scenario, args: argparse.Namespace, seconds: float) -> None:
 
 
 def format_table(result) -> str:
-    """The candidates sorted by capacity: each target KPI's mean and 95% CI, and the verdict."""
+    """The candidates sorted by capacity: each target KPI's mean and 95% CI in its unit, and the verdict."""
+    from sim.metrics.formats import format_ci, format_value
+
     table = result.table()
     order = list(result.resources)
     table = table.sort_values(order, kind="stable")
@@ -204,7 +208,7 @@ def format_table(result) -> str:
         if result.unit_costs:
             cells.append(f"{row['capacity_cost']:>14,.0f}")
         for k in kpis:
-            ci = f"{row[f'{k}_mean']:.4g} [{row[f'{k}_ci_low']:.4g}, {row[f'{k}_ci_high']:.4g}]"
+            ci = f"{format_value(k, row[f'{k}_mean'])} [{format_ci(k, row[f'{k}_ci_low'], row[f'{k}_ci_high'])}]"
             cells.append(f"{ci:>40s}")
         mark = ("yes" if row["feasible"] else "no") + ("  <- answer" if row["answer"] else "")
         lines.append("".join(f"{c} " for c in cells) + f"{mark:>6s}")

@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         curve = stock_curve(scenario, args.values, args.param, args.reps, args.seed, args.executor, progress=update)
     write_csv(curve, out / "stock.csv")
     print(f"{scenario.name}: {args.reps} replications per value, same seeds for every value")
-    print(format_curve(curve, args.param))
+    print(format_curve(curve, args.param, scenario.costs.currency))
     best = smallest_meeting(curve, args.param, args.target)
     print(f"\nsmallest {args.param} with P(stock-out) <= {args.target} (upper 95% bound): "
           f"{best:g}" if best is not None else
@@ -60,12 +60,16 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def format_curve(curve, param: str) -> str:
-    """One line per stock level: P(stock-out) with its Wilson interval, delays, expiry and cost."""
+def format_curve(curve, param: str, currency: str = "USD") -> str:
+    """One line per stock level: P(stock-out) with its Wilson interval in %, delays, expiry and cost with
+    its currency (stock.csv keeps the raw numbers)."""
+    from sim.metrics.formats import format_ci, format_value
+
     lines = [f"{param:>22s}  {'P(stock-out)':>12s} {'95% CI':>17s}  {'doses delayed':>13s}  "
              f"{'delay h':>7s}  {'vials expired':>13s}  {'tocilizumab cost':>16s}"]
     for r in curve.to_dict("records"):
-        lines.append(f"{r[param]:>22g}  {r['p_stockout']:>12.3f} [{r['p_stockout_ci_low']:.3f}, "
-                     f"{r['p_stockout_ci_high']:.3f}]  {r['toci_doses_delayed']:>13.2f}  "
-                     f"{r['toci_delay_hours_mean']:>7.1f}  {r['toci_vials_expired']:>13.2f}  {r['toci_cost']:>16,.0f}")
+        ci = format_ci("p_stockout", r["p_stockout_ci_low"], r["p_stockout_ci_high"])
+        lines.append(f"{r[param]:>22,.0f}  {format_value('p_stockout', r['p_stockout']):>12s} {ci:>17s}  "
+                     f"{r['toci_doses_delayed']:>13.2f}  {r['toci_delay_hours_mean']:>7.1f}  "
+                     f"{r['toci_vials_expired']:>13.2f}  {format_value('toci_cost', r['toci_cost'], currency):>16s}")
     return "\n".join(lines)

@@ -1,0 +1,156 @@
+"""Issue 16 in a real Chromium: at 1280 px the compare table reads in units (differences of shares in
+percentage points, nothing in scientific notation) and the Deploy button is gone; at 1280 and 1440 px
+every chart of the Capacity and Tocilizumab stock pages fits its column. Screenshots:
+test-output/screenshots/16_*.png.
+
+Streamlit draws a table on a canvas; its cells are read from the accessible grid it keeps beside it.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.browser.serve import CHROMIUM, OUT, serve
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytest.importorskip("playwright.sync_api")
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
+
+SHOTS = OUT / "screenshots"
+SCIENTIFIC = re.compile(r"\d[eE][+-]?\d")
+SHARES = ("Doses postponed (no place)", "Patients with CRS")   # registry kind "share": differences in pp
+
+
+@pytest.fixture(scope="module")
+def server():
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with serve("streamlit-compare-units.log") as (url, _proc):
+        yield url
+
+
+def wait_idle(page) -> None:
+    page.wait_for_timeout(300)
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="detached", timeout=180_000)
+
+
+def choose(page, label: str, option: str) -> None:
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
+    box.click()
+    page.keyboard.type(option)
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def table_rows(page) -> list[list[str]]:
+    """The comparison table's rows as text, from the grid's accessible cells."""
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    grid.wait_for()
+    rows = grid.locator('[role="row"]')
+    out = []
+    for i in range(rows.count()):
+        cells = rows.nth(i).locator('[role="gridcell"], [role="columnheader"]')
+        out.append([cells.nth(j).inner_text().strip() for j in range(cells.count())])
+    return [r for r in out if r]
+
+
+def content_right(page) -> float:
+    """The right edge of the page's content column (the main block without its padding)."""
+    return page.evaluate("""() => {
+        const main = document.querySelector('[data-testid="stMainBlockContainer"]');
+        const box = main.getBoundingClientRect();
+        return box.right - parseFloat(getComputedStyle(main).paddingRight);
+    }""")
+
+
+def drawn_box(page, chart) -> dict:
+    """The box of a chart's drawing; Vega may replace it while it lays out, so ask until it is there."""
+    drawn = chart.locator("canvas, svg.marks").first
+    for _ in range(40):
+        box = drawn.bounding_box() if drawn.count() else None
+        if box is not None:
+            return box
+        page.wait_for_timeout(250)
+    raise AssertionError("the chart was never drawn")
+
+
+def charts_overflowing(page) -> list[str]:
+    """Titles and right edges of the charts drawn past the content column's right edge."""
+    right = content_right(page)
+    charts = page.locator('[data-testid="stVegaLiteChart"]')
+    out = []
+    for i in range(charts.count()):
+        if not charts.nth(i).is_visible():   # an element of the page before, not yet removed
+            continue
+        box = drawn_box(page, charts.nth(i))
+        if box["x"] + box["width"] > right + 1:
+            out.append(f"chart {i}: right edge {box['x'] + box['width']:.0f} > column {right:.0f}")
+    return out
+
+
+@pytest.mark.parametrize("width", [1280, 1440])
+def test_every_chart_fits_its_column(browser, server, width):
+    """Bug 4 and the issue's "charts fit their columns at 1280 and 1440 px"."""
+    context = browser.new_context(viewport={"width": width, "height": 4400})   # the whole page: Streamlit scrolls inside
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    try:
+        page.goto(server)
+        page.get_by_role("button", name="Run simulation").wait_for()
+        reps = page.get_by_role("spinbutton", name="Replications").first
+        reps.fill("4")
+        reps.press("Enter")
+        wait_idle(page)
+        page.get_by_role("button", name="Run simulation").click()
+        page.locator('[data-testid="stMetric"]').nth(11).wait_for(timeout=300_000)
+        wait_idle(page)
+        assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 5
+        assert not charts_overflowing(page), charts_overflowing(page)
+        page.screenshot(path=str(SHOTS / f"16_capacity_{width}.png"), full_page=True)
+        page.get_by_text("Tocilizumab stock", exact=True).first.click()
+        wait_idle(page)
+        assert page.locator('[data-testid="stVegaLiteChart"]').filter(visible=True).count() >= 2
+        assert not charts_overflowing(page), charts_overflowing(page)
+        assert page.get_by_role("button", name="Download as PNG").filter(visible=True).count() == 0
+        assert page.get_by_role("button", name="Download this chart (PNG)").count() >= 2
+    finally:
+        context.close()
+
+
+def test_compare_table_reads_in_units_and_never_in_scientific_notation(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 2400})
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    try:
+        page.goto(server)
+        page.get_by_role("button", name="Run simulation").wait_for()
+        assert page.get_by_role("button", name="Deploy").count() == 0   # .streamlit/config.toml: viewer mode
+        page.get_by_text("Compare strategies", exact=True).first.click()
+        wait_idle(page)
+        choose(page, "Strategy B", "tarlatamab_prophylactic_toci")
+        wait_idle(page)
+        reps = page.get_by_role("spinbutton", name="Replications").last   # the page's, not the sidebar's
+        reps.fill("5")
+        reps.press("Enter")
+        wait_idle(page)
+        page.get_by_role("button", name="Run comparison").click()
+        page.get_by_text("paired replications", exact=False).first.wait_for(timeout=300_000)
+        wait_idle(page)
+        rows = table_rows(page)
+        header, body = rows[0], rows[1:]
+        assert "Difference" in header and "Measure" in header, header
+        col = header.index("Difference")
+        by_measure = {r[header.index("Measure")]: r for r in body if len(r) == len(header)}
+        assert set(SHARES) <= set(by_measure), sorted(by_measure)
+        for measure in SHARES:
+            assert re.fullmatch(r"[+-]?\d+\.\d+ pp", by_measure[measure][col]), by_measure[measure]
+        cost = by_measure["Cost per patient started"]
+        assert cost[header.index("Difference")].lstrip("+-").startswith("USD "), cost
+        assert not [c for r in rows for c in r if SCIENTIFIC.search(c)], rows
+        assert not charts_overflowing(page)   # the forest plot fits the main column
+        page.screenshot(path=str(SHOTS / "16_compare_units.png"), full_page=True)
+    finally:
+        context.close()
