@@ -310,7 +310,8 @@ def schedule_table(d: DrugProfile) -> str:
     for i, b in enumerate(d.schedule):
         count = b.count if b.count else "until time on therapy ends"
         gap = f"{b.gap_days}" + (f"-{b.gap_max_days}" if b.gap_max_days is not None else "")
-        rows.append([i, b.label, count, gap, hours(b.monitor_hours.value), "yes" if b.hydration else "no", b.source])
+        monitoring = hours(b.monitor_hours.value) + (" after the infusion" if b.monitor_from == "infusion_end" else "")
+        rows.append([i, b.label, count, gap, monitoring, "yes" if b.hydration else "no", b.source])
     return table(["block", "doses", "count", "gap (days)", "monitoring required", "hydration", "source"], rows)
 
 
@@ -319,7 +320,9 @@ def strategies_table(scenarios: Path, drug_name: str) -> str:
     for path in sorted(scenarios.glob(f"{drug_name}_*.toml")):
         s = loader.load(path)
         for i, rule in enumerate(s.strategy.monitoring, start=1):
-            rows.append([f"`{path.name}`" if i == 1 else "", i, rule_conditions(rule), rule.place,
+            place = rule.place + (f", one admission through dose {rule.stay_through_dose}"
+                                  if rule.stay_through_dose else "")
+            rows.append([f"`{path.name}`" if i == 1 else "", i, rule_conditions(rule), place,
                          fmt(rule.hours) + " h" if rule.hours is not None else "drug's hours"])
         if s.strategy.prophylaxis is not None:
             p = s.strategy.prophylaxis
@@ -474,13 +477,25 @@ def assumptions(s: Scenario) -> str:
          "discontinuation and after time on therapy ends; the patient leaves the service only when they are over.",
          "Onsets up to days after a dose (and ICANS weeks after the start) are real workload."),
         ("Dose holds and the next dose",
-         "A dose is held until the toxicity resolves (plus any `resume_delay_hours`) and booked from the next day. "
+         "A dose is held until the toxicity resolves (plus any `resume_delay_hours`) and booked from the next day, "
+         "or, where the drug's `[resume]` says `after_hold = \"next_scheduled\"`, from the first day of the "
+         "patient's own schedule (the due day plus whole dose intervals) by whose opening the hold is over. "
          f"The next dose after {follow_up} is marked \"after toxicity\": it is monitored for at least the rule's "
          "`next_dose_monitor_hours`, in the place the strategy assigns to doses after toxicity. Other grades "
          "leave the next dose's monitoring as scheduled.",
          "Label management (003_b830145af24ac4b6.txt): the next dose after CRS >= grade 2 or any ICANS is "
          "monitored 22-24 h; the grades listed here are those whose rule in the drug file sets "
          "`next_dose_monitor_hours` above 0."),
+        ("Restarting the step-up after a delay",
+         "Where the drug file has `[[restart]]` rules (the label's restart table), a next dose whose first "
+         "permitted day is more than `days_over` days after the last dose given is replaced by dose `restart_at` "
+         "(of the rules for that last dose, the largest limit passed applies); the doses from there are given "
+         "again, booked and monitored as the first time, and counted by `doses_restepped`. A repeated dose's "
+         "toxicity is the patient's draw for that dose again, and a restart never goes back to a dose already "
+         "repeated (so a toxicity that itself outlasts the limit cannot loop). The first permitted day ignores "
+         "capacity: a dose postponed for want of a place does not restart the step-up.",
+         "Labels' restart tables are written for the delay since the last dose; the replayed draw keeps common "
+         "random numbers (no published rate of CRS after a re-escalation was found)."),
         ("Tocilizumab",
          f"Given at onset with the grade's probability; further doses every {hours(toc.repeat_interval_hours.value)} "
          f"while the episode lasts, each with probability {fmt(toc.repeat_probability.value)}, at most "

@@ -306,8 +306,9 @@ def test_mosunetuzumab_label_schedule_in_the_chair():
 
 
 def test_tebentafusp_label_schedule():
-    """Kimmtrak label: weekly from day 1 (20, 30, 68 ug); at least 16 h of monitoring after infusions 1-3,
-    then at least 30 min after each infusion."""
+    """Kimmtrak label: weekly from day 1 (20, 30, 68 ug); at least 16 h of monitoring after infusions 1-3
+    (counted from the end of the infusion: monitor_from = "infusion_end"), then at least 30 min after each
+    infusion."""
     s, c, log = simulate("tebentafusp_inpatient.toml")
     ids = tox_free(log, 5)
     assert ids.size
@@ -315,7 +316,9 @@ def test_tebentafusp_label_schedule():
         assert day_offsets(log, i, 5) == [0, 7, 14, 21, 28]
         assert (log.dose_place[i, :3] == WARD).all() and log.dose_place[i, 3] == CLINIC
     _, solo = checked_patient(s, c, log, 4)
-    assert hours_after_dose(solo, "ward_beds", [1, 2, 3]) == pytest.approx([16, 16, 16])
+    infusion = s.drug.chair.infusion_hours.value
+    assert all(b.monitor_from == "infusion_end" for b in s.drug.schedule[:3])
+    assert hours_after_dose(solo, "ward_beds", [1, 2, 3]) == pytest.approx([16 + infusion] * 3)
     assert hours_after_dose(solo, "chairs", [4])[0] >= 0.5 + 0.25  # infusion plus 30 min
 
 

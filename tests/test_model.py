@@ -24,7 +24,7 @@ from sim.model.runlog import (
 from tests.conftest import HUGE, SCENARIOS, SHORT
 
 STRATEGIES = ["tarlatamab_outpatient", "tarlatamab_inpatient", "tarlatamab_outpatient_short",
-              "tarlatamab_prophylactic_toci", "tarlatamab_risk_stratified"]
+              "tarlatamab_prophylactic_toci", "tarlatamab_risk_stratified", "teclistamab_inpatient_single_admission"]
 
 
 def scenario(name: str, *overrides: str):
@@ -38,9 +38,13 @@ def simulate(s, rep: int = 0) -> tuple[model.Model, object]:
 
 @pytest.mark.parametrize("name", STRATEGIES)
 def test_conservation_and_capacity(name):
-    """Every referred patient left, was referred elsewhere, or is still in care; no place ever overfull."""
     s = scenario(name)
     m, log = simulate(s, 1)
+    check_conservation_and_capacity(s, m, log)
+
+
+def check_conservation_and_capacity(s, m, log) -> None:
+    """Every referred patient left, was referred elsewhere, or is still in care; no place ever overfull."""
     assert log.referral.size > 50
     status = log.status
     assert set(np.unique(status)) <= {WAITING, ON_TREATMENT, LEFT, DIVERTED}

@@ -57,7 +57,9 @@ def _schedule_table(d) -> pd.DataFrame:
     return pd.DataFrame([{"block": b.label, "doses": "until time on therapy ends" if b.count == 0 else str(b.count),
                           "days after previous dose": str(b.gap_days) if b.gap_max_days in (None, b.gap_days)
                           else f"{b.gap_days}-{b.gap_max_days}",
-                          "monitoring (h)": f"{b.monitor_hours.value:g}", "hydration": "yes" if b.hydration else "no",
+                          "monitoring (h)": f"{b.monitor_hours.value:g}"
+                          + (" after the infusion" if b.monitor_from == "infusion_end" else ""),
+                          "hydration": "yes" if b.hydration else "no",
                           "source": for_display(b.source), "status": _flag(b.verified and b.monitor_hours.verified)}
                          for b in d.schedule])
 

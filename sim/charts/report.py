@@ -229,7 +229,9 @@ def strategy_table(scenario: Scenario) -> pd.DataFrame:
                      "required monitoring": "any" if r.min_required_hours is None else f">= {r.min_required_hours:g} h",
                      "risk": r.risk, "eligible for outpatient": {None: "any", True: "yes", False: "no"}[r.eligible],
                      "after toxicity": {None: "any", True: "yes", False: "no"}[r.after_toxicity],
-                     "place": r.place, "hours": "as the drug requires" if r.hours is None else f"{r.hours:g}"})
+                     "place": r.place + (f", one admission through dose {r.stay_through_dose}"
+                                         if r.stay_through_dose else ""),
+                     "hours": "as the drug requires" if r.hours is None else f"{r.hours:g}"})
     p = scenario.strategy.prophylaxis
     if p is not None:
         rows.append({"rule": "prophylaxis", "doses": ", ".join(map(str, p.doses)), "required monitoring": "",

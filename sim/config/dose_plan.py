@@ -22,7 +22,7 @@ class DoseRequirement(NamedTuple):
     """What the drug label asks of one dose, before the strategy places it."""
 
     block: int              # index of its block in drug.schedule
-    monitor_hours: float    # monitoring the label requires after the dose
+    monitor_hours: float    # monitoring the label requires, in hours from the infusion start
     hydration: bool         # post-infusion hydration
     gap_days: int           # days after the previous dose
 
@@ -35,7 +35,7 @@ def dose_requirements(drug: DrugProfile, n_doses: int) -> list[DoseRequirement]:
         for _ in range(reps):
             if len(out) == n_doses:
                 return out
-            out.append(DoseRequirement(b, float(block.monitor_hours.value), block.hydration, block.gap_days))
+            out.append(DoseRequirement(b, block.monitor_from_start(drug.chair), block.hydration, block.gap_days))
     return out  # a schedule of finite blocks may define fewer than n doses
 
 
@@ -58,6 +58,7 @@ class DosePlan(NamedTuple):
     monitor_hours: float  # monitoring the strategy asks for
     bed: bool             # a bed place (BED_PLACES), not a chair
     prophylaxis: bool     # prophylactic tocilizumab before the dose
+    through: int          # the last dose given in this stay: a later step-up dose for a single admission
 
 
 def plan_dose(drug: DrugProfile, strategy: "Strategy", dose: int, requirement: DoseRequirement, high_risk: bool,
@@ -82,13 +83,31 @@ def plan_dose(drug: DrugProfile, strategy: "Strategy", dose: int, requirement: D
     DosePlan
         The stay holds premedication (plus prophylactic tocilizumab), then the monitoring hours or the
         infusion (with hydration) if longer; a dose monitored at home keeps its chair for the infusion only.
+        A single admission (the rule's ``stay_through_dose``) holds the bed from this dose's infusion to the
+        end of the last dose's monitoring, the doses in between given on their nominal days.
     """
     # Any follow-up requirement marks the dose, even one no longer than the dose's own: the
     # strategy may monitor such doses differently (e.g. in hospital rather than at home).
     required = max(after_toxicity_hours, requirement.monitor_hours)
     place, hours = strategy.place_for(dose, required, high_risk, eligible, after_toxicity_hours > 0)
+    rule = strategy.rule_for(dose, required, high_risk, eligible, after_toxicity_hours > 0)
+    through = rule.stay_through_dose if rule is not None and rule.stay_through_dose else dose
     pro = strategy.gives_prophylaxis(dose, high_risk)
     premed, infusion = drug.chair_times(drug.schedule[requirement.block])
     pre = premed + (strategy.prophylaxis.chair_hours.value if strategy.prophylaxis_before(dose, high_risk) else 0.0)
+    if through > dose:
+        through, hours = admission_hours(drug, dose, through)
     stay = pre + (max(hours, infusion) if place != "home" else infusion)
-    return DosePlan(place, PLACE_RESOURCE[place], pre, stay, hours, place in BED_PLACES, pro)
+    return DosePlan(place, PLACE_RESOURCE[place], pre, stay, hours, place in BED_PLACES, pro, through)
+
+
+def admission_hours(drug: DrugProfile, first: int, last: int) -> tuple[int, float]:
+    """A single admission from dose ``first`` to dose ``last`` (both numbers; ``last`` capped at the doses the
+    schedule defines): (its last dose, hours from the first dose's infusion start to the end of the last
+    dose's monitoring or infusion, the doses given on the schedule's days)."""
+    requirements = dose_requirements(drug, last)
+    last = min(last, len(requirements))
+    final = requirements[last - 1]
+    days = sum(r.gap_days for r in requirements[first:last])
+    _, infusion = drug.chair_times(drug.schedule[final.block])
+    return last, days * 24.0 + max(final.monitor_hours, infusion)

@@ -64,14 +64,27 @@ class ScheduleBlock(Frozen):
     def window_days(self) -> int:
         return self.gap_days if self.gap_max_days is None else self.gap_max_days
 
+    def infusion(self, chair: "ChairTimes") -> float:
+        """Hours of this block's infusion (or injection): its own, else the chair's."""
+        return self.infusion_hours.value if self.infusion_hours is not None else chair.infusion_hours.value
+
+    def monitor_from_start(self, chair: "ChairTimes") -> float:
+        """The label's monitoring in hours from the infusion start (the model's clock for every stay).
+
+        Monitoring counted from the end of the infusion adds the infusion; post-infusion hydration runs in
+        the chair or bed during that observation, so it adds nothing.
+        """
+        hours = self.monitor_hours.value
+        return hours + self.infusion(chair) if self.monitor_from == "infusion_end" else hours
+
 
 class RestartRule(Frozen):
     """One row of a label's "restarting after a delay" table.
 
-    When the last dose given was dose ``last_dose_from..last_dose_to`` and the next dose could be
-    given no earlier than more than ``days_over`` days after it, the next dose given is dose
-    ``restart_at`` (a repeat of the step-up when it is not above the last dose given). Of the rules
-    for one last dose, the one with the largest ``days_over`` exceeded applies.
+    When the last dose given was dose ``last_dose_from..last_dose_to`` and the next dose's first
+    permitted day is more than ``days_over`` days after it, the next dose given is dose ``restart_at``
+    (a repeat of the step-up when it is not above the last dose given). Of the rules for one last
+    dose, the one with the largest ``days_over`` exceeded applies.
     """
 
     last_dose_from: int = Field(ge=1, le=1000, description="the last dose given was this dose number or later")
@@ -390,5 +403,4 @@ class DrugProfile(Frozen):
         """(hours before the infusion starts, hours from infusion start to end of infusion and hydration)."""
         ch = self.chair
         pre = ch.premedication_hours.value if block.premedication else 0.0
-        infusion = block.infusion_hours.value if block.infusion_hours is not None else ch.infusion_hours.value
-        return pre, infusion + (ch.hydration_hours.value if block.hydration else 0.0)
+        return pre, block.infusion(ch) + (ch.hydration_hours.value if block.hydration else 0.0)

@@ -101,15 +101,15 @@ def dose_ranges(doses: list[int]) -> str:
 def monitoring_required(drug: DrugProfile) -> list[tuple[list[int], float]]:
     """Doses whose required monitoring outlasts the infusion itself, grouped by hours.
 
-    Monitoring hours count from the start of the infusion, so a dose whose monitor_hours do not
-    exceed the chair's infusion time needs no stay beyond the infusion. Open-ended blocks
-    (``count = 0``) are listed by their first dose only.
+    Monitoring hours count from the start of the infusion (a block monitored from the end of the
+    infusion adds its infusion), so a dose whose monitoring does not exceed the chair's infusion time
+    needs no stay beyond the infusion. Open-ended blocks (``count = 0``) are listed by their first dose only.
     """
     infusion = drug.chair.infusion_hours.value
     by_hours: dict[float, list[int]] = {}
     dose = 0
     for block in drug.schedule:
-        hours = block.monitor_hours.value
+        hours = block.monitor_from_start(drug.chair)
         for _ in range(max(block.count, 1)):
             dose += 1
             if hours > infusion:
@@ -189,11 +189,31 @@ def _schedule_lines(drug: DrugProfile) -> list[str]:
         doses = f"dose {dose}" if b.count == 1 else (f"doses {dose}-{dose + b.count - 1}" if b.count else f"doses {dose}+")
         when = f"day {day + 1}" if i == 0 or b.count == 1 else f"from day {day + 1}"
         lines.append(f"  [{i}] {b.label}: {doses}, {when}, gap {window} d after the previous dose, "
-                     f"monitor {b.monitor_hours.value:g} h{', hydration' if b.hydration else ''}"
+                     f"monitor {b.monitor_hours.value:g} h"
+                     f"{' after the infusion' if b.monitor_from == 'infusion_end' else ''}"
+                     f"{', hydration' if b.hydration else ''}"
                      f"{'' if b.verified else '  [UNVERIFIED]'}")
         lines.append(f"      source: {b.source}")
         dose += b.count
         day += b.gap_days * max(b.count - 1, 0)
+    return lines
+
+
+def _restart_lines(drug: DrugProfile) -> list[str]:
+    """The restart-after-a-delay rules and when a dose after a toxicity hold is given, with their sources."""
+    lines = []
+    for r in drug.restart:
+        last = (f"{r.last_dose_from}" if r.last_dose_to == r.last_dose_from else
+                f"{r.last_dose_from}-{r.last_dose_to}" if r.last_dose_to is not None else
+                f"{r.last_dose_from} or later")
+        lines.append(f"  last dose {last}, next more than {r.days_over} days later: give dose {r.restart_at}"
+                     f"{'' if r.verified else '  [UNVERIFIED]'}")
+        lines.append(f"      source: {r.source}")
+    if not drug.restart:
+        lines.append("  none: a delayed dose is given as the next dose")
+    res = drug.resume
+    lines.append(f"  after a toxicity hold: {res.after_hold.replace('_', ' ')}{'' if res.verified else '  [UNVERIFIED]'}")
+    lines.append(f"      source: {res.source}")
     return lines
 
 
@@ -231,6 +251,7 @@ def describe(key: str, profile: str | None = None, folder: Path = DRUG_DIR) -> s
             lines += _fmt_sourced(path, v)
     lines += ["", "Management by grade"]
     lines += _rule_lines("CRS", drug.management.crs) + _rule_lines("ICANS", drug.management.icans)
+    lines += ["", "Restarting after a delay"] + _restart_lines(drug)
     for name in chosen:
         prof = drug if name == chosen[0] else load_drug(key, name, folder)
         lines += ["", f"Toxicity profile '{name}'{' (default)' if name == default else ''}: {prof.profile_description}"]

@@ -152,7 +152,10 @@ _BASE_KPIS = (
     Kpi("patients_started", "Patients started", "patients", "count", help="first dose given inside the window"),
     Kpi("patients_diverted", "Patients referred elsewhere", "patients", "count",
         help="not started within the maximum start delay"),
-    Kpi("doses_given", "Doses given", "doses", "count"),
+    Kpi("doses_given", "Doses given", "doses", "count", help="every dose given, repeats after a restart included"),
+    Kpi("doses_restepped", "Doses repeated after a delay", "doses", "count",
+        help="doses given again because a delay passed the label's restart limit (drug.restart): the step-up "
+             "from the dose the label restarts at"),
     Kpi("doses_postponed", "Doses postponed", "doses", "count", help="given later than due for lack of a place"),
     Kpi("p_dose_postponed", "Doses postponed (no place)", "% of doses", "share",
         help="share of doses given later than due because no place could be booked"),

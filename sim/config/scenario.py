@@ -267,11 +267,23 @@ class MonitoringRule(Frozen):
                                                                   "requires extended monitoring of the next dose")
     place: Literal[PLACES]
     hours: float | None = Field(default=None, gt=0, le=24 * 30)
+    stay_through_dose: int | None = Field(
+        default=None, ge=2, le=20, description="one admission: the patient keeps this bed until the monitoring of "
+        "this later step-up dose ends, the doses in between given in the bed on their due days (no new booking)")
 
     @model_validator(mode="after")
     def _doses(self) -> "MonitoringRule":
         if self.doses is not None and (not self.doses or min(self.doses) < 1):
             raise ValueError(f"doses = {list(self.doses)}; allowed: dose numbers >= 1")
+        through = self.stay_through_dose
+        if through is not None:
+            if self.place not in BED_PLACES:
+                raise ValueError(f"stay_through_dose = {through} with place = '{self.place}'; allowed: "
+                                 f"stay_through_dose only with a bed place ({', '.join(BED_PLACES)})")
+            if self.doses is None or max(self.doses) >= through:
+                raise ValueError(f"stay_through_dose = {through} with doses = "
+                                 f"{None if self.doses is None else list(self.doses)}; allowed: doses listed, all "
+                                 "before stay_through_dose")
         return self
 
     def matches(self, dose: int, required: float, high_risk: bool, eligible: bool, after_toxicity: bool) -> bool:
@@ -349,13 +361,19 @@ class Strategy(Frozen):
                              "(the day after the first dose) to 365")
         return self
 
+    def rule_for(self, dose: int, required: float, high_risk: bool, eligible: bool,
+                 after_toxicity: bool) -> MonitoringRule | None:
+        """The first monitoring rule that matches the dose (None: none does)."""
+        return next((r for r in self.monitoring if r.matches(dose, required, high_risk, eligible, after_toxicity)),
+                    None)
+
     def place_for(self, dose: int, required: float, high_risk: bool, eligible: bool,
                   after_toxicity: bool) -> tuple[str, float]:
         """Monitoring place and hours for one dose; falls back to the clinic chair for the required time."""
-        for rule in self.monitoring:
-            if rule.matches(dose, required, high_risk, eligible, after_toxicity):
-                return rule.place, (rule.hours if rule.hours is not None else required)
-        return "clinic", required
+        rule = self.rule_for(dose, required, high_risk, eligible, after_toxicity)
+        if rule is None:
+            return "clinic", required
+        return rule.place, (rule.hours if rule.hours is not None else required)
 
     def gives_prophylaxis(self, dose: int, high_risk: bool) -> bool:
         p = self.prophylaxis
@@ -428,7 +446,15 @@ def feasibility_problems(s: Scenario) -> list[str]:
         return [too_long]
     return (_place_problems(s, places) + _risk_factor_problems(s) + _toxicity_resource_problems(s)
             + _follow_up_problems(s) + _reserve_problems(s, places) + _prophylaxis_problems(s)
-            + _other_admission_problems(s))
+            + _other_admission_problems(s) + _admission_problems(s))
+
+
+def _admission_problems(s: Scenario) -> list[str]:
+    """A single admission (``stay_through_dose``) covers step-up doses only: later doses are booked one by one."""
+    return [f"strategy.monitoring[{i}].stay_through_dose = {r.stay_through_dose} is after the step-up; allowed: "
+            f"a step-up dose, at most drug.step_up_doses = {s.drug.step_up_doses}"
+            for i, r in enumerate(s.strategy.monitoring)
+            if r.stay_through_dose is not None and r.stay_through_dose > s.drug.step_up_doses]
 
 
 def _size_problem(s: Scenario) -> str | None:

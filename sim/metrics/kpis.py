@@ -41,9 +41,6 @@ def summarise(log: RunLog, s: Scenario, replication: int = 0) -> dict[str, float
     inside = lambda x: (x >= w0) & (x < w1)  # noqa: E731
     started = inside(log.first_dose)
     n_started = int(started.sum())
-    given_in = inside(log.dose_time)
-    doses = int(given_in.sum())
-    postponed = int((given_in & (log.dose_postponed > 0)).sum())
     crs_any = (log.crs_grade > 0).any(axis=1)
     crs_g2 = (log.crs_grade >= 2).any(axis=1)
     crs_g3 = (log.crs_grade >= 3).any(axis=1)
@@ -60,9 +57,7 @@ def summarise(log: RunLog, s: Scenario, replication: int = 0) -> dict[str, float
         "patients_referred": int(inside(log.referral).sum()),
         "patients_started": n_started,
         "patients_diverted": int(((log.status == DIVERTED) & inside(log.left_at)).sum()),
-        "doses_given": doses,
-        "doses_postponed": postponed,
-        "p_dose_postponed": _ratio(postponed, doses),
+        **_dose_kpis(log, inside),
         "days_referral_to_first_dose_mean":
             float(np.mean((log.first_dose[started] - log.referral[started]) / HOURS_PER_DAY)) if n_started else 0.0,
         "crs_rate": _ratio((crs_any & started).sum(), n_started),
@@ -114,6 +109,18 @@ def _other_kpis(log: RunLog, bed_hours: dict[str, float], inside) -> dict[str, f
     return {"other_admissions": int(arrived.sum()),
             "other_bed_days": sum(bed_hours.values()) / HOURS_PER_DAY,
             "other_wait_hours_mean": float(waited[arrived].mean()) if arrived.any() else 0.0}
+
+
+def _dose_kpis(log: RunLog, inside) -> dict[str, float]:
+    """Doses given in the window, repeats after a restart of the step-up included, and those postponed."""
+    given_in = inside(log.dose_time)
+    repeats = np.asarray(log.repeated_doses, dtype=float).reshape(-1, 5)   # (time, patient, dose, place, postponed)
+    repeats_in = inside(repeats[:, 0])
+    restepped = int(repeats_in.sum())
+    doses = int(given_in.sum()) + restepped
+    postponed = int((given_in & (log.dose_postponed > 0)).sum()) + int((repeats_in & (repeats[:, 4] > 0)).sum())
+    return {"doses_given": doses, "doses_restepped": restepped, "doses_postponed": postponed,
+            "p_dose_postponed": _ratio(postponed, doses)}
 
 
 def _care_kpis(log: RunLog, inside, started: np.ndarray) -> dict[str, float]:

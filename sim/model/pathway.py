@@ -61,7 +61,7 @@ class _Discharge(simpy.Event):
 class _Patient:
     __slots__ = ("i", "high", "eligible", "therapy", "plain", "loc", "pool", "planned_until", "ward_until",
                  "icu_until", "pending", "held_until", "after_tox", "discontinued", "had_g3", "start", "hold",
-                 "in_planned", "prolonged_at")
+                 "in_planned", "prolonged_at", "last_k", "last_day", "next_new", "repeated")
 
     def __init__(self, i: int, high: bool, eligible: bool, therapy: float, plain: list):
         self.i = i
@@ -84,6 +84,10 @@ class _Patient:
         self.hold: tuple[Ledger, list[float]] | None = None  # slot held for the next dose (ledger, booking)
         self.in_planned = False     # in the place of a planned stay (not moved there by toxicity)
         self.prolonged_at = -1.0    # when toxicity first prolonged the current planned stay (-1: it has not)
+        self.last_k = -1            # index of the last dose given (-1: none yet)
+        self.last_day = 0           # the day it was given
+        self.next_new = 0           # index of the first dose never given: doses below it are repeats
+        self.repeated = 0           # bit k set: dose k + 1 has been repeated after a restart
 
 
 class Model:
@@ -95,6 +99,8 @@ class Model:
         "s", "c", "env", "trace_i", "trace", "pools", "ledgers", "pharmacy", "log", "cal", "end_time",
         "referrals_end", "open_hour", "close_hour", "admission_window", "max_start_delay", "lead_days",
         "step_down", "repeat_hours", "rules", "rule_setting", "hold_for_stock",
+        # the label's restart after a delay, and when a dose after a toxicity hold is given
+        "restart_after", "next_scheduled",
         # where toxicity is managed (_toxicity_care)
         "unresolved_limit", "route", "urgent_care", "assessment",
         # planned follow-up visits after the first dose (strategy.follow_up_visit_days)
@@ -144,6 +150,9 @@ class Model:
                                   (cohort.background_times, cohort.background_mg))
                          if s.pharmacy is not None else None)
         self.hold_for_stock = s.pharmacy is not None and s.pharmacy.hold_step_up_without_stock
+        # shortest delay any restart rule allows (no rule: never), so most bookings skip the rules
+        self.restart_after = min((r.days_over for r in s.drug.restart), default=INF)
+        self.next_scheduled = s.drug.resume.after_hold == "next_scheduled"
 
     def _schedule(self, d: int) -> None:
         """Per-dose tables of the drug's schedule for doses 1..d (index k is dose k + 1)."""
@@ -256,20 +265,18 @@ class Model:
 
     def _next_booking(self, p: _Patient, k: int, due: int, window_day: int, not_before: int,
                       now: float) -> tuple | None:
-        """Plan dose k and book its earliest slot from the first permitted day.
+        """Plan the next dose and book its earliest slot from the first permitted day.
 
-        Booking starts on the due day, after any toxicity hold (and ``not_before``), and not today once
-        the centre is open; the first permitted day is the next open day, or start day for a first dose.
-        Returns (plan, day, start, latest start, booking, days postponed for want of a place), or None
-        when the patient's doses end here: time on therapy is over, or no slot was found (for a first
-        dose, within the longest start delay: the patient is then referred elsewhere).
+        The dose due is dose k; a restart rule of the label may give an earlier dose instead (:meth:`_restart`).
+        Booking starts on the due day, after any toxicity hold (:meth:`_after_hold`) and ``not_before``, and not
+        today once the centre is open; the first permitted day is the next open day, or start day for a dose 1.
+        Returns (index of the dose booked, plan, day, start, latest start, booking, days postponed for want of a
+        place), or None when the patient's doses end here: time on therapy is over, or no slot was found (for
+        the first dose, within the longest start delay: the patient is then referred elsewhere).
         """
-        plan = (p.plain[k] if p.after_tox == 0.0 else None) or self._plan(k, p.high, p.eligible, p.after_tox)
-        hold_day = int(p.held_until // 24) + 1 if p.held_until > 0 else 0
         today = int(now // 24)
         bookable_day = today if now <= today * 24.0 + self.open_hour else today + 1  # no same-day booking once open
-        # max() of three ints, written out: this runs for every dose
-        first_day = due if due >= hold_day else hold_day
+        first_day = self._after_hold(p, k, due)
         if bookable_day > first_day:
             first_day = bookable_day
         cal = self.cal
@@ -278,19 +285,60 @@ class Model:
             if p.i == self.trace_i:
                 self._note(f"time on therapy over after {k} doses")
             return None
+        if first_ok - p.last_day > self.restart_after and p.last_k >= 0:
+            r = self._restart(p, k, first_ok)
+            if r < k:   # a restart at dose 1 starts on a start day, as a first dose
+                k, first_ok = r, (cal.next_start[first_day] if r == 0 else first_ok)
+        plan = (p.plain[k] if p.after_tox == 0.0 else None) or self._plan(k, p.high, p.eligible, p.after_tox)
+        new = p.next_new == 0   # the first dose ever: the patient goes elsewhere if it finds no place in time
         booked = self._book(p, plan[6], plan[3], first_day if first_day >= not_before else not_before,
-                            first_ok + self.max_start_delay if k == 0 else cal.n_days, k == 0, plan[4], now)
+                            first_ok + self.max_start_delay if new else cal.n_days, k == 0, plan[4], now)
         if booked is None:
-            if k == 0:
+            if new:
                 self._divert(p, plan)
             return None
         day, start, deadline, iv = booked
         permitted = first_ok if first_ok >= window_day else window_day
         if p.i == self.trace_i:
             self._note_booked(k, plan, day, start, permitted)
-        if k + 1 < self.hold_upto:
+        if k + 1 < self.hold_upto and plan[10] == k:   # a single admission holds its bed for the next doses
             self._hold_next(p, k, day, now)
-        return plan, day, start, deadline, iv, (day - permitted if day > permitted else 0)
+        return k, plan, day, start, deadline, iv, (day - permitted if day > permitted else 0)
+
+    def _after_hold(self, p: _Patient, k: int, due: int) -> int:
+        """First day dose k may be given after a toxicity hold (the due day when there is none).
+
+        With the drug's ``resume.after_hold = "after_resolution"`` it is the day after the hold ends; with
+        ``"next_scheduled"`` (resume at the next scheduled dose) the first day of the patient's own schedule,
+        the due day plus whole intervals of dose k, by whose opening hour the hold is over.
+        """
+        held = p.held_until
+        hold_day = int(held // 24) + 1 if held > 0 else 0
+        if hold_day <= due:
+            return due
+        gap = self.gap[k]
+        if self.next_scheduled and gap > 0:
+            opens = due * 24.0 + self.open_hour
+            return due if held <= opens else due + math.ceil((held - opens) / (gap * 24.0)) * gap
+        return hold_day
+
+    def _restart(self, p: _Patient, k: int, first_ok: int) -> int:
+        """The index of the dose to give instead of dose k, first permitted on day ``first_ok``, by the label's
+        restart rules (:meth:`~sim.config.drug.DrugProfile.restart_dose`): k when none applies.
+
+        A restart goes back to an earlier dose: the doses from there are given again, planned, booked (with the
+        step-up's held slots) and monitored as the first time. A repeated dose's toxicity is that patient's draw
+        for that dose (common random numbers: the patient reacts to the dose as the first time). So that a
+        toxicity that itself outlasts the restart limit cannot send the patient round the same doses for ever,
+        a restart never goes back to a dose repeated already: the rule is then passed over and dose k is given.
+        """
+        restart_at = self.s.drug.restart_dose(p.last_k + 1, first_ok - p.last_day)
+        if restart_at is None or restart_at > k or (p.repeated >> (restart_at - 1)) & 1:
+            return k
+        if p.i == self.trace_i:
+            self._note(f"dose {k + 1} comes {first_ok - p.last_day} days after dose {p.last_k + 1}: "
+                       f"the label restarts at dose {restart_at}")
+        return restart_at - 1
 
     # ----------------------------------------------------------------- patient pathway
     def _note(self, text: str) -> None:
@@ -301,8 +349,9 @@ class Model:
         the resource's ledger and pool, the place's code in the run log and the patient's location.
 
         Returns (place, hours before the infusion, resource, stay in hours, is a bed, prophylaxis,
-        ledger, pool, place code, location). Plans without a follow-up requirement also fill
-        :meth:`_plain`'s list, which the hot loop reads without building a key.
+        ledger, pool, place code, location, index of the last dose of its admission: k unless it is a single
+        admission). Plans without a follow-up requirement also fill :meth:`_plain`'s list, which the hot loop
+        reads without building a key.
         """
         key = (k, high, eligible, after_tox)
         plan = self._plan_cache.get(key)
@@ -310,7 +359,7 @@ class Model:
             d = plan_dose(self.s.drug, self.s.strategy, k + 1, self.req[k], high, eligible, after_tox)
             plan = self._plan_cache[key] = (d.place, d.premed_hours, d.resource, d.stay_hours, d.bed, d.prophylaxis,
                                             self.ledgers[d.resource], self.pools[d.resource], PLACE_CODES[d.place],
-                                            PLACE_LOC[d.place])
+                                            PLACE_LOC[d.place], d.through - 1)
             if after_tox == 0.0:
                 self._plain(high, eligible)[k] = plan
         return plan
@@ -349,21 +398,17 @@ class Model:
         env, traced = self.env, i == self.trace_i
         high, eligible = self.high_risk[i], self.eligible[i]
         p = _Patient(i, high, eligible, self.therapy[i], self._plain(high, eligible))
-        if self.prevalent[i]:
-            k, due = self._resume(p)
-        else:
-            if self.referral[i] > 0:  # a warm start's waiting patients were referred before t = 0
-                yield env.timeout(self.referral[i])
-            k, due = 0, self._referred(p)
+        k, due = yield from self._arrive(p)
         window_day, not_before, now = due, 0, env.now
         # Bound once: the loop below runs for every dose of every patient. A plan is (place, premedication,
-        # resource, stay, bed, prophylaxis, ledger [6], pool [7], place code, location [9]): see _plan.
+        # resource, stay, bed, prophylaxis, ledger [6], pool [7], place code, location [9], last dose of a
+        # single admission [10]): see _plan.
         n_defined, step_up, gap, window = self.n_defined, self.step_up, self.gap, self.window
         next_booking, record_dose, hold_for_stock = self._next_booking, self._record_dose, self.hold_for_stock
         while k < n_defined and not p.discontinued:   # ``now`` is kept equal to env.now (a call to read)
             if (booking := next_booking(p, k, due, window_day, not_before, now)) is None:
                 break
-            plan, day, start, deadline, iv, postponed = booking
+            kb, plan, day, start, deadline, iv, postponed = booking   # kb: the dose booked, k or a restart
             if p.pending and p.pending[0][0] < start:
                 # a toxicity at home comes first: give the slots back, manage it, then plan again
                 plan[6].cancel(iv)
@@ -373,19 +418,22 @@ class Model:
                 continue
             yield Timeout(env, start - now)   # the class itself: env.timeout adds a layer per dose
             now += start - now   # the clock as SimPy moved it: now + delay, not always exactly start
-            if hold_for_stock and k < step_up and self._held_for_stock(p, k, plan[6], iv):
+            if hold_for_stock and kb < step_up and self._held_for_stock(p, kb, plan[6], iv):
                 not_before = day + 1
                 continue
             ev = (pool := plan[7]).request(now)
             if ev is not None:
                 yield ev | env.timeout(max(deadline, now) - now)
                 asked, now = now, env.now
-                if not self._took_place(p, k, ev, pool, plan[6], iv, asked):
+                if not self._took_place(p, kb, ev, pool, plan[6], iv, asked):
                     not_before = day + 1
                     continue
-            t0 = record_dose(p, k, plan, now, postponed)
+            t0 = record_dose(p, kb, plan, now, postponed)
             until = p.planned_until
-            if plan[9] != WARD and (not p.pending or p.pending[0][0] >= until):
+            if plan[10] > kb:   # a single admission: the next doses are given in this bed, then home
+                kb, t0 = yield from self._in_bed(p, kb, plan, t0)
+                now = env.now
+            elif plan[9] != WARD and (not p.pending or p.pending[0][0] >= until):
                 # Nothing can happen before discharge (the common case): what _dwell would do, inline.
                 if until > now:
                     yield _Discharge(env, until - now)
@@ -397,12 +445,56 @@ class Model:
             else:
                 yield from self._dwell(p)
                 now = env.now
-            k, not_before = k + 1, 0
+            k, not_before = kb + 1, 0
             if k < n_defined:
                 given_day = int(t0 // 24)
                 due, window_day = given_day + gap[k], given_day + window[k]
         if self.status[i] != DIVERTED:
             yield from self._leave(p)
+
+    def _arrive(self, p: _Patient):
+        """A warm start's patient on treatment (:meth:`_resume`) or a new referral (:meth:`_referred`), when
+        referred: (index of the next dose, its due day)."""
+        if self.prevalent[p.i]:
+            return self._resume(p)
+        if self.referral[p.i] > 0:  # a warm start's waiting patients were referred before t = 0
+            yield self.env.timeout(self.referral[p.i])
+        return 0, self._referred(p)
+
+    def _in_bed(self, p: _Patient, k: int, first: tuple, t0: float):
+        """A single admission: after dose k, taken with plan ``first``, the doses up to ``first[10]`` are given in
+        the same bed, each on its due day at the hour of the one before (later after a toxicity hold, as
+        :meth:`_after_hold` says, and an earlier dose again if that delay passes a restart rule's limit), with no
+        booking; toxicity meanwhile is managed as in any stay. When toxicity moves the patient out of the bed or
+        stops treatment the admission ends there (the next dose is then booked as usual). Then the patient stays
+        to the end of the last dose's monitoring and goes home. Returns (index of the last dose given, its
+        infusion start)."""
+        while k < first[10]:
+            plan = yield from self._wait_in_bed(p, k + 1, t0, first)
+            if plan is None:
+                break
+            k = plan[10]
+            t0 = self._record_dose(p, k, plan, self.env.now, 0)
+        yield from self._dwell(p)
+        return k, t0
+
+    def _wait_in_bed(self, p: _Patient, j: int, t_prev: float, first: tuple):
+        """In the bed of plan ``first`` until the premedication of dose j (or of the dose a restart rule gives
+        instead) starts, managing onsets meanwhile. Returns that dose's plan in this bed, its index at [10], or
+        None when toxicity has moved the patient or stopped treatment."""
+        env = self.env
+        while not p.discontinued and p.pool is first[7]:
+            day = self._after_hold(p, j, int(t_prev // 24) + self.gap[j])
+            k = self._restart(p, j, day) if day - p.last_day > self.restart_after else j
+            own = self._plan(k, p.high, p.eligible, p.after_tox)
+            start = day * 24.0 + t_prev % 24 - own[1]
+            if (yield from self._onset_before(p, start)):
+                continue   # the onset may hold the dose, or move the patient
+            if start > env.now:
+                yield env.timeout(start - env.now)
+            # the dose's own premedication, stay and prophylaxis, in the admission's place
+            return first[:1] + own[1:2] + first[2:3] + own[3:4] + first[4:5] + own[5:6] + first[6:10] + (k,)
+        return None
 
     def _resume(self, p: _Patient) -> tuple[int, int]:
         """A warm start's patient, on treatment since before t = 0: (index of the next dose, its due day)."""
@@ -422,7 +514,11 @@ class Model:
             next_at = offset[k] if k < self.n_defined else age
         if i == self.trace_i:
             self._note(f"on treatment for {age / 24:.0f} days at the start; next is dose {k + 1}")
-        return k, int((p.start + next_at) // 24)
+        due = int((p.start + next_at) // 24)
+        # the doses before k were given before t = 0, the last one a dose interval before this one
+        p.next_new, p.last_k = k, k - 1
+        p.last_day = due - self.gap[k] if k < self.n_defined else due
+        return k, due
 
     def _referred(self, p: _Patient) -> int:
         """A new referral: the first day its first dose is due (after the lead time)."""
@@ -469,25 +565,39 @@ class Model:
 
     def _record_dose(self, p: _Patient, k: int, plan: tuple, now: float, postponed: int) -> float:
         """Dose k is given, its place taken at ``now``: enter it in the log, queue the toxicities it
-        causes, give prophylaxis and start the planned stay. Returns the infusion start."""
+        causes, give prophylaxis and start the planned stay. Returns the infusion start.
+
+        The first time a dose is given fills its entry of the per-dose arrays (``dose_time`` and the rest);
+        a repeat after a restart goes to the run log's ``repeated_doses`` instead, and its toxicity is the
+        patient's draw for that dose again. Time on therapy and follow-up visits count from the first dose ever.
+        """
         i = p.i
         t0 = now + plan[1]  # infusion starts after premedication (and prophylaxis)
         j = i * self.D + k
-        self.dose_time[j] = t0
-        self.dose_place[j] = plan[8]
-        self.dose_postponed[j] = postponed
-        self.stay_start[j] = now
-        self.stay_end[j] = p.planned_until = now + plan[3]
-        if k == 0:
-            p.start = self.first_dose[i] = t0
-            self.status[i] = ON_TREATMENT
-            if self.visit_offsets:
-                self.env.process(self._follow_up(p, int(t0 // 24)))
+        p.planned_until = now + plan[3]
+        repeat = k < p.next_new
+        if repeat:
+            p.repeated |= 1 << k
+            self.log.repeated_doses.append((t0, i, k, plan[8], postponed))
+        else:
+            p.next_new = k + 1
+            self.dose_time[j] = t0
+            self.dose_place[j] = plan[8]
+            self.dose_postponed[j] = postponed
+            self.stay_start[j] = now
+            self.stay_end[j] = p.planned_until
+            if k == 0:
+                p.start = self.first_dose[i] = t0
+                self.status[i] = ON_TREATMENT
+                if self.visit_offsets:
+                    self.env.process(self._follow_up(p, int(t0 // 24)))
+        p.last_k, p.last_day = k, int(t0 // 24)
         for onset, kind, g, duration, toci, stay in self.events.get(j, ()):
             heapq.heappush(p.pending, (t0 + onset, kind, g, duration, toci, stay))
         if i == self.trace_i:
-            self._note(f"dose {k + 1} given in {plan[0]}: infusion starts at {t0:.1f} h, stay until "
-                       f"{p.planned_until:.1f} h" + (", after prophylactic tocilizumab" if plan[5] else ""))
+            self._note(f"dose {k + 1}{' (again, after the restart)' if repeat else ''} given in {plan[0]}: infusion "
+                       f"starts at {t0:.1f} h, stay until {p.planned_until:.1f} h"
+                       + (", after prophylactic tocilizumab" if plan[5] else ""))
         if plan[5]:
             self._give_toci(i, plan[1] + self.pro_after[k] if self.pro_after[k] else 0.0)
         p.after_tox = 0.0
@@ -555,16 +665,22 @@ class Model:
             return max(p.ward_until, p.planned_until)
         return p.planned_until
 
+    def _onset_before(self, p: _Patient, until: float):
+        """If the patient's next onset comes before ``until``: sleep to it, manage it and return True."""
+        onset = p.pending[0][0] if p.pending else INF
+        if onset >= until:
+            return False
+        if onset > self.env.now:
+            yield self.env.timeout(onset - self.env.now)
+        yield from self._toxicity(p, heapq.heappop(p.pending))
+        return True
+
     def _dwell(self, p: _Patient):
         """Stay in care until discharge home, handling onsets and stepping down from ICU to ward."""
         env = self.env
         while p.loc != HOME:
             until = self._stay_until(p)
-            onset = p.pending[0][0] if p.pending else INF
-            if onset < until:
-                if onset > env.now:
-                    yield env.timeout(onset - env.now)
-                yield from self._toxicity(p, heapq.heappop(p.pending))
+            if (yield from self._onset_before(p, until)):
                 continue
             if until > env.now:
                 yield _Discharge(env, until - env.now)

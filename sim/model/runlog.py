@@ -70,6 +70,10 @@ class RunLog:
     pools: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
     pharmacy: "PharmacyLog | None" = None                                  # None: stock not modelled
     held_for_stock: list[float] = field(default_factory=list)              # step-up doses held for want of stock
+    # doses given again after a restart of the step-up (drug.restart); the per-dose arrays above keep each
+    # dose's first time: (infusion start, patient, dose index, PLACE_CODES of its place, days postponed for
+    # want of a place)
+    repeated_doses: list[tuple[float, int, int, int, int]] = field(default_factory=list)
     # other services' admissions into the same beds: (resource, arrived at, bed taken at, bed given back at;
     # NaN while still waiting or in the bed at the end)
     other_stays: list[tuple[str, float, float, float]] = field(default_factory=list)
