@@ -71,3 +71,15 @@ def test_uncertainty_widens_intervals_around_the_same_mean():
     assert 0.3 < row["share_parameter"] <= 1.0
     # a KPI the parameters do not touch keeps its spread: little of it is parameter uncertainty
     assert table.loc["patients_referred", "share_parameter"] < 0.3
+
+
+@pytest.mark.slow
+def test_thin_evidence_for_prophylaxis_shows_as_a_wide_interval():
+    """Tarlatamab's prophylaxis evidence is 1 of 10 patients (Joshi et al. 2025): under parameter uncertainty
+    the simulated CRS rate with prophylaxis must spread far more than the replications' own noise."""
+    path = SCENARIOS / "tarlatamab_prophylactic_toci.toml"
+    entry = loader.load(path).drug.prophylaxis["before_dose_1"]
+    assert entry.treated is not None and entry.treated.patients == 10
+    fixed = runner.run(loader.load(path, [*SHORT, *HUGE]), 20).kpis
+    unc = runner.run(loader.load(path, [*SHORT, *HUGE, "run.parameter_uncertainty=true"]), 20).kpis
+    assert unc["crs_rate"].std() > 2.5 * fixed["crs_rate"].std()
