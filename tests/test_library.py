@@ -7,7 +7,7 @@ import pytest
 from sim.cli import main
 from sim.config import library, loader
 from sim.config.errors import ScenarioError, ScenarioErrors
-from sim.config.params import iter_sourced
+from sim.config.params import iter_flags, iter_sourced
 from tests.conftest import SCENARIOS
 
 DRUG_FILES = sorted(p.stem for p in (SCENARIOS / "drugs").glob("*.toml"))
@@ -36,9 +36,11 @@ def test_row_matches_the_default_profile_loaded_by_the_scenario_loader(key):
 def test_unverified_count_agrees_with_a_scenario_using_the_drug():
     """Counting through a full scenario (base.toml uses tarlatamab's trial profile) gives the same drug count."""
     scenario = loader.load(SCENARIOS / "base.toml")
-    expected = sum(1 for _, v in iter_sourced(scenario.drug) if not v.verified)
+    expected = sum(1 for _, verified in iter_flags(scenario.drug) if not verified)
     row = library.library_row("tarlatamab")
     assert row.unverified == expected
+    # numbers and sourced records (rules, blocks) alike
+    assert expected > sum(1 for _, v in iter_sourced(scenario.drug) if not v.verified)
 
 
 def test_monitoring_summary_names_the_label_stays():
@@ -104,3 +106,17 @@ def test_invalid_drug_file_names_the_field(tmp_path):
     with pytest.raises((ScenarioError, ScenarioErrors)) as exc:
         library.load_drug("broken", folder=tmp_path)
     assert "step_up_doses" in str(exc.value)
+
+
+def test_the_unverified_count_sees_recalled_rules_as_well_as_numbers():
+    """A restart row or a management rule recalled rather than read is as unverified as a number."""
+    from sim.config import loader
+    from sim.config.library import count_sourced
+    from tests.conftest import SCENARIOS
+
+    drug = loader.load(SCENARIOS / "teclistamab_outpatient.toml").drug
+    unverified, total = count_sourced(drug)
+    rule = drug.restart[0]
+    flagged = drug.model_copy(update={"restart": (rule.model_copy(update={"verified": not rule.verified}),
+                                                  *drug.restart[1:])})
+    assert count_sourced(flagged) == (unverified + (1 if rule.verified else -1), total)

@@ -17,14 +17,14 @@ def add_parser(sub) -> None:
 def cmd_validate(args: argparse.Namespace) -> int:
     from sim.config import loader
     from sim.config.library import count_sourced
-    from sim.config.params import iter_sourced
+    from sim.config.params import iter_flags
 
     scenario = load_scenario(args)
     if args.show:
         print(loader.to_toml(scenario))
         return 0
-    values = [v for _, v in iter_sourced(scenario)]
-    unverified = sum(1 for v in values if not v.verified)
+    values = [verified for _, verified in iter_flags(scenario)]
+    unverified = sum(1 for v in values if not v)
     drug_unverified, drug_total = count_sourced(scenario.drug)
     print(f"{args.scenario}: valid. Scenario '{scenario.name}', drug {scenario.drug.name} "
           f"({scenario.drug.profile} profile), strategy '{scenario.strategy.name}'; "

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from sim.config import loader, presets
 from sim.config.drug import DrugProfile
 from sim.config.errors import MISSING, ScenarioError, ScenarioErrors
-from sim.config.params import Sourced, SourcedVector, iter_sourced
+from sim.config.params import Sourced, SourcedVector, iter_flags, iter_sourced
 from sim.config.presets import drug_names
 
 DRUG_DIR = presets.DRUG_DIR
@@ -126,9 +126,10 @@ def monitoring_summary(drug: DrugProfile) -> str:
 
 
 def count_sourced(drug: DrugProfile) -> tuple[int, int]:
-    """(unverified, total) sourced values in a drug profile, via :func:`sim.params.iter_sourced`."""
-    values = [v for _, v in iter_sourced(drug)]
-    return sum(1 for v in values if not v.verified), len(values)
+    """(unverified, total) sourced values and sourced records (rules, schedule blocks, restart rows) in a
+    drug profile, via :func:`sim.config.params.iter_flags`."""
+    flags = [verified for _, verified in iter_flags(drug)]
+    return sum(1 for v in flags if not v), len(flags)
 
 
 def library_row(key: str, folder: Path = DRUG_DIR) -> LibraryRow:

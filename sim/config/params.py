@@ -130,3 +130,25 @@ def iter_sourced(obj: Any, prefix: str = ""):
     elif isinstance(obj, dict):
         for k, item in obj.items():
             yield from iter_sourced(item, f"{prefix}.{k}" if prefix else str(k))
+
+
+def iter_flags(obj: Any, prefix: str = ""):
+    """Yield ``(dotted_path, verified)`` for every sourced number and every sourced record (a rule, a
+    schedule block, a restart row: an object with its own ``source`` and ``verified``) in a model tree,
+    so a count of unverified values also sees a rule that was recalled rather than read."""
+    if isinstance(obj, (Sourced, SourcedVector)):
+        yield prefix, obj.verified
+        return
+    if isinstance(obj, BaseModel):
+        fields = type(obj).model_fields
+        if "source" in fields and "verified" in fields and isinstance(getattr(obj, "source"), str) \
+                and getattr(obj, "source"):
+            yield prefix, bool(obj.verified)
+        for name in fields:
+            yield from iter_flags(getattr(obj, name), f"{prefix}.{name}" if prefix else name)
+    elif isinstance(obj, (list, tuple)):
+        for i, item in enumerate(obj):
+            yield from iter_flags(item, f"{prefix}[{i}]")
+    elif isinstance(obj, dict):
+        for k, item in obj.items():
+            yield from iter_flags(item, f"{prefix}.{k}" if prefix else str(k))
