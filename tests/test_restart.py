@@ -335,3 +335,17 @@ def test_a_delay_inside_a_single_admission_restarts_in_the_same_bed(tmp_path):
     text = "\n".join(what for _, what in model.trace(s, cohort.draw(s, 0), i))
     assert "the label restarts at dose 1" in text and "dose 1 (again, after the restart) given in ward" in text
     assert text.count("booked: ward") == 1, text
+
+
+def test_the_single_admission_preset_changes_only_the_step_up_days_and_where_they_are_monitored():
+    """The preset restates the drug's schedule (days 1-3-5 instead of 1-4-7): everything else about each
+    block, premedication and monitoring included, must stay the drug file's."""
+    from sim.config import loader as _loader
+    from tests.conftest import SCENARIOS as _SCENARIOS
+
+    single = _loader.load(_SCENARIOS / "teclistamab_inpatient_single_admission.toml").drug.schedule
+    labelled = _loader.load(_SCENARIOS / "teclistamab_inpatient.toml").drug.schedule
+    assert len(single) == len(labelled)
+    for a, b in zip(single, labelled):
+        assert (a.count, a.monitor_hours.value, a.premedication, a.hydration, a.monitor_from) == \
+            (b.count, b.monitor_hours.value, b.premedication, b.hydration, b.monitor_from), a.label
