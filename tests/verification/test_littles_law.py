@@ -72,7 +72,8 @@ def schedule_blocks(s, n_doses: int) -> list:
 
 def planned_stays(s, c, log, places: tuple[str, ...]):
     """(arrival, stay) of every dose monitored in ``places``, from the configuration alone: the block's
-    premedication (+ prophylaxis), then the monitoring hours or the infusion (+ hydration) if longer;
+    premedication (+ prophylaxis), then the monitoring hours (after the infusion where the block says so)
+    or the infusion (+ hydration) if longer;
     a dose monitored at home holds its chair for premedication and infusion only."""
     d = s.drug
     blocks = schedule_blocks(s, log.max_doses)
@@ -83,14 +84,15 @@ def planned_stays(s, c, log, places: tuple[str, ...]):
         if place not in places:
             continue
         block = blocks[k]
-        required = block.monitor_hours.value
+        own_infusion = block.infusion_hours.value if block.infusion_hours is not None else d.chair.infusion_hours.value
+        # monitoring the label counts after the infusion starts when the infusion ends
+        required = block.monitor_hours.value + (own_infusion if block.monitor_from == "infusion_end" else 0.0)
         where, hours = s.strategy.place_for(k + 1, required, bool(c.high_risk[i]), bool(c.eligible[i]), False)
         assert where == place
         gets_pro = pro is not None and (k + 1) in pro.doses and (pro.patients == "all" or c.high_risk[i])
         pre = (d.chair.premedication_hours.value if block.premedication else 0.0) \
             + (pro.chair_hours.value if gets_pro else 0.0)
-        infusion = (block.infusion_hours.value if block.infusion_hours is not None else d.chair.infusion_hours.value) \
-            + (d.chair.hydration_hours.value if block.hydration else 0.0)
+        infusion = own_infusion + (d.chair.hydration_hours.value if block.hydration else 0.0)
         stays.append(pre + (infusion if place == "home" else max(hours, infusion)))
         arrivals.append(log.dose_time[i, k] - pre)   # dose_time is the start of the infusion
     return np.array(arrivals), np.array(stays)
