@@ -136,7 +136,7 @@ def test_one_way_on_the_model_ranks_demand_above_the_crs_rate(tmp_path):
     assert crs.loc["drug.crs.rate", "value_high"] > crs.loc["drug.crs.rate", "value_low"]
     assert crs.loc["drug.crs.rate", "base"] == pytest.approx(0.57)
     # the baseline is the scenario as given, run on the same seed
-    ref = runner.run(loader.load(REFERENCE, SHORT), 3, executor="serial").kpis
+    ref = runner.run(loader.load(REFERENCE, SHORT), 6, executor="serial").kpis
     assert post.iloc[0]["value_base"] == pytest.approx(ref["p_dose_postponed"].mean())
 
 
