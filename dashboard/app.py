@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import inputs, links, pages, running, state
+from dashboard import glossary, inputs, links, pages, running, state
 
 st.set_page_config(page_title="BTCE step-up dosing: capacity planner", page_icon="🏥", layout="wide")
 state.init()
@@ -20,6 +20,7 @@ if "base" not in st.session_state:
              f"{st.session_state.get('startup_error')}")
     st.stop()
 links.restore_once()   # a shared link's preset and edits, on the session's first run
+glossary.sidebar_glossary()   # first in the sidebar: one click away from every page
 run_clicked = inputs.sidebar()
 scenario, _errors = state.current()
 

@@ -132,3 +132,40 @@ def stock_curve(scenario: Scenario, levels: Sequence[float], param: str, reps: i
     """:func:`sim.stock_curve` on one progress bar."""
     with _job(label) as (progress, where):
         return sim.stock_curve(scenario, levels, param, reps, progress=progress, **where)
+
+
+# --------------------------------------------------------------------------- the analysis pages
+
+def sensitivity(scenario: Scenario, params: dict[str, tuple[float, float]], kpis: Sequence[str], reps: int,
+                label: str) -> pd.DataFrame:
+    """:func:`sim.sensitivity` (one-way: the baseline and each parameter at its low and high) on one
+    progress bar over every replication of every point."""
+    with _job(label) as (progress, where):
+        return sim.sensitivity(scenario, params, reps, list(kpis), progress=progress, **where)
+
+
+def size_pair(scenario: Scenario, resources: tuple[str, str], target: sim.Target, reps: int,
+              low: dict[str, int], high: dict[str, int], unit_costs: dict[str, float], label: str
+              ) -> sim.SizingResult:
+    """:func:`sim.size` of two resources (the cheapest feasible pair), each pair evaluated on the bar.
+
+    The walk's length is not known in advance, so the bar fills towards a guess of twice the
+    bisection steps of both ranges and the text counts the pairs evaluated."""
+    most = 2 * sum(max(1, high[r] - low[r] + 1).bit_length() for r in resources) + 4
+    with _job(label) as (progress, where):
+        def evaluated(c) -> None:
+            point = ", ".join(f"{r} = {c.point[r]}" for r in resources)
+            progress(min(c.order, most - 1), most, f"{label}: pair {c.order} evaluated ({point}: "
+                                                   f"{'meets' if c.feasible else 'fails'} the target)")
+
+        return sim.size(scenario, list(resources), target, reps, low=low, high=high, unit_costs=unit_costs,
+                        on_candidate=evaluated, **where)
+
+
+def to_precision(scenario: Scenario, kpis: Sequence[str], target: float, max_reps: int, label: str,
+                 on_batch: Callable[[Any], None] | None = None) -> tuple[sim.RunResult, sim.Assessment]:
+    """:func:`sim.run_to_precision`: batches of replications until every KPI is precise enough, the bar
+    counting towards ``max_reps`` and ``on_batch`` called with the assessment after each batch."""
+    with _job(label) as (progress, where):
+        return sim.run_to_precision(scenario, list(kpis), target, max_reps=max_reps, progress=progress,
+                                    on_batch=on_batch, **where)
