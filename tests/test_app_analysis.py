@@ -142,3 +142,16 @@ def test_a_shared_link_opens_its_preset_with_its_edits():
     at.sidebar.number_input(key=f"w{gen}:capacity.chairs").set_value(8).run()
     assert at.query_params == {"preset": "tarlatamab_inpatient", "capacity.observation_beds": "5",
                                "capacity.chairs": "8"}
+
+
+def test_replications_table_gives_a_share_s_half_width_in_points_and_money_with_its_currency():
+    from dashboard.pages.precision import assessment_table
+    from sim.analysis.precision import Assessment, Solution
+
+    a = Assessment((Solution("crs_rate", 20, 25, 0.0125, 0.56, 0.007),
+                    Solution("cost_per_patient_started", None, None, 0.08, 13838.0, 1107.0)), 30)
+    t = assessment_table(a, "EUR")
+    assert list(t["95% CI ±"]) == ["0.7 pp", "EUR 1,107"]
+    assert list(t["Mean"]) == ["56.0%", "EUR 13,838"]
+    assert list(t["Precision (± % of mean)"]) == ["1.2%", "8.0%"]
+    assert list(t["Replications needed"]) == ["20", "not yet"]

@@ -65,7 +65,7 @@ def _inputs(scenario: Scenario):
         top = max(cur + 10, 2 * cur)
         low[r], high[r] = col.slider(f"{charts.RESOURCE_LABELS[r]}: numbers to search", 1, top,
                                      (max(1, cur - 2), min(top, cur + 4)), key=f"pair_range_{r}")
-        costs[r] = col.number_input(f"Cost of one {charts.RESOURCE_LABELS[r].lower()} over the "
+        costs[r] = col.number_input(f"{charts.RESOURCE_LABELS[r]}: cost of one place over the "
                                     f"{scenario.run.horizon_weeks} weeks ({currency})", min_value=0.0,
                                     value=float(round(unit[r])), step=1000.0, format="%.0f", key=f"pair_cost_{r}",
                                     help="Default: its price per use times the hours one is available in the "
@@ -101,6 +101,9 @@ def _answer(scenario: Scenario, result: sim.SizingResult, kpi: str, target: floa
             if result.answer[r] == result.bounds[r][1]:
                 st.warning(f"{charts.RESOURCE_LABELS[r]} = {result.answer[r]} is the top of the range searched: "
                            "a cheaper pair may need more of it. Raise the upper end of its range and search again.")
+            elif result.answer[r] == result.bounds[r][0]:
+                st.caption(f"{charts.RESOURCE_LABELS[r]} = {result.answer[r]} is the bottom of the range searched: "
+                           "fewer were not tried.")
     for note in result.notes:
         st.caption(f"Note: {note}")
     frontier = pd.DataFrame([{"a": int(f[ra]), "b": int(f[rb])} for f in result.frontier], columns=["a", "b"])

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import running, state
+from dashboard.pages.amounts import amount, difference
 from sim import charts
 from sim.analysis.precision import Assessment
 from sim.config.errors import ScenarioError, ScenarioErrors, UsageError
@@ -70,8 +71,8 @@ def assessment_table(a: Assessment, currency: str) -> pd.DataFrame:
     rows = []
     for s in a.solutions:
         info = charts.kpi_info(s.kpi, currency)
-        rows.append({"KPI": info.label, "Mean": charts.format_value(s.kpi, s.mean, currency),
-                     "95% CI ±": charts.format_value(s.kpi, s.half_width, currency),
+        rows.append({"KPI": info.label, "Mean": amount(s.kpi, s.mean, currency),
+                     "95% CI ±": difference(s.kpi, s.half_width, currency, signed=False),
                      "Precision (± % of mean)": "n/a" if s.precision != s.precision or s.precision == float("inf")
                      else f"{100 * s.precision:.1f}%",
                      "Replications needed": str(s.n_solution) if s.n_solution is not None else "not yet"})

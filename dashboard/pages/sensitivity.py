@@ -7,7 +7,9 @@ import math
 import pandas as pd
 import streamlit as st
 
+import sim
 from dashboard import running, state
+from dashboard.pages.amounts import difference
 from dashboard.pages.common import chart
 from sim import charts
 from sim.analysis.sensitivity import base_value
@@ -53,16 +55,31 @@ def default_params(scenario: Scenario, offered: dict[str, str]) -> list[str]:
         k if k.startswith("capacity.") else k.rsplit(".", 1)[-1].removeprefix("monitor_")))
 
 
-def default_range(key: str, value: float) -> tuple[float, float]:
-    """Low and high of a parameter: :data:`SPREAD` either side; whole numbers at least 1 apart and 1 or
-    more; shares and relative risks at most 1."""
-    if key.startswith("capacity."):
-        step = max(1, round(SPREAD * value))
-        return float(max(1, value - step)), float(value + step)
-    low, high = value * (1 - SPREAD), value * (1 + SPREAD)
-    if key.endswith(("rate", "relative_risk")):
-        high = min(1.0, high)
-    return float(f"{low:.3g}"), float(f"{high:.3g}")
+def _end(scenario: Scenario, key: str, value: float, sign: int) -> float:
+    """One end of a parameter's default range: :data:`SPREAD` away from ``value``, or half, or a tenth of
+    it, whichever the scenario accepts first (monitoring hours below a rule's threshold, say, would send
+    the dose to a place that cannot hold it); ``value`` itself when none is."""
+    for share in (SPREAD, SPREAD / 2, SPREAD / 10):
+        if key.startswith("capacity."):
+            x = float(value + sign * max(1, round(share * value)))   # whole places, at least one apart
+        else:
+            x = float(f"{value * (1 + sign * share):.3g}")
+        try:
+            sim.vary(scenario, {key: int(x) if key.startswith("capacity.") else x})
+        except (ScenarioError, ScenarioErrors, UsageError):
+            continue
+        return x
+    return float(value)
+
+
+def default_range(scenario: Scenario, key: str) -> tuple[float, float]:
+    """Low and high a parameter starts with (the user edits them), remembered per scenario and key."""
+    memo = st.session_state.setdefault("sens_ranges", {})
+    token = (state.scenario_hash(scenario), key)
+    if token not in memo:
+        value = base_value(scenario, key)
+        memo[token] = (_end(scenario, key, value, -1), _end(scenario, key, value, +1))
+    return memo[token]
 
 
 def sensitivity_page(scenario: Scenario | None) -> None:
@@ -99,7 +116,7 @@ def _inputs(scenario: Scenario) -> tuple[dict[str, tuple[float, float]], str, in
     params: dict[str, tuple[float, float]] = {}
     for k in chosen:
         base = base_value(scenario, k)
-        low, high = default_range(k, base)
+        low, high = default_range(scenario, k)
         a, b, c = st.columns([2, 1, 1])
         a.markdown(f"**{offered[k]}**  \nnow {base:g}")
         lo = b.number_input("Low", value=low, format="%g", key=f"sens_low_{k}")
@@ -122,16 +139,6 @@ def _answer(table: pd.DataFrame, kpi: str, labels: dict[str, str], currency: str
                "replications, with its 95% CI; an interval that excludes 0 is more than run-to-run noise.")
 
 
-def _difference(kpi: str, value: float, currency: str) -> str:
-    """A difference as a reader reads it: shares in percentage points, with a sign."""
-    if value != value:
-        return "n/a"
-    if charts.kpi_info(kpi, currency).kind == "share":
-        return f"{100 * value:+.1f} pp"
-    sign = "+" if value > 0 else ("−" if value < 0 else "")
-    return sign + charts.format_value(kpi, abs(value), currency)
-
-
 def sensitivity_table(table: pd.DataFrame, kpi: str, labels: dict[str, str], currency: str) -> pd.DataFrame:
     """One row per parameter, largest swing first: its range, the KPI at low, baseline and high with 95%
     CIs, and the paired difference high minus low with its CI."""
@@ -146,7 +153,7 @@ def sensitivity_table(table: pd.DataFrame, kpi: str, labels: dict[str, str], cur
             f"At baseline ({unit})": charts.format_value(kpi, r.value_base, currency),
             f"At high ({unit})": f"{charts.format_value(kpi, r.value_high, currency)} "
                                  f"({charts.format_ci(kpi, r.value_high_ci_low, r.value_high_ci_high, currency)})",
-            "Difference, high − low (95% CI)": f"{_difference(kpi, r.diff_high_minus_low, currency)} "
-                                              f"({_difference(kpi, r.diff_ci_low, currency)} to "
-                                              f"{_difference(kpi, r.diff_ci_high, currency)})"})
+            "Difference, high − low (95% CI)": f"{difference(kpi, r.diff_high_minus_low, currency)} "
+                                              f"({difference(kpi, r.diff_ci_low, currency)} to "
+                                              f"{difference(kpi, r.diff_ci_high, currency)})"})
     return pd.DataFrame(rows)

@@ -30,8 +30,10 @@ def pair_chart(pairs: pd.DataFrame, frontier: pd.DataFrame, resources: tuple[str
     meeting the target with it.
     """
     ra, rb = resources
-    x = alt.X("a:Q", title=f"{RESOURCE_LABELS.get(ra, ra)} (places)", axis=alt.Axis(tickMinStep=1))
-    y = alt.Y("b:Q", title=f"{RESOURCE_LABELS.get(rb, rb)} (places)", axis=alt.Axis(tickMinStep=1))
+    x = alt.X("a:Q", title=f"{RESOURCE_LABELS.get(ra, ra)} (places)", axis=alt.Axis(tickMinStep=1),
+              scale=alt.Scale(zero=False, padding=12))
+    y = alt.Y("b:Q", title=f"{RESOURCE_LABELS.get(rb, rb)} (places)", axis=alt.Axis(tickMinStep=1),
+              scale=alt.Scale(zero=False, padding=12))
     line = alt.Chart(frontier).mark_line(interpolate="step-after", color="#7f7f7f", strokeDash=[4, 3]).encode(x=x, y=y)
     points = alt.Chart(pairs).mark_point(filled=True, size=90).encode(
         x=x, y=y, shape=alt.Shape("outcome:N", legend=None, scale=alt.Scale(domain=list(OUTCOMES))),
