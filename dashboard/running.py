@@ -15,6 +15,7 @@ import sim
 from dashboard import pool, state
 from sim.analysis import views
 from sim.analysis.pool import Cancelled
+from sim.config.errors import ScenarioError, ScenarioErrors, UsageError
 from sim.config.scenario import Scenario
 from sim.metrics import series
 
@@ -135,6 +136,20 @@ def stock_curve(scenario: Scenario, levels: Sequence[float], param: str, reps: i
 
 
 # --------------------------------------------------------------------------- the analysis pages
+
+def recall_or_run(store: str, key: str, clicked: bool, work: Callable[[], Any], what: str) -> Any:
+    """The session's answer under ``key`` in ``store``; when ``clicked``, ``work()`` computes it afresh and
+    it is kept. A run the library refuses is reported (``The {what} did not run: ...``) and gives None."""
+    if not clicked:
+        return state.recall(store, key)
+    try:
+        answer = work()
+    except (ScenarioError, ScenarioErrors, UsageError) as exc:
+        st.error(f"The {what} did not run: {exc}")
+        return None
+    state.remember(store, key, answer)
+    return answer
+
 
 def sensitivity(scenario: Scenario, params: dict[str, tuple[float, float]], kpis: Sequence[str], reps: int,
                 label: str) -> pd.DataFrame:

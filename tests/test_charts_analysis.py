@@ -43,7 +43,7 @@ def test_tornado_frame_puts_the_largest_swing_first_with_both_ends(table):
 def test_tornado_chart_draws_bars_from_the_baseline_in_swing_order(table):
     f = tornado_frame(table, "cost_per_patient_started")
     spec = tornado_chart(f, "cost_per_patient_started", "EUR").to_dict()
-    bars, ci, baseline = spec["layer"]
+    bars, ci, _baseline = spec["layer"]
     assert bars["mark"]["type"] == "bar" and bars["encoding"]["x"]["field"] == "base"
     assert bars["encoding"]["x2"]["field"] == "value"
     assert bars["encoding"]["y"]["sort"] == ["demand.patients_per_week: 2 to 6", "capacity.observation_beds: 3 to 5"]

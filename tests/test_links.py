@@ -86,8 +86,8 @@ def test_no_preset_means_the_reference_and_streamlit_keys_are_not_fields():
 
 
 @pytest.mark.parametrize(("key", "text", "message"), [
-    ("capacity.nurses", "3", "capacity.nurses = '3': not a field of this scenario; allowed: preset and the dotted "
-                             "names of the fields in the sidebar, e.g. capacity.observation_beds"),
+    ("capacity.nurses", "3", ("capacity.nurses = '3': not a field of this scenario; allowed: preset and the dotted "
+                              "names of the fields in the sidebar, e.g. capacity.observation_beds")),
     ("capacity.observation_beds", "five", "capacity.observation_beds = 'five': allowed: a whole number"),
     ("capacity.observation_beds", "__import__('os').getcwd()",
      "capacity.observation_beds = \"__import__('os').getcwd()\": allowed: a whole number"),

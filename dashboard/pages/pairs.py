@@ -8,12 +8,12 @@ import streamlit as st
 
 import sim
 from dashboard import running, state
+from dashboard.pages.analysis import has_scenario
 from dashboard.pages.capacity import SIZING_KPIS
 from dashboard.pages.common import chart
 from sim import charts
 from sim.analysis.sizing import default_unit_costs
 from sim.charts.pairs import pair_chart, pair_frame
-from sim.config.errors import ScenarioError, ScenarioErrors, UsageError
 from sim.config.scenario import RESOURCES, Scenario
 
 DEFAULT_PAIR = ("observation_beds", "chairs")
@@ -25,8 +25,7 @@ def pair_page(scenario: Scenario | None) -> None:
     st.caption("Finds the cheapest numbers of two resources that together meet a service target with 95% "
                "confidence: for each number of the first, the fewest of the second that meets it (bisection on "
                "the same simulated patients), then the pair with the lowest capacity cost.")
-    if scenario is None:
-        st.info("Fix the inputs marked in the sidebar first: the search runs the scenario as edited there.")
+    if not has_scenario(scenario, "the search"):
         return
     pick = _inputs(scenario)
     if pick is None:
@@ -34,15 +33,8 @@ def pair_page(scenario: Scenario | None) -> None:
     resources, low, high, costs, kpi, target, reps, clicked = pick
     key = state.run_key(scenario, reps, "pair", resources, sorted(low.items()), sorted(high.items()),
                         sorted(costs.items()), kpi, target)
-    result = state.recall("pair_sizings", key)
-    if clicked:
-        try:
-            result = running.size_pair(scenario, resources, sim.Target(kpi, "<=", target), reps, low, high, costs,
-                                       "Searching pairs")
-        except (ScenarioError, ScenarioErrors, UsageError) as exc:
-            st.error(f"The search did not run: {exc}")
-            return
-        state.remember("pair_sizings", key, result)
+    result = running.recall_or_run("pair_sizings", key, clicked, lambda: running.size_pair(
+        scenario, resources, sim.Target(kpi, "<=", target), reps, low, high, costs, "Searching pairs"), "search")
     if result is not None:
         _answer(scenario, result, kpi, target)
 

@@ -7,10 +7,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import running, state
-from dashboard.pages.amounts import amount, difference
+from dashboard.pages.analysis import amount, difference, has_scenario
 from sim import charts
 from sim.analysis.precision import Assessment
-from sim.config.errors import ScenarioError, ScenarioErrors, UsageError
 from sim.config.scenario import Scenario
 
 DEFAULT_KPIS = ("crs_rate", "util_observation_beds", "cost_per_patient_started")
@@ -23,8 +22,7 @@ def precision_page(scenario: Scenario | None) -> None:
     st.caption("Adds replications in batches until each chosen KPI's 95% confidence interval is within the "
                "precision of its mean, and stays there for a few more (the look-ahead of Hoad, Robinson and "
                "Davies 2010, J. Oper. Res. Soc. 61:1632-1644). Rare events (a mean near 0) can need far more.")
-    if scenario is None:
-        st.info("Fix the inputs marked in the sidebar first: the replications run the scenario as edited there.")
+    if not has_scenario(scenario, "the search for the replications needed"):
         return
     c1, c2, c3 = st.columns([3, 1, 1])
     kpis = c1.multiselect("KPIs", [k for k in KPIS if k in charts.KPI_INFO], default=list(DEFAULT_KPIS),
@@ -32,19 +30,13 @@ def precision_page(scenario: Scenario | None) -> None:
     target = c2.number_input("Precision, ± % of the mean", 0.5, 50.0, 5.0, step=0.5, key="prec_target") / 100
     most = int(c3.number_input("At most (replications)", 10, 5000, 500, step=50, key="prec_max"))
     key = state.run_key(scenario, most, "precision", tuple(kpis), target)
-    done = state.recall("precisions", key)
-    if st.button("Find the replications needed", key="prec_run", type="primary", disabled=not kpis):
-        partial = st.empty()
-        try:
-            _result, assessment = running.to_precision(
-                scenario, kpis, target, most, f"Replications for '{scenario.name}'",
-                on_batch=lambda a: partial.dataframe(assessment_table(a, scenario.costs.currency), hide_index=True))
-        except (ScenarioError, ScenarioErrors, UsageError) as exc:
-            st.error(f"The replications did not run: {exc}")
-            return
-        partial.empty()
-        done = assessment
-        state.remember("precisions", key, done)
+    clicked = st.button("Find the replications needed", key="prec_run", type="primary", disabled=not kpis)
+    partial = st.empty()   # the table after each batch while the replications run
+    done = running.recall_or_run("precisions", key, clicked, lambda: running.to_precision(
+        scenario, kpis, target, most, f"Replications for '{scenario.name}'",
+        on_batch=lambda a: partial.dataframe(assessment_table(a, scenario.costs.currency), hide_index=True))[1],
+        "replications")
+    partial.empty()
     if done is not None:
         _answer(done, target, scenario.costs.currency)
 

@@ -9,7 +9,7 @@ import streamlit as st
 
 import sim
 from dashboard import running, state
-from dashboard.pages.amounts import difference
+from dashboard.pages.analysis import difference, has_scenario
 from dashboard.pages.common import chart
 from sim import charts
 from sim.analysis.sensitivity import base_value
@@ -88,20 +88,13 @@ def sensitivity_page(scenario: Scenario | None) -> None:
     st.caption("Runs the scenario in the sidebar at its baseline and with each parameter at its low and its high "
                "value in turn (the others at baseline), every run on the same seed, so the same simulated "
                "patients meet each setting and a difference is the parameter's, not chance's.")
-    if scenario is None:
-        st.info("Fix the inputs marked in the sidebar first: the sensitivity runs the scenario as edited there.")
+    if not has_scenario(scenario, "the sensitivity"):
         return
     params, kpi, reps, clicked = _inputs(scenario)
     key = state.run_key(scenario, reps, "sensitivity", sorted(params.items()))
-    table = state.recall("sensitivities", key)
-    if clicked:
-        try:
-            table = running.sensitivity(scenario, params, [k for k in KPIS if k in charts.KPI_INFO], reps,
-                                        f"Sensitivity of '{scenario.name}'")
-        except (ScenarioError, ScenarioErrors, UsageError) as exc:
-            st.error(f"The sensitivity did not run: {exc}")
-            return
-        state.remember("sensitivities", key, table)
+    table = running.recall_or_run("sensitivities", key, clicked, lambda: running.sensitivity(
+        scenario, params, [k for k in KPIS if k in charts.KPI_INFO], reps, f"Sensitivity of '{scenario.name}'"),
+        "sensitivity")
     if table is not None:
         _answer(table, kpi, candidates(scenario), scenario.costs.currency)
 

@@ -196,14 +196,10 @@ def run_to_precision(scenario: Scenario, kpis: Sequence[str], target: float, *, 
         KPIs whose 95% CI half-width must be within ``target`` of their mean.
     target : float
         Relative precision, e.g. 0.05.
-    first_batch : int, optional
-        Replications of the first batch (default: ``batch``, at least enough for one look-ahead).
-    batch : int
-        Replications added per later batch.
-    max_reps : int
-        Stop here, precise or not.
-    k_limit : int
-        Look-ahead of Hoad et al.
+    first_batch, batch : int
+        Replications of the first batch (default: ``batch``, at least one look-ahead) and of each later one.
+    max_reps, k_limit : int
+        Stop here, precise or not; the look-ahead of Hoad et al.
     seed, executor, workers, scheduler, keep_occupancy
         As in :func:`sim.analysis.runner.run`; every batch continues the same seed's replications.
     progress : callable, optional

@@ -18,7 +18,7 @@ pytest.importorskip("playwright.sync_api")
 if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
 
-from tests.browser.test_dashboard_browser import choose, wait_idle  # noqa: E402  (after the skips)
+from tests.browser.test_dashboard_browser import choose, wait_idle
 
 SHOTS = OUT / "screenshots"
 PRESET = "tarlatamab_inpatient"
