@@ -152,11 +152,11 @@ def recall_or_run(store: str, key: str, clicked: bool, work: Callable[[], Any], 
 
 
 def sensitivity(scenario: Scenario, params: dict[str, tuple[float, float]], kpis: Sequence[str], reps: int,
-                label: str) -> pd.DataFrame:
+                label: str, on_point: Callable[[Any, pd.DataFrame], None] | None = None) -> pd.DataFrame:
     """:func:`sim.sensitivity` (one-way: the baseline and each parameter at its low and high) on one
-    progress bar over every replication of every point."""
+    progress bar over every replication of every point; ``on_point`` hears of each run as it finishes."""
     with _job(label) as (progress, where):
-        return sim.sensitivity(scenario, params, reps, list(kpis), progress=progress, **where)
+        return sim.sensitivity(scenario, params, reps, list(kpis), progress=progress, on_point=on_point, **where)
 
 
 def size_pair(scenario: Scenario, resources: tuple[str, str], target: sim.Target, reps: int,

@@ -217,3 +217,17 @@ def test_a_dotted_key_reaches_into_arrays_like_the_dashboard_s_fields():
                             {"strategy.monitoring.0.hours": (24, 72)}, reps=2, kpis=["ward_bed_days"],
                             executor="serial")
     assert table.loc[0, "value_high"] > table.loc[0, "value_low"]   # longer stays, more ward bed-days
+
+
+def test_each_run_is_heard_as_it_finishes_baseline_first():
+    s = sim.load("tarlatamab_outpatient", set={"run.warmup_weeks": 2, "run.horizon_weeks": 6, "run.follow_up_weeks": 2})
+    heard = []
+    table = sim.sensitivity(s, {"demand.patients_per_week": (2, 6), "capacity.observation_beds": (3, 5)}, reps=2,
+                            kpis=["p_dose_postponed"], executor="serial",
+                            on_point=lambda point, kpis: heard.append((dict(point), kpis)))
+    assert [p for p, _ in heard] == [{}, {"demand.patients_per_week": 2}, {"demand.patients_per_week": 6},
+                                     {"capacity.observation_beds": 3}, {"capacity.observation_beds": 5}]
+    # the frames heard are the ones the table is made of
+    demand = table[table["param"] == "demand.patients_per_week"].iloc[0]
+    assert demand["value_high"] == pytest.approx(heard[2][1]["p_dose_postponed"].mean())
+    assert demand["value_base"] == pytest.approx(heard[0][1]["p_dose_postponed"].mean())

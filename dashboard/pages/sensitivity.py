@@ -12,6 +12,7 @@ from dashboard import running, state
 from dashboard.pages.analysis import difference, has_scenario
 from dashboard.pages.common import chart
 from sim import charts
+from sim.analysis import sensitivity
 from sim.analysis.sensitivity import base_value
 from sim.charts.sensitivity import tornado_chart, tornado_frame
 from sim.config.errors import ScenarioError, ScenarioErrors, UsageError
@@ -92,9 +93,11 @@ def sensitivity_page(scenario: Scenario | None) -> None:
         return
     params, kpi, reps, clicked = _inputs(scenario)
     key = state.run_key(scenario, reps, "sensitivity", sorted(params.items()))
+    partial = st.empty()   # the tornado of the parameters done so far, while the others run
     table = running.recall_or_run("sensitivities", key, clicked, lambda: running.sensitivity(
-        scenario, params, [k for k in KPIS if k in charts.KPI_INFO], reps, f"Sensitivity of '{scenario.name}'"),
-        "sensitivity")
+        scenario, params, [k for k in KPIS if k in charts.KPI_INFO], reps, f"Sensitivity of '{scenario.name}'",
+        on_point=_filling(partial, scenario, params, kpi)), "sensitivity")
+    partial.empty()
     if table is not None:
         _answer(table, kpi, candidates(scenario), scenario.costs.currency)
 
@@ -121,6 +124,29 @@ def _inputs(scenario: Scenario) -> tuple[dict[str, tuple[float, float]], str, in
                "simulated years.")
     clicked = st.button("Run sensitivity", key="sens_run", type="primary", disabled=not params)
     return params, kpi, reps, clicked
+
+
+def _filling(box, scenario: Scenario, params: dict[str, tuple[float, float]], kpi: str):
+    """An ``on_point`` that redraws, in ``box``, the tornado of every parameter whose low and high have
+    both finished (the baseline runs first), so the answer fills in while the rest run."""
+    frames: dict[tuple, pd.DataFrame] = {}
+    labels = candidates(scenario)
+    currency = scenario.costs.currency
+
+    def heard(point, kpis: pd.DataFrame) -> None:
+        frames[tuple(point.items())] = kpis
+        done = [sensitivity.param(k, lohi) for k, lohi in params.items()
+                if all(((k, v),) in frames for v in lohi)]
+        if () not in frames or not done:
+            return
+        table = sensitivity.tornado_table(done, frames[()], [frames[((p.name, p.low),)] for p in done],
+                                          [frames[((p.name, p.high),)] for p in done], [kpi],
+                                          [base_value(scenario, p.name) for p in done])
+        with box.container():
+            st.caption(f"{len(done)} of {len(params)} parameters done; the others are running.")
+            chart(tornado_chart(tornado_frame(table, kpi, labels, currency), kpi, currency))
+
+    return heard
 
 
 def _answer(table: pd.DataFrame, kpi: str, labels: dict[str, str], currency: str) -> None:
