@@ -131,7 +131,8 @@ def test_a_shared_link_opens_its_preset_with_its_edits():
                             "capacity.no_such_field": "1"})
     at.run()
     assert not at.exception, at.exception
-    assert at.session_state["base"].name.startswith("tarlatamab") and at.session_state["preset"] == "tarlatamab_inpatient"
+    assert at.session_state["base_label"] == "preset tarlatamab_inpatient"
+    assert at.session_state["preset"] == "tarlatamab_inpatient"
     assert at.session_state["overrides"] == {"capacity.observation_beds": 5}
     (warning,) = [w.value for w in at.warning]
     assert "capacity.no_such_field = '1': not a field of this scenario" in warning

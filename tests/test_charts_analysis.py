@@ -32,7 +32,8 @@ def test_tornado_frame_puts_the_largest_swing_first_with_both_ends(table):
     f = tornado_frame(table, "p_dose_postponed", {"demand.patients_per_week": "Referrals per week"})
     assert list(f["param"]) == ["demand.patients_per_week"] * 2 + ["capacity.observation_beds"] * 2
     assert list(f["end"]) == list(ENDS) * 2
-    assert f["label"].iloc[0] == "Referrals per week: 2 to 6" and f["label"].iloc[2] == "capacity.observation_beds: 3 to 5"
+    assert f["label"].iloc[0] == "Referrals per week: 2 to 6"
+    assert f["label"].iloc[2] == "capacity.observation_beds: 3 to 5"
     assert f["value"].iloc[:2].tolist() == pytest.approx([0.01, 0.09])
     assert f["base"].tolist() == pytest.approx([0.04] * 4)
     assert list(f["value_text"].iloc[:2]) == ["1.0%", "9.0%"]

@@ -31,7 +31,8 @@ def candidates(scenario: Scenario) -> dict[str, str]:
     the scenario holds a number for."""
     out = {"drug.crs.rate": "CRS rate (share of patients)"}
     for timing in (scenario.drug.prophylaxis or {}):
-        out[f"drug.prophylaxis.{timing}.crs_relative_risk"] = f"Prophylaxis ({timing.replace('_', ' ')}): CRS relative risk"
+        when = timing.replace("_", " ")
+        out[f"drug.prophylaxis.{timing}.crs_relative_risk"] = f"Prophylaxis ({when}): CRS relative risk"
     for i, rule in enumerate(scenario.strategy.monitoring):
         out[f"strategy.monitoring.{i}.hours"] = f"Monitoring hours, rule {i + 1} ({rule.place})"
     for i, block in enumerate(scenario.drug.schedule):

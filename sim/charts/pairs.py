@@ -39,7 +39,8 @@ def pair_chart(pairs: pd.DataFrame, frontier: pd.DataFrame, resources: tuple[str
         x=x, y=y, shape=alt.Shape("outcome:N", legend=None, scale=alt.Scale(domain=list(OUTCOMES))),
         color=alt.Color("outcome:N", title=None, legend=alt.Legend(orient="bottom"),
                         scale=alt.Scale(domain=list(OUTCOMES), range=list(OUTCOME_COLORS))),
-        tooltip=[alt.Tooltip("a:Q", title=RESOURCE_LABELS.get(ra, ra)), alt.Tooltip("b:Q", title=RESOURCE_LABELS.get(rb, rb)),
+        tooltip=[alt.Tooltip("a:Q", title=RESOURCE_LABELS.get(ra, ra)),
+                 alt.Tooltip("b:Q", title=RESOURCE_LABELS.get(rb, rb)),
                  alt.Tooltip("outcome:N", title="Outcome"), alt.Tooltip("cost:N", title="Capacity cost")])
     return alt.layer(line, points).properties(
         width=480, height=300,

@@ -54,7 +54,8 @@ def tornado_frame(table: pd.DataFrame, kpi: str, labels: Mapping[str, str] | Non
                                              r.value_high_ci_high)):
             # every KPI is a count, share, time or cost: a t-interval below 0 is drawn from 0 (as format_ci)
             rows.append({"param": r.param, "label": label, "end": end, "setting": _setting(setting), "value": value,
-                         "ci_low": max(lo, 0.0), "ci_high": hi, "base": r.value_base, "swing": r.swing, "rank": int(r.rank),
+                         "ci_low": max(lo, 0.0), "ci_high": hi, "base": r.value_base, "swing": r.swing,
+                         "rank": int(r.rank),
                          "value_text": format_value(kpi, value, currency),
                          "ci_text": format_ci(kpi, lo, hi, currency)})
     return pd.DataFrame(rows, columns=TORNADO_FRAME_COLUMNS)
