@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import inputs, pages, running, state
+from dashboard import glossary, inputs, links, pages, running, state
 
 st.set_page_config(page_title="BTCE step-up dosing: capacity planner", page_icon="🏥", layout="wide")
 # Streamlit's own "Download as PNG" on each chart names every file "<time>_chart.png"; each chart has
@@ -22,11 +22,14 @@ if "base" not in st.session_state:
     st.error(f"The reference scenario cannot be loaded, so there is nothing to start from:  \n"
              f"{st.session_state.get('startup_error')}")
     st.stop()
+links.restore_once()   # a shared link's preset and edits, on the session's first run
+glossary.sidebar_glossary()   # first in the sidebar: one click away from every page
 run_clicked = inputs.sidebar()
 scenario, _errors = state.current()
 
 st.title("BTCE step-up dosing: capacity planner")
 page = st.radio("Page", list(pages.PAGES), horizontal=True, key="page", label_visibility="collapsed")
+links.publish()        # the URL follows the scenario, so a reload or a shared link reopens it
 running.show_cancelled()
 if run_clicked and scenario is not None:
     running.run_main(scenario, int(st.session_state["reps"]))

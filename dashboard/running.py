@@ -15,6 +15,7 @@ import sim
 from dashboard import pool, state
 from sim.analysis import views
 from sim.analysis.pool import Cancelled
+from sim.config.errors import ScenarioError, ScenarioErrors, UsageError
 from sim.config.scenario import Scenario
 from sim.metrics import series
 
@@ -132,3 +133,54 @@ def stock_curve(scenario: Scenario, levels: Sequence[float], param: str, reps: i
     """:func:`sim.stock_curve` on one progress bar."""
     with _job(label) as (progress, where):
         return sim.stock_curve(scenario, levels, param, reps, progress=progress, **where)
+
+
+# --------------------------------------------------------------------------- the analysis pages
+
+def recall_or_run(store: str, key: str, clicked: bool, work: Callable[[], Any], what: str) -> Any:
+    """The session's answer under ``key`` in ``store``; when ``clicked``, ``work()`` computes it afresh and
+    it is kept. A run the library refuses is reported (``The {what} did not run: ...``) and gives None."""
+    if not clicked:
+        return state.recall(store, key)
+    try:
+        answer = work()
+    except (ScenarioError, ScenarioErrors, UsageError) as exc:
+        st.error(f"The {what} did not run: {exc}")
+        return None
+    state.remember(store, key, answer)
+    return answer
+
+
+def sensitivity(scenario: Scenario, params: dict[str, tuple[float, float]], kpis: Sequence[str], reps: int,
+                label: str, on_point: Callable[[Any, pd.DataFrame], None] | None = None) -> pd.DataFrame:
+    """:func:`sim.sensitivity` (one-way: the baseline and each parameter at its low and high) on one
+    progress bar over every replication of every point; ``on_point`` hears of each run as it finishes."""
+    with _job(label) as (progress, where):
+        return sim.sensitivity(scenario, params, reps, list(kpis), progress=progress, on_point=on_point, **where)
+
+
+def size_pair(scenario: Scenario, resources: tuple[str, str], target: sim.Target, reps: int,
+              low: dict[str, int], high: dict[str, int], unit_costs: dict[str, float], label: str
+              ) -> sim.SizingResult:
+    """:func:`sim.size` of two resources (the cheapest feasible pair), each pair evaluated on the bar.
+
+    The walk's length is not known in advance, so the bar fills towards a guess of twice the
+    bisection steps of both ranges and the text counts the pairs evaluated."""
+    most = 2 * sum(max(1, high[r] - low[r] + 1).bit_length() for r in resources) + 4
+    with _job(label) as (progress, where):
+        def evaluated(c) -> None:
+            point = ", ".join(f"{r} = {c.point[r]}" for r in resources)
+            progress(min(c.order, most - 1), most, f"{label}: pair {c.order} evaluated ({point}: "
+                                                   f"{'meets' if c.feasible else 'fails'} the target)")
+
+        return sim.size(scenario, list(resources), target, reps, low=low, high=high, unit_costs=unit_costs,
+                        on_candidate=evaluated, **where)
+
+
+def to_precision(scenario: Scenario, kpis: Sequence[str], target: float, max_reps: int, label: str,
+                 on_batch: Callable[[Any], None] | None = None) -> tuple[sim.RunResult, sim.Assessment]:
+    """:func:`sim.run_to_precision`: batches of replications until every KPI is precise enough, the bar
+    counting towards ``max_reps`` and ``on_batch`` called with the assessment after each batch."""
+    with _job(label) as (progress, where):
+        return sim.run_to_precision(scenario, list(kpis), target, max_reps=max_reps, progress=progress,
+                                    on_batch=on_batch, **where)

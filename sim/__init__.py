@@ -11,6 +11,7 @@ is the public API the notebooks, the command line and the dashboard share::
     sim.compare({"outpatient": s, "inpatient": sim.load("tarlatamab_inpatient")}, reps=20).table
     sim.size(s, "observation_beds", "p_dose_postponed<=0.02", reps=20).answer
     sim.stock_curve(s, [800, 1600, 3200], reps=20)
+    sim.run_to_precision(s, ["crs_rate"], 0.05)   # replications until the CI is within 5% of the mean
 
 See ``docs/api.md`` for a session. Importing ``sim`` never imports Altair, Streamlit or Dask.
 """
@@ -23,6 +24,7 @@ from sim._version import (
 )
 from sim.analysis.compare import Comparison
 from sim.analysis.compare import compare_scenarios as compare
+from sim.analysis.precision import Assessment, run_to_precision
 from sim.analysis.runner import EXECUTORS, RunResult, run
 from sim.analysis.sensitivity import sensitivity
 from sim.analysis.sizing import SizingResult, Target, size
@@ -36,7 +38,8 @@ from sim.config.scenario import Scenario
 
 __all__ = [
     "__version__", "load", "loads", "presets", "vary", "run", "compare", "size", "stock_curve", "sensitivity",
-    "warmup", "Scenario", "RunResult", "Comparison", "SizingResult", "Target", "WarmupResult", "EXECUTORS",
+    "run_to_precision", "warmup", "Scenario", "RunResult", "Comparison", "SizingResult", "Target", "WarmupResult",
+    "Assessment", "EXECUTORS",
     "ScenarioError", "ScenarioErrors", "UsageError",
 ]
 

@@ -96,3 +96,28 @@ def test_assess_takes_the_largest_solution_and_checks_names():
         rp.assess(kpis, ["easy", "nope"], 0.05)
     with pytest.raises(ValueError):
         rp.assess(kpis, [], 0.05)
+
+
+def test_run_to_precision_adds_batches_until_every_kpi_is_precise():
+    import sim
+
+    s = sim.load("tarlatamab_outpatient", set={"run.warmup_weeks": 2, "run.horizon_weeks": 8,
+                                               "run.follow_up_weeks": 2})
+    seen, progress = [], []
+    result, a = sim.run_to_precision(s, ["patients_referred"], 0.10, batch=4, max_reps=40, executor="serial",
+                                     on_batch=seen.append, progress=lambda d, t: progress.append((d, t)))
+    assert a.done and a.n_needed is not None and a.replications_run == len(result.kpis) <= 40
+    assert [b.replications_run for b in seen] == list(range(8, a.replications_run + 1, 4))   # one per batch
+    assert progress[-1] == (a.replications_run, 40)
+    assert list(result.kpis["replication"]) == list(range(a.replications_run))   # one seed's replications, in order
+    # the same replications as one plain run of that many
+    plain = sim.run(s, a.replications_run, executor="serial").kpis
+    pd.testing.assert_frame_equal(result.kpis.reset_index(drop=True), plain.reset_index(drop=True))
+
+
+def test_run_to_precision_refuses_an_unknown_kpi_before_running():
+    import sim
+
+    with pytest.raises(sim.UsageError, match="no_such_kpi"):
+        sim.run_to_precision(sim.load("tarlatamab_outpatient"), ["no_such_kpi"], 0.05,
+                             progress=lambda d, t: pytest.fail("ran"))

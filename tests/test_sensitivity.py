@@ -201,3 +201,35 @@ def test_grid_on_dask_gives_the_serial_numbers():
     dask = sensitivity.full_grid(short, params, 2, ["p_dose_postponed", "crs_rate"], executor="dask",
                                  workers=2)
     pd.testing.assert_frame_equal(serial, dask)
+
+
+def test_a_dotted_key_reaches_into_arrays_like_the_dashboard_s_fields():
+    """``drug.schedule.0.monitor_hours`` (an element of an array) can be varied, set and swept; other
+    elements keep their values, and an element past the end is refused."""
+    s = sim.load("tarlatamab_inpatient")
+    v = sim.vary(s, {"drug.schedule.0.monitor_hours": 30, "strategy.monitoring.0.hours": 36})
+    assert v.drug.schedule[0].monitor_hours.value == 30 and not v.drug.schedule[0].monitor_hours.verified
+    assert v.drug.schedule[1].monitor_hours == s.drug.schedule[1].monitor_hours
+    assert v.strategy.monitoring[0].hours == 36 and v.strategy.monitoring[1] == s.strategy.monitoring[1]
+    assert sim.load("tarlatamab_inpatient", set={"strategy.monitoring.0.hours": 36}) == sim.vary(
+        s, {"strategy.monitoring.0.hours": 36})
+    with pytest.raises(ScenarioErrors, match="drug.schedule"):
+        sim.vary(s, {"drug.schedule.9.monitor_hours": 30})
+    table = sim.sensitivity(sim.vary(s, {"run.warmup_weeks": 2, "run.horizon_weeks": 6, "run.follow_up_weeks": 2}),
+                            {"strategy.monitoring.0.hours": (24, 72)}, reps=2, kpis=["ward_bed_days"],
+                            executor="serial")
+    assert table.loc[0, "value_high"] > table.loc[0, "value_low"]   # longer stays, more ward bed-days
+
+
+def test_each_run_is_heard_as_it_finishes_baseline_first():
+    s = sim.load("tarlatamab_outpatient", set={"run.warmup_weeks": 2, "run.horizon_weeks": 6, "run.follow_up_weeks": 2})
+    heard = []
+    table = sim.sensitivity(s, {"demand.patients_per_week": (2, 6), "capacity.observation_beds": (3, 5)}, reps=2,
+                            kpis=["p_dose_postponed"], executor="serial",
+                            on_point=lambda point, kpis: heard.append((dict(point), kpis)))
+    assert [p for p, _ in heard] == [{}, {"demand.patients_per_week": 2}, {"demand.patients_per_week": 6},
+                                     {"capacity.observation_beds": 3}, {"capacity.observation_beds": 5}]
+    # the frames heard are the ones the table is made of
+    demand = table[table["param"] == "demand.patients_per_week"].iloc[0]
+    assert demand["value_high"] == pytest.approx(heard[2][1]["p_dose_postponed"].mean())
+    assert demand["value_base"] == pytest.approx(heard[0][1]["p_dose_postponed"].mean())

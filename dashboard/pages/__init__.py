@@ -5,18 +5,27 @@ A new page is one module here with a ``render(scenario)``-style function and one
 
 from __future__ import annotations
 
+from dashboard.glossary import glossary_page
 from dashboard.pages.about import about_page
 from dashboard.pages.capacity import capacity_page
 from dashboard.pages.compare import compare_page
 from dashboard.pages.drugs import drug_page
+from dashboard.pages.pairs import pair_page
+from dashboard.pages.precision import precision_page
+from dashboard.pages.sensitivity import sensitivity_page
 from dashboard.pages.stock import toci_page
 
 PAGES = {
     "Capacity": capacity_page,
     "Tocilizumab stock": toci_page,
     "Compare strategies": compare_page,
+    "Sensitivity": sensitivity_page,
+    "Cheapest pair": pair_page,
+    "Replications": precision_page,
     "Drug library": drug_page,
+    "Glossary": glossary_page,
     "About the model": about_page,
 }
 
-__all__ = ["PAGES", "about_page", "capacity_page", "compare_page", "drug_page", "toci_page"]
+__all__ = ["PAGES", "about_page", "capacity_page", "compare_page", "drug_page", "glossary_page", "pair_page",
+           "precision_page", "sensitivity_page", "toci_page"]

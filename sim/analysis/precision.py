@@ -18,19 +18,24 @@ replications were 0, and a rare event that finally shows up (say ICU boarding) w
 and restarts the search, as the look-ahead intends. KPIs that are rarely non-zero can need far more
 replications than ``--max-reps``; the report then says the target was not reached.
 
-Pure functions on arrays; the CLI (``python -m sim run --precision``) runs the batches.
+:func:`run_to_precision` runs the batches (``python -m sim run --precision`` and the dashboard's
+Replications page); the rest are pure functions on arrays.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
+from sim import metrics
+from sim.analysis import runner
 from sim.analysis.stats import check_kpis, t_quantile
 from sim.config.errors import UsageError
+from sim.config.scenario import Scenario
 
 INITIAL_REPLICATIONS = 3
 K_LIMIT = 5
@@ -174,3 +179,69 @@ def assess(kpis: pd.DataFrame, names: list[str], target: float, alpha: float = 0
     ordered = kpis.sort_values("replication") if "replication" in kpis.columns else kpis
     sols = tuple(solve(ordered[k].to_numpy(dtype=float), target, alpha, k_limit, initial, kpi=k) for k in names)
     return Assessment(solutions=sols, replications_run=len(ordered))
+
+
+def run_to_precision(scenario: Scenario, kpis: Sequence[str], target: float, *, first_batch: int | None = None,
+                     batch: int = 20, max_reps: int = 1000, k_limit: int = K_LIMIT, seed: int | None = None,
+                     executor: runner.Executor = "processes", workers: int | None = None, scheduler: Any = None,
+                     keep_occupancy: bool = False, progress: runner.Progress | None = None,
+                     on_batch: Callable[[Assessment], None] | None = None) -> tuple[runner.RunResult, Assessment]:
+    """Add batches of replications until the replications algorithm accepts every KPI in ``kpis``, or
+    ``max_reps`` replications have run.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    kpis : sequence of str
+        KPIs whose 95% CI half-width must be within ``target`` of their mean.
+    target : float
+        Relative precision, e.g. 0.05.
+    first_batch, batch : int
+        Replications of the first batch (default: ``batch``, at least one look-ahead) and of each later one.
+    max_reps, k_limit : int
+        Stop here, precise or not; the look-ahead of Hoad et al.
+    seed, executor, workers, scheduler, keep_occupancy
+        As in :func:`sim.analysis.runner.run`; every batch continues the same seed's replications.
+    progress : callable, optional
+        ``progress(done, max_reps)`` with the replications done so far.
+    on_batch : callable, optional
+        Called with the :class:`Assessment` after each batch (partial results as they arrive).
+
+    Returns
+    -------
+    (RunResult, Assessment)
+        All replications run, as one result, and the last assessment (``done`` False when
+        ``max_reps`` was reached first).
+
+    Raises
+    ------
+    UsageError
+        For an unknown KPI, a bad target or a first batch above ``max_reps``, before anything runs.
+    """
+    names = list(kpis)
+    assess(pd.DataFrame(columns=list(metrics.KPI_COLUMNS)), names, target)   # checks names and target
+    if first_batch is not None and first_batch > max_reps:
+        raise UsageError(f"first batch {first_batch} is above the most replications, {max_reps}")
+    size = first_batch or max(batch, INITIAL_REPLICATIONS + k_limit)
+    parts: list[runner.RunResult] = []
+    # one Dask LocalCluster for all batches, not one per batch
+    with runner.shared_scheduler(executor, scheduler, workers) as shared:
+        while True:
+            done = sum(len(p.kpis) for p in parts)
+            k = min(size, max_reps - done)
+            update = (lambda d, _t, base=done: progress(base + d, max_reps)) if progress is not None else None
+            parts.append(runner.run(scenario, k, seed=seed, executor=executor, workers=workers, progress=update,
+                                    keep_occupancy=keep_occupancy, first=done, scheduler=shared))
+            kpis_so_far = pd.concat([p.kpis for p in parts], ignore_index=True)
+            assessment = assess(kpis_so_far, names, target, k_limit=k_limit)
+            if on_batch is not None:
+                on_batch(assessment)
+            if assessment.done or done + k >= max_reps:
+                return _joined(parts, kpis_so_far), assessment
+            size = batch
+
+
+def _joined(parts: list[runner.RunResult], kpis: pd.DataFrame) -> runner.RunResult:
+    """One RunResult from consecutive batches of replications."""
+    occ = np.concatenate([p.occupancy for p in parts]) if parts[0].occupancy is not None else None
+    return runner.RunResult(scenario=parts[0].scenario, seed=parts[0].seed, kpis=kpis, occupancy=occ)

@@ -213,12 +213,13 @@ def _assemble(scenario: Scenario, seed: int, results: list[Row], keep_occupancy:
 
 def run_many(scenarios: Mapping[Any, Scenario], reps: int, seed: int, executor: Executor = "processes",
              workers: int | None = None, scheduler: Any = None, progress: Progress | None = None,
-             **run_options: Any) -> dict[Any, RunResult]:
+             on_result: Callable[[Any, RunResult], None] | None = None, **run_options: Any) -> dict[Any, RunResult]:
     """Run each scenario for replications ``0 .. reps - 1`` on ``seed`` (common random numbers).
 
     Every scenario is checked before the first runs; ``progress(done, total)`` counts replications over
-    all scenarios, and with Dask one cluster serves them all. ``run_options`` go to :func:`run`
-    (e.g. ``keep_occupancy``, ``extract``).
+    all scenarios, ``on_result(name, result)`` hears of each scenario as it finishes (partial results),
+    and with Dask one cluster serves them all. ``run_options`` go to :func:`run` (e.g. ``keep_occupancy``,
+    ``extract``).
     """
     for scen in scenarios.values():
         check_run_args(scen, reps, executor, workers=workers, scheduler=scheduler)
@@ -229,6 +230,8 @@ def run_many(scenarios: Mapping[Any, Scenario], reps: int, seed: int, executor: 
             report = None if progress is None else (lambda d, _t, off=i * reps: progress(off + d, total))
             results[name] = run(scen, reps, seed=seed, executor=executor, workers=workers, progress=report,
                             scheduler=shared, **run_options)
+            if on_result is not None:
+                on_result(name, results[name])
     return results
 
 

@@ -22,7 +22,7 @@ import itertools
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -41,6 +41,8 @@ LEVEL = 0.95
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*$")
 
 Progress = runner.Progress
+# Called with each point (``{key: value}``; ``{}`` for the baseline) and its KPI frame as it finishes.
+OnPoint = Callable[[Mapping[str, Any], pd.DataFrame], None]
 Params = Mapping[str, Sequence[float]] | Sequence["Param"]
 
 
@@ -127,16 +129,18 @@ def base_value(scenario: Scenario, dotted: str) -> float:
 
 def run_points(scenario: Scenario, points: Sequence[Mapping[str, Any]], reps: int, seed: int | None = None,
                executor: runner.Executor = "processes", workers: int | None = None, scheduler: Any = None,
-               progress: Progress | None = None) -> list[pd.DataFrame]:
+               progress: Progress | None = None, on_point: OnPoint | None = None) -> list[pd.DataFrame]:
     """Vary the scenario by every point (``{key: value}``), then run each on one seed.
 
-    All points are validated before the first run. Returns the KPI frames in the order of ``points``.
+    All points are validated before the first run; ``on_point(point, kpis)`` hears of each as it
+    finishes. Returns the KPI frames in the order of ``points``.
     """
     scenarios = {i: vary(scenario, point) for i, point in enumerate(points)}
     if not scenarios:
         return []
     run_seed = scenario.run.seed if seed is None else seed
-    runs = runner.run_many(scenarios, reps, run_seed, executor, workers, scheduler, progress)
+    heard = None if on_point is None else (lambda i, result: on_point(points[i], result.kpis))
+    runs = runner.run_many(scenarios, reps, run_seed, executor, workers, scheduler, progress, on_result=heard)
     return [runs[i].kpis for i in range(len(points))]
 
 
@@ -232,7 +236,8 @@ def grid_points(params: Sequence[Param]) -> list[tuple[float | int, ...]]:
 
 def one_way(scenario: Scenario, params: Params, reps: int, kpis: Sequence[str] = DEFAULT_KPIS,
             seed: int | None = None, executor: runner.Executor = "processes", workers: int | None = None,
-            scheduler: Any = None, progress: Progress | None = None, level: float = LEVEL) -> pd.DataFrame:
+            scheduler: Any = None, progress: Progress | None = None, level: float = LEVEL,
+            on_point: OnPoint | None = None) -> pd.DataFrame:
     """Run the baseline and each parameter at low and high on the same seeds; return the tornado table.
 
     Parameters
@@ -247,6 +252,9 @@ def one_way(scenario: Scenario, params: Params, reps: int, kpis: Sequence[str] =
         KPIs to tabulate.
     seed, executor, workers, scheduler, progress
         As in :func:`sim.analysis.runner.run`; one seed for every run, ``progress`` counting all of them.
+    on_point : callable, optional
+        ``on_point(point, kpis)`` as each run finishes: the baseline (``{}``), then each parameter's low
+        and high (``{key: value}``), so a tornado can be drawn as it fills.
 
     Returns
     -------
@@ -256,29 +264,32 @@ def one_way(scenario: Scenario, params: Params, reps: int, kpis: Sequence[str] =
     checked = params_of(params)
     check_kpis(kpis)
     points = [{}] + [{p.name: v} for p in checked for v in (p.low, p.high)]
-    frames = run_points(scenario, points, reps, seed, executor, workers, scheduler, progress)
+    frames = run_points(scenario, points, reps, seed, executor, workers, scheduler, progress, on_point)
     base, lows, highs = frames[0], frames[1::2], frames[2::2]
     return tornado_table(checked, base, lows, highs, kpis, [base_value(scenario, p.name) for p in checked], level)
 
 
 def full_grid(scenario: Scenario, params: Params, reps: int, kpis: Sequence[str] = DEFAULT_KPIS,
               seed: int | None = None, executor: runner.Executor = "processes", workers: int | None = None,
-              scheduler: Any = None, progress: Progress | None = None, level: float = LEVEL) -> pd.DataFrame:
-    """Run every combination of the parameters' values on the same seeds; return :func:`grid_table`."""
+              scheduler: Any = None, progress: Progress | None = None, level: float = LEVEL,
+              on_point: OnPoint | None = None) -> pd.DataFrame:
+    """Run every combination of the parameters' values on the same seeds; return :func:`grid_table`
+    (``on_point`` as in :func:`one_way`)."""
     checked = params_of(params, grid=True)
     check_kpis(kpis)
     combos = grid_points(checked)
     points = [{p.name: v for p, v in zip(checked, combo)} for combo in combos]
-    frames = run_points(scenario, points, reps, seed, executor, workers, scheduler, progress)
+    frames = run_points(scenario, points, reps, seed, executor, workers, scheduler, progress, on_point)
     return grid_table(checked, combos, frames, kpis, level)
 
 
 def sensitivity(scenario: Scenario, params: Params, reps: int = 30, kpis: Sequence[str] = DEFAULT_KPIS, *,
                 grid: bool = False, seed: int | None = None, executor: runner.Executor = "processes",
                 workers: int | None = None, scheduler: Any = None, progress: Progress | None = None,
-                level: float = LEVEL) -> pd.DataFrame:
-    """One-way sensitivity (the tornado table of :func:`one_way`) or, with ``grid``, :func:`full_grid`."""
+                level: float = LEVEL, on_point: OnPoint | None = None) -> pd.DataFrame:
+    """One-way sensitivity (the tornado table of :func:`one_way`) or, with ``grid``, :func:`full_grid`;
+    ``on_point(point, kpis)`` hears of each run as it finishes (partial results)."""
     if isinstance(reps, bool) or not isinstance(reps, (int, np.integer)) or reps < 2:
         raise UsageError(f"reps = {reps!r}; allowed: 2 or more (a confidence interval needs two replications)")
     run = full_grid if grid else one_way
-    return run(scenario, params, reps, kpis, seed, executor, workers, scheduler, progress, level)
+    return run(scenario, params, reps, kpis, seed, executor, workers, scheduler, progress, level, on_point)

@@ -151,43 +151,18 @@ def _save(result, assessment, args: argparse.Namespace, executor: str, started: 
 
 
 def run_to_precision(scenario, args: argparse.Namespace, executor: str):
-    """Add batches of replications (``first`` = replications so far) until the replications algorithm
-    accepts every named KPI or ``--max-reps`` is reached. Returns (combined RunResult, Assessment)."""
-    import pandas as pd
-
-    from sim import metrics
+    """Batches of replications until every ``--kpis`` is precise enough or ``--max-reps`` is reached
+    (:func:`sim.analysis.precision.run_to_precision`). Returns (combined RunResult, Assessment)."""
     from sim.analysis import precision as replications
 
-    names = kpi_list(args.kpis)
-    # Check the names before any simulation runs.
-    replications.assess(pd.DataFrame(columns=list(metrics.KPI_COLUMNS)), names, args.precision)
     if args.reps is not None and args.reps > args.max_reps:
         raise UsageError(f"--reps {args.reps} is above --max-reps {args.max_reps}")
-    size = args.reps or max(args.batch, replications.INITIAL_REPLICATIONS + args.k_limit)
-    parts: list[runner.RunResult] = []
-    with _bar(args.quiet, args.max_reps) as bar, \
-            runner.shared_scheduler(executor, args.scheduler, args.workers) as scheduler:
-        # one Dask LocalCluster for all batches, not one per batch
-        while True:
-            done = sum(len(p.kpis) for p in parts)
-            k = min(size, args.max_reps - done)
-            update = (lambda d, _t, base=done: bar.update(base + d - bar.n)) if bar is not None else None
-            parts.append(runner.run(scenario, k, seed=args.seed, executor=executor, workers=args.workers,
-                                    progress=update, keep_occupancy=True, first=done, scheduler=scheduler))
-            kpis = pd.concat([p.kpis for p in parts], ignore_index=True)
-            assessment = replications.assess(kpis, names, args.precision, k_limit=args.k_limit)
-            if assessment.done or done + k >= args.max_reps:
-                break
-            size = args.batch
-    return _joined(parts, kpis), assessment
-
-
-def _joined(parts: list, kpis) -> runner.RunResult:
-    """One RunResult from consecutive batches of replications."""
-    import numpy as np
-
-    occ = np.concatenate([p.occupancy for p in parts]) if parts[0].occupancy is not None else None
-    return runner.RunResult(scenario=parts[0].scenario, seed=parts[0].seed, kpis=kpis, occupancy=occ)
+    with _bar(args.quiet, args.max_reps) as bar:
+        update = (lambda done, _total: bar.update(done - bar.n)) if bar is not None else None
+        return replications.run_to_precision(
+            scenario, kpi_list(args.kpis), args.precision, first_batch=args.reps, batch=args.batch,
+            max_reps=args.max_reps, k_limit=args.k_limit, seed=args.seed, executor=executor, workers=args.workers,
+            scheduler=args.scheduler, keep_occupancy=True, progress=update)
 
 
 class _NoBar:

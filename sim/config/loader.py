@@ -127,19 +127,29 @@ def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     """``over`` on top of ``base``; tables merge, anything else replaces.
 
     A plain number put over a sourced value ``{value, source, ...}`` replaces the value and marks
-    it as a user override, so the override stays visible as unverified.
+    it as a user override, so the override stays visible as unverified. A table keyed by element
+    numbers over an array changes those elements (``strategy.monitoring.0.hours = 30`` changes the
+    first rule's hours), so a dotted key reaches into arrays as the dashboard's fields do.
     """
     out = copy.deepcopy(base)
     for key, val in over.items():
         old = out.get(key)
         if isinstance(old, dict) and isinstance(val, dict):
             out[key] = deep_merge(old, val)
+        elif _indexes(old, val):
+            out[key] = [x for x in deep_merge(dict(enumerate(old)), {int(i): v for i, v in val.items()}).values()]
         elif isinstance(old, dict) and "value" in old and "source" in old and not isinstance(val, dict):
             out[key] = {"value": val, "source": f"{OVERRIDE_SOURCE} (default was {old['value']!r}: {old['source']})",
                         "verified": False}
         else:
             out[key] = copy.deepcopy(val)
     return out
+
+
+def _indexes(old: Any, val: Any) -> bool:
+    """Whether ``val`` changes elements of the array ``old``: a table whose keys are its element numbers."""
+    return (isinstance(old, (list, tuple)) and isinstance(val, dict) and bool(val)
+            and all(str(i).isdigit() and int(i) < len(old) for i in val))
 
 
 def parse_override(item: str) -> tuple[list[str], Any]:
