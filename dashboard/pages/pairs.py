@@ -100,7 +100,7 @@ def _answer(scenario: Scenario, result: sim.SizingResult, kpi: str, target: floa
         st.caption(f"Note: {note}")
     frontier = pd.DataFrame([{"a": int(f[ra]), "b": int(f[rb])} for f in result.frontier], columns=["a", "b"])
     table = result.table()
-    chart(pair_chart(pair_frame(table, (ra, rb), currency), frontier, (ra, rb)))
+    chart(pair_chart(pair_frame(table, (ra, rb), currency), frontier, (ra, rb)), scenario.name)
     st.markdown("**The frontier**: for each number of the first resource, the fewest of the second that meets "
                 "the target")
     st.dataframe(frontier_table(result, currency), hide_index=True)

@@ -100,7 +100,7 @@ def sensitivity_page(scenario: Scenario | None) -> None:
         on_point=_filling(partial, scenario, params, kpi)), "sensitivity")
     partial.empty()
     if table is not None:
-        _answer(table, kpi, candidates(scenario), scenario.costs.currency)
+        _answer(table, kpi, candidates(scenario), scenario.costs.currency, scenario.name)
 
 
 def _inputs(scenario: Scenario) -> tuple[dict[str, tuple[float, float]], str, int, bool]:
@@ -145,15 +145,17 @@ def _filling(box, scenario: Scenario, params: dict[str, tuple[float, float]], kp
                                           [base_value(scenario, p.name) for p in done])
         with box.container():
             st.caption(f"{len(done)} of {len(params)} parameters done; the others are running.")
-            chart(tornado_chart(tornado_frame(table, kpi, labels, currency), kpi, currency))
+            # a partial tornado, redrawn as runs finish: no download button (its key would repeat)
+            st.altair_chart(tornado_chart(tornado_frame(table, kpi, labels, currency), kpi, currency),
+                            width="content")
 
     return heard
 
 
-def _answer(table: pd.DataFrame, kpi: str, labels: dict[str, str], currency: str) -> None:
-    """The tornado and the table of the KPI drawn."""
+def _answer(table: pd.DataFrame, kpi: str, labels: dict[str, str], currency: str, name: str) -> None:
+    """The tornado and the table of the KPI drawn (``name``: the scenario, for the chart's file name)."""
     frame = tornado_frame(table, kpi, labels, currency)
-    chart(tornado_chart(frame, kpi, currency))
+    chart(tornado_chart(frame, kpi, currency), name)
     st.dataframe(sensitivity_table(table, kpi, labels, currency), hide_index=True, width="stretch")
     st.caption("Difference: the KPI at the parameter's high value minus at its low value, paired over the same "
                "replications, with its 95% CI; an interval that excludes 0 is more than run-to-run noise.")

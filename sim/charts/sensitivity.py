@@ -8,7 +8,7 @@ from typing import Mapping
 import altair as alt
 import pandas as pd
 
-from sim.charts.format import format_ci, format_value, kpi_info
+from sim.metrics.formats import format_ci, format_value, kpi_info
 from sim.charts.style import _padded, _title
 
 # Which end of its range a parameter is at; colours from the Okabe-Ito set (colour-blind safe).

@@ -116,39 +116,37 @@ GradeMix = Annotated[SourcedVector, BeforeValidator(_wrap_plain), AfterValidator
 DoseShares = Annotated[SourcedVector, BeforeValidator(_wrap_plain), AfterValidator(_check_shares)]
 
 
-def iter_sourced(obj: Any, prefix: str = ""):
-    """Yield ``(dotted_path, Sourced | SourcedVector)`` for every sourced number in a model tree."""
+def walk(obj: Any, prefix: str = ""):
+    """Yield ``(dotted_path, node)`` for every node of a model tree: models, sequences, tables and leaves
+    (a sourced number is a leaf: its own fields are not walked)."""
+    yield prefix, obj
     if isinstance(obj, (Sourced, SourcedVector)):
-        yield prefix, obj
         return
     if isinstance(obj, BaseModel):
         for name in type(obj).model_fields:
-            yield from iter_sourced(getattr(obj, name), f"{prefix}.{name}" if prefix else name)
+            yield from walk(getattr(obj, name), f"{prefix}.{name}" if prefix else name)
     elif isinstance(obj, (list, tuple)):
         for i, item in enumerate(obj):
-            yield from iter_sourced(item, f"{prefix}[{i}]")
+            yield from walk(item, f"{prefix}[{i}]")
     elif isinstance(obj, dict):
         for k, item in obj.items():
-            yield from iter_sourced(item, f"{prefix}.{k}" if prefix else str(k))
+            yield from walk(item, f"{prefix}.{k}" if prefix else str(k))
+
+
+def iter_sourced(obj: Any, prefix: str = ""):
+    """Yield ``(dotted_path, Sourced | SourcedVector)`` for every sourced number in a model tree."""
+    for path, node in walk(obj, prefix):
+        if isinstance(node, (Sourced, SourcedVector)):
+            yield path, node
 
 
 def iter_flags(obj: Any, prefix: str = ""):
     """Yield ``(dotted_path, verified)`` for every sourced number and every sourced record (a rule, a
     schedule block, a restart row: an object with its own ``source`` and ``verified``) in a model tree,
     so a count of unverified values also sees a rule that was recalled rather than read."""
-    if isinstance(obj, (Sourced, SourcedVector)):
-        yield prefix, obj.verified
-        return
-    if isinstance(obj, BaseModel):
-        fields = type(obj).model_fields
-        if "source" in fields and "verified" in fields and isinstance(getattr(obj, "source"), str) \
-                and getattr(obj, "source"):
-            yield prefix, bool(obj.verified)
-        for name in fields:
-            yield from iter_flags(getattr(obj, name), f"{prefix}.{name}" if prefix else name)
-    elif isinstance(obj, (list, tuple)):
-        for i, item in enumerate(obj):
-            yield from iter_flags(item, f"{prefix}[{i}]")
-    elif isinstance(obj, dict):
-        for k, item in obj.items():
-            yield from iter_flags(item, f"{prefix}.{k}" if prefix else str(k))
+    for path, node in walk(obj, prefix):
+        if isinstance(node, (Sourced, SourcedVector)):
+            yield path, node.verified
+        elif isinstance(node, BaseModel) and {"source", "verified"} <= set(type(node).model_fields) \
+                and isinstance(node.source, str) and node.source:
+            yield path, bool(node.verified)
