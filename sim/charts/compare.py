@@ -98,7 +98,7 @@ def forest_plot(judged: pd.DataFrame, base_name: str = "base", currency: str = "
             .transform_calculate(minus="-datum.t")
             .mark_rect(color=NEUTRAL, opacity=0.18).encode(x=alt.X("minus:Q", axis=axis), x2="t:Q"))
     zero = alt.Chart().mark_rule(color="black", strokeDash=[3, 3]).encode(x=alt.datum(0))
-    ci = alt.Chart().mark_rule(size=2).encode(x="low:Q", x2="high:Q", y=y, color=colour)
+    ci = alt.Chart().mark_rule(size=2).encode(x=alt.X("low:Q", axis=axis), x2="high:Q", y=y, color=colour)
     point = alt.Chart().mark_point(filled=True, size=80, opacity=1).encode(
         x="diff:Q", y=y, color=colour,
         shape=alt.Shape("verdict:N", title="Difference", legend=alt.Legend(orient="bottom"),
