@@ -216,7 +216,7 @@ def test_compare_page_runs_two_strategies_on_the_same_patients():
     at = compared("tarlatamab_inpatient")
     va, vb = next(iter(at.session_state["comparisons"].values())).values()
     assert va.seed == vb.seed and list(va.kpis["replication"]) == list(vb.kpis["replication"])
-    table = at.dataframe[0].value
+    table = at.table[0].value
     row = table[table["Measure"] == "Observation bed-days"].iloc[0]
     assert row["Distinguishable from no difference?"] == "yes: CI excludes 0"   # inpatient uses no observation beds
     assert len(at.get("vega_lite_chart")) == 1
@@ -404,7 +404,7 @@ def test_sources_show_the_publication_not_the_internal_file_name():
 def test_compare_table_writes_shares_in_percent_and_their_differences_in_points():
     """Bug 1 in the compare table: no raw fractions, no scientific notation, pp for differences of shares."""
     at = compared("tarlatamab_prophylactic_toci")
-    table = at.dataframe[0].value
+    table = at.table[0].value
     crs = table[table["Measure"] == "Patients with CRS"].iloc[0]
     assert crs["Difference"].endswith(" pp") and crs["Strategy's mean"].endswith("%")
     cost = table[table["Measure"] == "Cost per patient started"].iloc[0]

@@ -67,13 +67,13 @@ def _strategy_options() -> tuple[str, list[str]]:
     """The base and the others the user picked (options: the sidebar scenario and the presets)."""
     options = [CURRENT] + state.presets()
     c1, c2 = st.columns([1, 2])
-    base_opt = c1.selectbox("Base (the others are compared with it)", options, index=0, key="cmp_base")
+    base_opt = c1.selectbox("Base strategy (the others are measured against it)", options, index=0, key="cmp_base")
     rest = [o for o in options if o != base_opt]
     ss = st.session_state
     if "cmp_others" in ss:   # the new base cannot also be one of the others
         ss["cmp_others"] = [o for o in ss["cmp_others"] if o in rest]
     default = None if "cmp_others" in ss else [_default_other(ss["base_label"], rest)]
-    others = c2.multiselect(f"Compared with (one to {MAX_OTHERS})", rest, max_selections=MAX_OTHERS,
+    others = c2.multiselect("Strategies to compare with the base (one to five)", rest, max_selections=MAX_OTHERS,
                             default=default, key="cmp_others")
     return base_opt, others
 
@@ -138,7 +138,8 @@ def _compare_results(runs: dict[str, views.RunView], chosen: list[str], threshol
                f"{len(judged)} differences are distinguishable and {n_matter} matter.")
     stem = f"{base}_vs_{len(runs) - 1}_strategies"
     chart(charts.forest_plot(judged, base, ref.currency), stem)
-    st.dataframe(charts.comparison_table(judged, base, ref.currency), hide_index=True, width="stretch")
+    # a static table: its long cells wrap in the column, where a data grid would hide columns to the right
+    st.table(charts.comparison_table(judged, base, ref.currency), hide_index=True, border="horizontal")
     st.subheader("Export")
     e1, e2 = st.columns(2)
     e1.download_button("Comparison (CSV)", charts.comparison_csv(judged, base, ref.currency),

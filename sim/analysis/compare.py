@@ -267,7 +267,8 @@ def judge(table: pd.DataFrame, base: str, thresholds: Mapping[str, Threshold] | 
     Returns
     -------
     DataFrame
-        :data:`JUDGED_COLUMNS`, one row per non-base scenario and KPI in the table's order:
+        :data:`JUDGED_COLUMNS`, one row per KPI and non-base scenario (the KPIs in the table's order,
+        each with every scenario in turn, so a reader compares the strategies measure by measure):
         ``base_mean`` and ``mean`` of the two, the difference and its CI, ``distinguishable`` (the CI
         excludes 0), ``threshold`` (in the KPI's raw unit; a share as a fraction) and ``matters`` (one
         of :data:`MATTERS`).
@@ -281,4 +282,6 @@ def judge(table: pd.DataFrame, base: str, thresholds: Mapping[str, Threshold] | 
     out = rows.assign(base_mean=base_means.reindex(rows["kpi"]).to_numpy(), threshold=amounts)
     out["matters"] = [matters_verdict(lo, hi, t) for lo, hi, t in
                       zip(out["diff_ci_low"], out["diff_ci_high"], out["threshold"])]
+    order = {k: i for i, k in enumerate(dict.fromkeys(out["kpi"]))}
+    out = out.sort_values("kpi", key=lambda col: col.map(order), kind="stable")
     return out[list(JUDGED_COLUMNS)].reset_index(drop=True)

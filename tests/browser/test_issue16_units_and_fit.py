@@ -3,7 +3,7 @@ percentage points, nothing in scientific notation) and the Deploy button is gone
 every chart of the Capacity and Tocilizumab stock pages fits its column. Screenshots:
 test-output/screenshots/16_*.png.
 
-Streamlit draws a table on a canvas; its cells are read from the accessible grid it keeps beside it.
+The compare table is a static HTML table (it wraps its long cells instead of scrolling sideways), read cell by cell.
 """
 
 from __future__ import annotations
@@ -39,20 +39,22 @@ def wait_idle(page) -> None:
 
 
 def choose(page, label: str, option: str) -> None:
-    box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
+    """Pick ``option`` in the select box (or add it to the multiselect) labelled ``label``."""
+    box = page.locator('[data-testid="stSelectbox"], [data-testid="stMultiSelect"]').filter(has_text=label).first
     box.click()
     page.keyboard.type(option)
     page.get_by_role("option", name=option, exact=True).click()
+    page.keyboard.press("Escape")   # a multiselect's list stays open after a pick
 
 
 def table_rows(page) -> list[list[str]]:
-    """The comparison table's rows as text, from the grid's accessible cells."""
-    grid = page.locator('[data-testid="stDataFrame"]').first
-    grid.wait_for()
-    rows = grid.locator('[role="row"]')
+    """The comparison table's rows as text: the header, then one row per measure and strategy."""
+    table = page.locator('[data-testid="stTable"] table').first
+    table.wait_for()
+    rows = table.locator("tr")
     out = []
     for i in range(rows.count()):
-        cells = rows.nth(i).locator('[role="gridcell"], [role="columnheader"]')
+        cells = rows.nth(i).locator("th, td")
         out.append([cells.nth(j).inner_text().strip() for j in range(cells.count())])
     return [r for r in out if r]
 
@@ -130,7 +132,7 @@ def test_compare_table_reads_in_units_and_never_in_scientific_notation(browser, 
         assert page.get_by_role("button", name="Deploy").count() == 0   # .streamlit/config.toml: viewer mode
         page.get_by_text("Compare strategies", exact=True).first.click()
         wait_idle(page)
-        choose(page, "Strategy B", "tarlatamab_prophylactic_toci")
+        choose(page, "Strategies to compare", "tarlatamab_prophylactic_toci")   # beside the default, inpatient
         wait_idle(page)
         reps = page.get_by_role("spinbutton", name="Replications").last   # the page's, not the sidebar's
         reps.fill("5")
