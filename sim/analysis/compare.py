@@ -242,7 +242,7 @@ def matters_verdict(low: float, high: float, threshold: float) -> str:
 
     With a threshold of 0 "matters" is the same as "distinguishable" (the CI excludes 0).
     """
-    if not (low == low and high == high):   # NaN bounds: nothing can be said
+    if math.isnan(low) or math.isnan(high):   # no bounds (too few replications): nothing can be said
         return MATTERS[2]
     if low > threshold or high < -threshold:
         return MATTERS[0]

@@ -9,7 +9,15 @@ import numpy as np
 import pandas as pd
 
 from sim.charts.style import NEUTRAL, OKABE_ITO, _padded, _title
-from sim.metrics.formats import diff_scale, diff_unit, format_diff, format_diff_ci, format_value, in_shown_unit, kpi_info
+from sim.metrics.formats import (
+    diff_scale,
+    diff_unit,
+    format_diff,
+    format_diff_ci,
+    format_value,
+    in_shown_unit,
+    kpi_info,
+)
 
 # One colour per compared strategy (up to five against the base), in this order; yellow is too faint on white.
 STRATEGY_COLORS = [OKABE_ITO[c] for c in ("blue", "orange", "bluish_green", "vermillion", "reddish_purple",

@@ -8,8 +8,11 @@ The compare table is a static HTML table (it wraps its long cells instead of scr
 
 from __future__ import annotations
 
+import contextlib
 import re
+import time
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -122,25 +125,42 @@ def test_every_chart_fits_its_column(browser, server, width):
         context.close()
 
 
-def test_compare_table_reads_in_units_and_never_in_scientific_notation(browser, server):
-    context = browser.new_context(viewport={"width": 1280, "height": 2400})
-    page = context.new_page()
-    page.set_default_timeout(120_000)
+@contextlib.contextmanager
+def compare_page(browser, url: str, viewport: dict) -> Iterator:
+    """A page of a new browser context on the dashboard's Compare strategies page; closed afterwards."""
+    context = browser.new_context(viewport=viewport)
     try:
-        page.goto(server)
+        page = context.new_page()
+        page.set_default_timeout(120_000)
+        page.goto(url)
         page.get_by_role("button", name="Run simulation").wait_for()
-        assert page.get_by_role("button", name="Deploy").count() == 0   # .streamlit/config.toml: viewer mode
         page.get_by_text("Compare strategies", exact=True).first.click()
         wait_idle(page)
+        yield page
+    finally:
+        context.close()
+
+
+def run_comparison(page, reps: int) -> float:
+    """Set the page's replications, press Run comparison and wait for the results; the seconds it took."""
+    field = page.get_by_role("spinbutton", name="Replications").last   # the page's, not the sidebar's
+    field.fill(str(reps))
+    field.press("Enter")
+    wait_idle(page)
+    t0 = time.perf_counter()
+    page.get_by_role("button", name="Run comparison").click()
+    page.get_by_text("paired replications", exact=False).first.wait_for(timeout=300_000)
+    took = time.perf_counter() - t0
+    wait_idle(page)
+    return took
+
+
+def test_compare_table_reads_in_units_and_never_in_scientific_notation(browser, server):
+    with compare_page(browser, server, {"width": 1280, "height": 2400}) as page:
+        assert page.get_by_role("button", name="Deploy").count() == 0   # .streamlit/config.toml: viewer mode
         choose(page, "Strategies to compare", "tarlatamab_prophylactic_toci")   # beside the default, inpatient
         wait_idle(page)
-        reps = page.get_by_role("spinbutton", name="Replications").last   # the page's, not the sidebar's
-        reps.fill("5")
-        reps.press("Enter")
-        wait_idle(page)
-        page.get_by_role("button", name="Run comparison").click()
-        page.get_by_text("paired replications", exact=False).first.wait_for(timeout=300_000)
-        wait_idle(page)
+        run_comparison(page, 5)
         rows = table_rows(page)
         header, body = rows[0], rows[1:]
         assert "Difference" in header and "Measure" in header, header
@@ -154,5 +174,3 @@ def test_compare_table_reads_in_units_and_never_in_scientific_notation(browser, 
         assert not [c for r in rows for c in r if SCIENTIFIC.search(c)], rows
         assert not charts_overflowing(page)   # the forest plot fits the main column
         page.screenshot(path=str(SHOTS / "16_compare_units.png"), full_page=True)
-    finally:
-        context.close()

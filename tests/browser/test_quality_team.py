@@ -7,7 +7,6 @@ from Run comparison to the table is appended to test-output/compare-timing.txt."
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -20,10 +19,12 @@ pytest.importorskip("playwright.sync_api")
 if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
 
-from tests.browser.test_issue16_units_and_fit import (  # noqa: E402  (after the skips above)
+from tests.browser.test_issue16_units_and_fit import (  # after the skips above
     SCIENTIFIC,
     charts_overflowing,
     choose,
+    compare_page,
+    run_comparison,
     table_rows,
     wait_idle,
 )
@@ -44,14 +45,7 @@ def server():
 
 
 def test_quality_team_compares_three_strategies_on_the_same_patients(browser, server):
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(120_000)
-    try:
-        page.goto(server)
-        page.get_by_role("button", name="Run simulation").wait_for()
-        page.get_by_text("Compare strategies", exact=True).first.click()
-        wait_idle(page)
+    with compare_page(browser, server, {"width": 1440, "height": 900}) as page:
         choose(page, "Base strategy", BASE)
         wait_idle(page)
         for other in OTHERS:
@@ -59,18 +53,10 @@ def test_quality_team_compares_three_strategies_on_the_same_patients(browser, se
             wait_idle(page)
         picked = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Strategies to compare").first.inner_text()
         assert all(o in picked for o in OTHERS) and BASE not in picked, picked
-        reps = page.get_by_role("spinbutton", name="Replications").last   # the page's, not the sidebar's
-        reps.fill(str(REPS))
-        reps.press("Enter")
-        wait_idle(page)
         page.get_by_text("Minimum difference that matters, per measure").click()   # the defaults, in their units
         crs_min = page.get_by_role("spinbutton", name="Patients with CRS (percentage points)")
         assert float(crs_min.input_value()) == 1.0
-        t0 = time.perf_counter()
-        page.get_by_role("button", name="Run comparison").click()
-        page.get_by_text("paired replications", exact=False).first.wait_for(timeout=300_000)
-        took = time.perf_counter() - t0
-        wait_idle(page)
+        took = run_comparison(page, REPS)
         page.set_viewport_size({"width": 1440, "height": 3200})   # the whole page in view: Streamlit scrolls inside
         wait_idle(page)
 
@@ -97,5 +83,3 @@ def test_quality_team_compares_three_strategies_on_the_same_patients(browser, se
         with (OUT / "compare-timing.txt").open("a") as f:
             f.write(f"quality team: 3 strategies x {REPS} replications (full-length presets), Run comparison to "
                     f"table {took:.1f} s in the browser\n")
-    finally:
-        context.close()
