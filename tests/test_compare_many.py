@@ -148,6 +148,7 @@ def test_three_presets_compared_at_once_give_the_pairs_run_alone_on_the_same_see
 
 def test_compare_page_runs_three_strategies_and_shows_both_verdicts():
     at = new_app()
+    at.sidebar.radio(key="executor").set_value("One core (serial)")   # no worker pool left in the test process
     at.radio(key="page").set_value("Compare strategies").run()
     at.selectbox(key="cmp_base").set_value(TRIO[0]).run()
     at.multiselect(key="cmp_others").set_value(list(TRIO[1:]))
