@@ -16,7 +16,7 @@ import pytest
 import sim
 from sim import charts, cohort, metrics, model
 from sim.analysis import runner, stats, views
-from sim.analysis.compare import paired_differences
+from sim.analysis.compare import compare, judge
 from sim.analysis.stats import wilson
 from sim.config import registry
 from sim.config.scenario import RESOURCES
@@ -284,15 +284,14 @@ def test_every_kpi_reads_with_its_label_unit_and_format():
         assert charts.format_value(k, 0.5, "EUR").endswith("%") == is_share, k
 
 
-def labelled(diffs: pd.DataFrame) -> pd.DataFrame:
-    """Paired differences with the label and unit the forest plot shows (as the dashboard adds them)."""
-    return diffs.assign(label=[charts.kpi_info(k).label for k in diffs["kpi"]],
-                        unit=[charts.kpi_info(k).unit for k in diffs["kpi"]])
+def judged(base: pd.DataFrame, other: pd.DataFrame, kpis: list[str]) -> pd.DataFrame:
+    """Paired differences of ``other`` from ``base`` with both verdicts, as the compare page draws them."""
+    return judge(compare({"base": base, "other": other}, kpis=kpis), "base")
 
 
 def _specs(view, fast):
     cap = views.capacity_of(fast)
-    diffs = labelled(paired_differences(view.kpis, view.kpis, ["ed_visits", "ward_bed_days"]))
+    diffs = judged(view.kpis, view.kpis, ["ed_visits", "ward_bed_days"])
     curve = pd.DataFrame({"capacity": [3, 4], "mean": [0.03, 0.01], "ci_low": [0.02, 0.0], "ci_high": [0.04, 0.02],
                           "n": [4, 4]})
     stock = pd.DataFrame({"stock_mg": [800.0, 1600.0], "p_stockout": [0.5, 0.0], "ci_low": [0.15, 0.0],
@@ -322,15 +321,15 @@ def test_every_chart_is_a_valid_padded_vega_lite_spec(view, fast):
 
 
 def test_forest_plot_has_a_row_per_kpi_and_a_zero_line(view):
-    diffs = labelled(paired_differences(view.kpis, view.kpis.assign(ed_visits=view.kpis["ed_visits"] + 1),
-                                        ["ed_visits", "ward_bed_days"]))
+    diffs = judged(view.kpis, view.kpis.assign(ed_visits=view.kpis["ed_visits"] + 1), ["ed_visits", "ward_bed_days"])
     spec = charts.forest_plot(diffs).to_dict()
     rows = spec["facet"]["row"]["sort"]
     assert rows == ["ED visits (visits)", "Ward bed-days (bed-days)"]
     layers = spec["spec"]["layer"]
     assert any(layer["encoding"].get("x", {}).get("datum") == 0 for layer in layers)
     data = next(iter(spec["datasets"].values()))
-    assert {r["verdict"] for r in data} == {"CI excludes 0", "CI includes 0"}
+    # +1 ED visit in every replication: distinguishable, and it matters when the base has under 20 a year
+    assert [r["distinguishable_text"] for r in data] == ["yes: CI excludes 0", "no: CI includes 0"]
 
 
 def test_heatmap_data_covers_every_hour_of_the_week(view, fast):
@@ -378,28 +377,31 @@ def test_differences_of_shares_are_percentage_points_and_money_has_its_currency(
 
 
 def _diffs() -> pd.DataFrame:
-    return pd.DataFrame({"kpi": ["crs_rate", "p_dose_postponed", "cost_per_patient_started", "ed_visits"],
-                         "base_mean": [0.553, 0.011, 5200.0, 19.2], "other_mean": [0.0921, 0.0109, 6600.0, 4.0],
+    """sim.analysis.compare.judge's frame of one strategy ("out") against the base."""
+    return pd.DataFrame({"scenario": "out", "kpi": ["crs_rate", "p_dose_postponed", "cost_per_patient_started", "ed_visits"],
+                         "n": 10, "base_mean": [0.553, 0.011, 5200.0, 19.2], "mean": [0.0921, 0.0109, 6600.0, 4.0],
                          "diff_mean": [-0.4609, -9.557e-05, 1400.0, -15.2],
                          "diff_ci_low": [-0.5, -0.0021, 1000.0, -20.3], "diff_ci_high": [-0.42, 0.0019, 1800.0, -10.1],
-                         "excludes_zero": [True, False, True, True]})
+                         "distinguishable": [True, False, True, True], "threshold": [0.01, 0.01, 260.0, 0.96],
+                         "matters": ["matters", "does not matter", "matters", "matters"]})
 
 
 def test_comparison_table_and_csv_read_in_units():
-    table = charts.comparison_table(_diffs(), "A: in", "B: out", "EUR").set_index("Measure")
+    table = charts.comparison_table(_diffs(), "in", "EUR").set_index("Measure")
     crs = table.loc["Patients with CRS"]
-    assert (crs["A: in"], crs["B: out"], crs["Difference"]) == ("55.3%", "9.2%", "-46.1 pp")
+    assert (crs["Base: in"], crs["Strategy's mean"], crs["Difference"]) == ("55.3%", "9.2%", "-46.1 pp")
     assert crs["95% CI of the difference"] == "-50.0 pp to -42.0 pp"
     assert table.loc["Cost per patient started", "Difference"] == "+EUR 1,400"
-    assert table.loc["Cost per patient started", "A: in"] == "EUR 5,200"
-    text = charts.comparison_csv(_diffs(), "A: in", "B: out", "EUR")
+    assert table.loc["Cost per patient started", "Base: in"] == "EUR 5,200"
+    text = charts.comparison_csv(_diffs(), "in", "EUR")
     assert not SCIENTIFIC.search(text), text
     csv = pd.read_csv(io.StringIO(text)).set_index("kpi")
-    assert "difference (in unit of the difference)" in csv.columns and "A: in (mean, in unit of the means)" in csv.columns
+    diff = "difference from the base (in unit of the difference)"
+    assert diff in csv.columns and "base in (mean, in unit of the means)" in csv.columns
     assert csv.loc["crs_rate", "unit of the difference"] == "percentage points"
-    assert csv.loc["crs_rate", "difference (in unit of the difference)"] == pytest.approx(-46.1)
-    assert csv.loc["p_dose_postponed", "difference (in unit of the difference)"] == pytest.approx(-0.00956, rel=0.01)
-    assert csv.loc["crs_rate", "A: in (mean, in unit of the means)"] == pytest.approx(55.3)
+    assert csv.loc["crs_rate", diff] == pytest.approx(-46.1)
+    assert csv.loc["p_dose_postponed", diff] == pytest.approx(-0.00956, rel=0.01)
+    assert csv.loc["crs_rate", "base in (mean, in unit of the means)"] == pytest.approx(55.3)
     assert csv.loc["cost_per_patient_started", "unit of the means"] == "EUR per patient"
 
 
@@ -522,7 +524,7 @@ def test_cli_compare_output_reads_in_units():
     d = _diffs()
     table = pd.concat([d.assign(scenario="in", mean=d["base_mean"], diff_mean=0.0, diff_ci_low=0.0, diff_ci_high=0.0,
                                 distinguishable=False),
-                       d.assign(scenario="out", mean=d["other_mean"], distinguishable=d["excludes_zero"])])
+                       d.assign(scenario="out")])
     text = format_comparison(table, "in", "EUR")
     assert not SCIENTIFIC.search(text), text
     crs = next(line for line in text.splitlines() if line.startswith("crs_rate"))

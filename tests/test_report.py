@@ -10,7 +10,7 @@ import pytest
 from sim import __version__, charts
 from sim.analysis import runner
 from sim.analysis import views as run_views
-from sim.analysis.compare import paired_differences
+from sim.analysis.compare import compare, judge
 from sim.charts import report
 from sim.metrics import series
 from tests.conftest import load
@@ -101,15 +101,14 @@ def test_user_text_is_escaped(views):
 
 def test_comparison_report_shows_the_paired_differences(views):
     va, vb = views
-    diffs = paired_differences(va.kpis, vb.kpis, charts.COMPARE_KPIS)
-    diffs = diffs.assign(label=[charts.kpi_info(k).label for k in diffs["kpi"]],
-                         unit=[charts.kpi_info(k).unit for k in diffs["kpi"]])
-    doc = report.comparison_report(va, vb, diffs)
-    assert f"{va.scenario.name} vs {vb.scenario.name}" in doc
+    runs = {va.scenario.name: va, vb.scenario.name: vb}
+    judged = judge(compare({n: v.kpis for n, v in runs.items()}, kpis=list(charts.COMPARE_KPIS)), va.scenario.name)
+    doc = report.comparison_report(runs, va.scenario.name, judged)
+    assert f"{vb.scenario.name} against {va.scenario.name}" in doc
     assert "common random numbers" in doc and f"seed {va.seed}" in doc
-    for label in diffs["label"]:
-        assert label in doc
-    assert doc.count("CI excludes 0") >= 1
+    for kpi in judged["kpi"]:
+        assert charts.kpi_info(kpi).label in doc
+    assert doc.count("CI excludes 0") >= 1 and "planning convention" in doc
     _no_network(doc)
     if report.chart_mode() == "vega":
         (spec,) = _specs(doc)

@@ -6,7 +6,9 @@ most of the run-to-run noise, and its t-interval is usually far narrower than th
 (Welch) interval of two independent samples. Both are reported so the gain is visible.
 
 :func:`compare_scenarios` runs the scenarios on one seed (:func:`sim.analysis.runner.run_many`);
-:func:`compare` and :func:`paired_differences` are pure functions on their KPI frames.
+:func:`compare` and :func:`paired_differences` are pure functions on their KPI frames, and :func:`judge`
+says of each difference whether it is distinguishable (CI excludes 0) and whether it matters (the whole CI
+lies beyond a minimum difference that matters, :mod:`sim.config.matters`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ import pandas as pd
 
 from sim.analysis import runner
 from sim.analysis.stats import check_kpis, mean_ci, paired_ci, paired_values, t_quantile
+from sim.config import matters as matters_config
 from sim.config.errors import UsageError
+from sim.config.matters import Threshold
 from sim.config.scenario import Scenario
 
 COLUMNS = ("scenario", "kpi", "n", "mean", "ci_low", "ci_high", "diff_mean", "diff_ci_low", "diff_ci_high",
@@ -223,19 +227,61 @@ def compare_scenarios(scenarios: Mapping[str, Scenario] | Sequence[Scenario], re
     return Comparison(base=base, seed=seed, reps=reps, runs=runs, table=table)
 
 
-def format_table(table: pd.DataFrame, base: str) -> str:
-    """The comparison as text: one block per non-base scenario, one line per KPI."""
-    blocks = []
-    for name, part in table.groupby("scenario", sort=False):
-        if name == base:
-            continue
-        lines = [f"{name} vs {base} (paired difference, 95% CI; * = CI excludes 0)",
-                 f"{'KPI':36s} {'base':>12s} {'other':>12s} {'difference':>12s}   {'95% CI':>27s}"]
-        means_base = table[table["scenario"] == base].set_index("kpi")["mean"]
-        for r in part.itertuples(index=False):
-            ci = "" if r.diff_ci_low != r.diff_ci_low else f"[{r.diff_ci_low:>11.4g}, {r.diff_ci_high:>11.4g}]"
-            mark = " *" if r.distinguishable else ""
-            lines.append(f"{r.kpi:36s} {means_base[r.kpi]:>12.5g} {r.mean:>12.5g} {r.diff_mean:>12.4g}   "
-                         f"{ci:>27s}{mark}")
-        blocks.append("\n".join(lines))
-    return "\n\n".join(blocks)
+# --------------------------------------------------------------------------- distinguishable, and does it matter
+
+JUDGED_COLUMNS = ("scenario", "kpi", "n", "base_mean", "mean", "diff_mean", "diff_ci_low", "diff_ci_high",
+                  "distinguishable", "threshold", "matters")
+# What the CI of a difference says against the minimum difference that matters, t:
+MATTERS = ("matters",          # the whole CI lies beyond +t or beyond -t
+           "does not matter",  # the whole CI lies within -t..+t (t > 0)
+           "unclear")          # the CI reaches across +t or -t (or has no bounds)
+
+
+def matters_verdict(low: float, high: float, threshold: float) -> str:
+    """One of :data:`MATTERS` for a difference's CI ``[low, high]`` and a threshold ``>= 0``.
+
+    With a threshold of 0 "matters" is the same as "distinguishable" (the CI excludes 0).
+    """
+    if math.isnan(low) or math.isnan(high):   # no bounds (too few replications): nothing can be said
+        return MATTERS[2]
+    if low > threshold or high < -threshold:
+        return MATTERS[0]
+    if threshold > 0 and -threshold <= low and high <= threshold:
+        return MATTERS[1]
+    return MATTERS[2]
+
+
+def judge(table: pd.DataFrame, base: str, thresholds: Mapping[str, Threshold] | None = None) -> pd.DataFrame:
+    """Each non-base scenario's paired difference from the base, with both verdicts.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`compare` of the scenarios (columns :data:`COLUMNS`, the base's rows included).
+    base : str
+        The base scenario's name.
+    thresholds : mapping of KPI to Threshold, optional
+        The minimum difference that matters per KPI; KPIs not in it take the defaults of
+        :mod:`sim.config.matters` (a planning convention).
+
+    Returns
+    -------
+    DataFrame
+        :data:`JUDGED_COLUMNS`, one row per KPI and non-base scenario (the KPIs in the table's order,
+        each with every scenario in turn, so a reader compares the strategies measure by measure):
+        ``base_mean`` and ``mean`` of the two, the difference and its CI, ``distinguishable`` (the CI
+        excludes 0), ``threshold`` (in the KPI's raw unit; a share as a fraction) and ``matters`` (one
+        of :data:`MATTERS`).
+    """
+    if base not in set(table["scenario"]):
+        raise UsageError(f"base = {base!r}; allowed: one of {list(dict.fromkeys(table['scenario']))}")
+    chosen = dict(thresholds or {})
+    base_means = table[table["scenario"] == base].set_index("kpi")["mean"]
+    rows = table[table["scenario"] != base]
+    amounts = [chosen.get(k, matters_config.threshold(k)).amount(base_means[k]) for k in rows["kpi"]]
+    out = rows.assign(base_mean=base_means.reindex(rows["kpi"]).to_numpy(), threshold=amounts)
+    out["matters"] = [matters_verdict(lo, hi, t) for lo, hi, t in
+                      zip(out["diff_ci_low"], out["diff_ci_high"], out["threshold"])]
+    order = {k: i for i, k in enumerate(dict.fromkeys(out["kpi"]))}
+    out = out.sort_values("kpi", key=lambda col: col.map(order), kind="stable")
+    return out[list(JUDGED_COLUMNS)].reset_index(drop=True)

@@ -15,14 +15,12 @@ from sim.charts.capacity import (
     toxicity_grade_chart,
     toxicity_grade_frame,
 )
-from sim.charts.compare import forest_frame, forest_plot
+from sim.charts.compare import comparison_csv, comparison_table, forest_frame, forest_plot
 from sim.charts.format import (
     CAPACITY_KPIS,
     COMPARE_KPIS,
     HOSPITAL_USE,
     TOCI_KPIS,
-    comparison_csv,
-    comparison_table,
     stamped,
     summary_table,
 )

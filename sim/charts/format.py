@@ -45,52 +45,6 @@ def summary_table(summary: pd.DataFrame, currency: str = "USD") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["KPI", "unit", "mean", "95% CI", "replications", "column"])
 
 
-def comparison_table(diffs: pd.DataFrame, base: str, other: str, currency: str = "USD") -> pd.DataFrame:
-    """Paired differences (:func:`sim.analysis.compare.paired_differences`) as a reader sees them: each
-    value in its KPI's unit, the difference of shares in percentage points, every cell text.
-
-    Parameters
-    ----------
-    diffs : DataFrame
-        One row per KPI: kpi, base_mean, other_mean, diff_mean, diff_ci_low, diff_ci_high, excludes_zero.
-    base, other : str
-        Column titles of the two strategies' means, e.g. "A: tarlatamab_inpatient".
-    currency : str
-        The scenarios' currency.
-    """
-    k = list(diffs["kpi"])
-    return pd.DataFrame({
-        "Measure": [fmt.kpi_info(x, currency).label for x in k],
-        "Unit": [fmt.kpi_info(x, currency).unit for x in k],
-        base: [fmt.format_value(x, v, currency) for x, v in zip(k, diffs["base_mean"])],
-        other: [fmt.format_value(x, v, currency) for x, v in zip(k, diffs["other_mean"])],
-        "Difference": [fmt.format_diff(x, v, currency) for x, v in zip(k, diffs["diff_mean"])],
-        "95% CI of the difference": [fmt.format_diff_ci(x, lo, hi, currency)
-                                     for x, lo, hi in zip(k, diffs["diff_ci_low"], diffs["diff_ci_high"])],
-        "CI excludes 0": ["yes" if x else "no" for x in diffs["excludes_zero"]],
-    })
-
-
-def comparison_csv(diffs: pd.DataFrame, base: str, other: str, currency: str = "USD") -> str:
-    """The comparison as CSV for a spreadsheet: numbers in the unit a column header names (shares in %,
-    differences of shares in percentage points), never in scientific notation; ``kpi`` keeps the column
-    name of kpis.csv."""
-    k = list(diffs["kpi"])
-    frame = pd.DataFrame({
-        "kpi": k,
-        "measure": [fmt.kpi_info(x, currency).label for x in k],
-        "unit of the means": [fmt.kpi_info(x, currency).unit for x in k],
-        f"{base} (mean, in unit of the means)": [fmt.in_shown_unit(x, v) for x, v in zip(k, diffs["base_mean"])],
-        f"{other} (mean, in unit of the means)": [fmt.in_shown_unit(x, v) for x, v in zip(k, diffs["other_mean"])],
-        "unit of the difference": [fmt.diff_unit(x, currency) for x in k],
-        "difference (in unit of the difference)": [fmt.in_shown_unit(x, v) for x, v in zip(k, diffs["diff_mean"])],
-        "95% CI low (in unit of the difference)": [fmt.in_shown_unit(x, v) for x, v in zip(k, diffs["diff_ci_low"])],
-        "95% CI high (in unit of the difference)": [fmt.in_shown_unit(x, v) for x, v in zip(k, diffs["diff_ci_high"])],
-        "CI excludes 0": ["yes" if x else "no" for x in diffs["excludes_zero"]],
-    })
-    return frame.to_csv(index=False)
-
-
 def stamped(stem: str, ext: str, when: _dt.date | None = None) -> str:
     """A date-stamped, filesystem-safe file name such as ``tarlatamab_outpatient_kpis_2026-11-22.csv``."""
     when = when or _dt.date.today()

@@ -14,14 +14,15 @@ import datetime as _dt
 import html
 import importlib.util
 import json
-from typing import NamedTuple
+from typing import Mapping, NamedTuple
 
 import altair as alt
 import pandas as pd
 
 from sim import __version__, charts
 from sim.analysis import views
-from sim.config import citations, loader
+from sim.charts.compare import MATTERS_NOTE
+from sim.config import citations, loader, matters
 from sim.config.params import iter_sourced
 from sim.config.scenario import RESOURCES, Scenario
 
@@ -363,37 +364,42 @@ def run_report(view: views.RunView) -> str:
     return _page(f"{s.name}: btce-sim report", body, scripts, mode)
 
 
-def comparison_report(base: views.RunView, other: views.RunView, diffs: pd.DataFrame) -> str:
-    """The HTML report of a paired comparison of two runs on the same seed and replications.
+def comparison_report(runs: Mapping[str, views.RunView], base: str, judged: pd.DataFrame) -> str:
+    """The HTML report of a comparison of two to six runs on the same seed and replications.
 
     Parameters
     ----------
-    base, other : RunView
-        The two runs (differences are ``other - base``).
-    diffs : DataFrame
-        :func:`sim.analysis.compare.paired_differences` of the two runs.
+    runs : mapping of name to RunView
+        The runs, the base among them.
+    base : str
+        The base's name (differences are ``strategy - base``).
+    judged : DataFrame
+        :func:`sim.analysis.compare.judge` of the runs: differences, thresholds and verdicts.
 
     Returns
     -------
     str
         A complete HTML document that loads nothing from the network.
     """
-    a, b = base.scenario, other.scenario
+    ref = runs[base]
+    names = ", ".join(n for n in runs if n != base)
     mode = chart_mode()
-    figs = [Figure("Paired differences", charts.forest_plot(diffs, a.name, b.name, base.currency),
-                   charts.forest_frame(diffs, base.currency),
+    figs = [Figure("Paired differences from the base", charts.forest_plot(judged, base, ref.currency),
+                   charts.forest_frame(judged, ref.currency),
                    "Per-replication differences on the same simulated patients; Student-t 95% CI; differences "
-                   "of shares in percentage points (pp).")]
+                   "of shares in percentage points (pp); grey band: smaller than the minimum difference that "
+                   "matters.")]
     figs_html, scripts = _figures_html(figs, mode)
-    shown = charts.comparison_table(diffs, f"A: {a.name}", f"B: {b.name}", base.currency)
-    body = (f"<h1>Strategy comparison: {html.escape(a.name)} vs {html.escape(b.name)}</h1>{_meta(base)}"
-            f"<p>Both scenarios were run with seed {base.seed} and replications 0 to {base.reps - 1}: replication r "
+    shown = charts.comparison_table(judged, base, ref.currency)
+    inputs = "".join(f"<h2>{html.escape(n)}</h2>{_inputs_section(v.scenario)}" for n, v in runs.items())
+    tomls = "".join(f"<details><summary>Scenario {html.escape(n)} (TOML)</summary>"
+                    f"<pre>{html.escape(loader.to_toml(v.scenario))}</pre></details>"
+                    for n, v in runs.items() if n != base)
+    body = (f"<h1>Strategy comparison: {html.escape(names)} against {html.escape(base)}</h1>{_meta(ref)}"
+            f"<p>Every scenario was run with seed {ref.seed} and replications 0 to {ref.reps - 1}: replication r "
             "of each saw the same referrals, patients and toxicity draws (common random numbers), so the "
             "differences are paired.</p>"
-            f"<h2>Differences</h2>{figs_html}{_table(shown)}"
-            f"<h2>{html.escape(a.name)}</h2>{_inputs_section(a)}"
-            f"<h2>{html.escape(b.name)}</h2>{_inputs_section(b)}"
-            f"{_assumptions_section(a, base.seed, base.reps)}"
-            f"<details><summary>Scenario {html.escape(b.name)} (TOML)</summary>"
-            f"<pre>{html.escape(loader.to_toml(b))}</pre></details>")
-    return _page(f"{a.name} vs {b.name}: btce-sim comparison", body, scripts, mode)
+            f"<p>{html.escape(MATTERS_NOTE)} Minimum differences: {html.escape(matters.source())}.</p>"
+            f"<h2>Differences</h2>{figs_html}{_table(shown)}{inputs}"
+            f"{_assumptions_section(ref.scenario, ref.seed, ref.reps)}{tomls}")
+    return _page(f"{names} vs {base}: btce-sim comparison", body, scripts, mode)

@@ -3,13 +3,16 @@ percentage points, nothing in scientific notation) and the Deploy button is gone
 every chart of the Capacity and Tocilizumab stock pages fits its column. Screenshots:
 test-output/screenshots/16_*.png.
 
-Streamlit draws a table on a canvas; its cells are read from the accessible grid it keeps beside it.
+The compare table is a static HTML table (it wraps its long cells instead of scrolling sideways), read cell by cell.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
+import time
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -39,20 +42,22 @@ def wait_idle(page) -> None:
 
 
 def choose(page, label: str, option: str) -> None:
-    box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
+    """Pick ``option`` in the select box (or add it to the multiselect) labelled ``label``."""
+    box = page.locator('[data-testid="stSelectbox"], [data-testid="stMultiSelect"]').filter(has_text=label).first
     box.click()
     page.keyboard.type(option)
     page.get_by_role("option", name=option, exact=True).click()
+    page.keyboard.press("Escape")   # a multiselect's list stays open after a pick
 
 
 def table_rows(page) -> list[list[str]]:
-    """The comparison table's rows as text, from the grid's accessible cells."""
-    grid = page.locator('[data-testid="stDataFrame"]').first
-    grid.wait_for()
-    rows = grid.locator('[role="row"]')
+    """The comparison table's rows as text: the header, then one row per measure and strategy."""
+    table = page.locator('[data-testid="stTable"] table').first
+    table.wait_for()
+    rows = table.locator("tr")
     out = []
     for i in range(rows.count()):
-        cells = rows.nth(i).locator('[role="gridcell"], [role="columnheader"]')
+        cells = rows.nth(i).locator("th, td")
         out.append([cells.nth(j).inner_text().strip() for j in range(cells.count())])
     return [r for r in out if r]
 
@@ -120,25 +125,42 @@ def test_every_chart_fits_its_column(browser, server, width):
         context.close()
 
 
-def test_compare_table_reads_in_units_and_never_in_scientific_notation(browser, server):
-    context = browser.new_context(viewport={"width": 1280, "height": 2400})
-    page = context.new_page()
-    page.set_default_timeout(120_000)
+@contextlib.contextmanager
+def compare_page(browser, url: str, viewport: dict) -> Iterator:
+    """A page of a new browser context on the dashboard's Compare strategies page; closed afterwards."""
+    context = browser.new_context(viewport=viewport)
     try:
-        page.goto(server)
+        page = context.new_page()
+        page.set_default_timeout(120_000)
+        page.goto(url)
         page.get_by_role("button", name="Run simulation").wait_for()
-        assert page.get_by_role("button", name="Deploy").count() == 0   # .streamlit/config.toml: viewer mode
         page.get_by_text("Compare strategies", exact=True).first.click()
         wait_idle(page)
-        choose(page, "Strategy B", "tarlatamab_prophylactic_toci")
+        yield page
+    finally:
+        context.close()
+
+
+def run_comparison(page, reps: int) -> float:
+    """Set the page's replications, press Run comparison and wait for the results; the seconds it took."""
+    field = page.get_by_role("spinbutton", name="Replications").last   # the page's, not the sidebar's
+    field.fill(str(reps))
+    field.press("Enter")
+    wait_idle(page)
+    t0 = time.perf_counter()
+    page.get_by_role("button", name="Run comparison").click()
+    page.get_by_text("paired replications", exact=False).first.wait_for(timeout=300_000)
+    took = time.perf_counter() - t0
+    wait_idle(page)
+    return took
+
+
+def test_compare_table_reads_in_units_and_never_in_scientific_notation(browser, server):
+    with compare_page(browser, server, {"width": 1280, "height": 2400}) as page:
+        assert page.get_by_role("button", name="Deploy").count() == 0   # .streamlit/config.toml: viewer mode
+        choose(page, "Strategies to compare", "tarlatamab_prophylactic_toci")   # beside the default, inpatient
         wait_idle(page)
-        reps = page.get_by_role("spinbutton", name="Replications").last   # the page's, not the sidebar's
-        reps.fill("5")
-        reps.press("Enter")
-        wait_idle(page)
-        page.get_by_role("button", name="Run comparison").click()
-        page.get_by_text("paired replications", exact=False).first.wait_for(timeout=300_000)
-        wait_idle(page)
+        run_comparison(page, 5)
         rows = table_rows(page)
         header, body = rows[0], rows[1:]
         assert "Difference" in header and "Measure" in header, header
@@ -152,5 +174,3 @@ def test_compare_table_reads_in_units_and_never_in_scientific_notation(browser, 
         assert not [c for r in rows for c in r if SCIENTIFIC.search(c)], rows
         assert not charts_overflowing(page)   # the forest plot fits the main column
         page.screenshot(path=str(SHOTS / "16_compare_units.png"), full_page=True)
-    finally:
-        context.close()
