@@ -77,8 +77,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def format_comparison(table: pd.DataFrame, base: str, currency: str = "USD") -> str:
     """The comparison as text, as the dashboard writes it: one block per non-base scenario, one line per
-    KPI with the means in the KPI's unit (shares in %, money with its currency) and the difference in
-    percentage points for a share; no number in scientific notation.
+    KPI with the means in the KPI's unit (shares in %, money with its currency), the difference in
+    percentage points for a share, and both verdicts (:func:`sim.analysis.compare.judge`: distinguishable,
+    and whether it matters against the default minimum difference); no number in scientific notation.
 
     Parameters
     ----------
@@ -90,21 +91,20 @@ def format_comparison(table: pd.DataFrame, base: str, currency: str = "USD") -> 
     currency : str
         The scenarios' currency.
     """
+    from sim.analysis.compare import judge
     from sim.metrics import formats
 
     blocks = []
-    means_base = table[table["scenario"] == base].set_index("kpi")["mean"]
-    for name, part in table.groupby("scenario", sort=False):
-        if name == base:
-            continue
-        lines = [f"{name} vs {base} (paired difference, 95% CI; * = CI excludes 0; pp = percentage points)",
-                 f"{'KPI':36s} {'base':>14s} {'other':>14s} {'difference':>14s}   {'95% CI':>30s}"]
+    for name, part in judge(table, base).groupby("scenario", sort=False):
+        lines = [f"{name} vs {base} (paired difference, 95% CI; * = CI excludes 0; pp = percentage points; "
+                 "matters: against the minimum difference in sim/config/matters.toml)",
+                 f"{'KPI':36s} {'base':>14s} {'other':>14s} {'difference':>14s}   {'95% CI':>30s}    matters?"]
         for r in part.itertuples(index=False):
             ci = formats.format_diff_ci(r.kpi, r.diff_ci_low, r.diff_ci_high, currency)
-            lines.append(f"{r.kpi:36s} {formats.format_value(r.kpi, means_base[r.kpi], currency):>14s} "
+            lines.append(f"{r.kpi:36s} {formats.format_value(r.kpi, r.base_mean, currency):>14s} "
                          f"{formats.format_value(r.kpi, r.mean, currency):>14s} "
                          f"{formats.format_diff(r.kpi, r.diff_mean, currency):>14s}   "
-                         f"{'' if ci == 'n/a' else ci:>30s}{' *' if r.distinguishable else ''}")
+                         f"{'' if ci == 'n/a' else ci:>30s}{' *' if r.distinguishable else '  '}  {r.matters}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
 
