@@ -528,7 +528,7 @@ def test_cli_compare_output_reads_in_units():
     text = format_comparison(table, "in", "EUR")
     assert not SCIENTIFIC.search(text), text
     crs = next(line for line in text.splitlines() if line.startswith("crs_rate"))
-    assert "55.3%" in crs and "-46.1 pp" in crs and "-50.0 pp to -42.0 pp" in crs and crs.endswith("*")
+    assert "55.3%" in crs and "-46.1 pp" in crs and "-50.0 pp to -42.0 pp *" in crs and crs.endswith("matters")
     assert "EUR 5,200" in text and "+EUR 1,400" in text
 
 
