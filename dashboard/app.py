@@ -22,6 +22,8 @@ if "base" not in st.session_state:
     st.error(f"The reference scenario cannot be loaded, so there is nothing to start from:  \n"
              f"{st.session_state.get('startup_error')}")
     st.stop()
+if running.executor() == "processes":
+    running.warm_pool()
 run_clicked = inputs.sidebar()
 scenario, _errors = state.current()
 
