@@ -14,6 +14,7 @@ from sim.analysis.stats import wilson
 from sim.analysis.stock import smallest_meeting, stock_param
 from sim.config.errors import ScenarioError, ScenarioErrors
 from sim.config.scenario import Scenario
+from sim.config.units import WEEKS_PER_YEAR
 
 
 def toci_page(scenario: Scenario | None) -> None:
@@ -57,12 +58,12 @@ def _results(view: views.RunView) -> None:
 
 def stockout_vs_delayed(p_stockout: float, doses_delayed: float, weeks: int) -> str:
     """One plain sentence on why a high chance of a stock-out can sit beside few delayed doses."""
-    per_year = doses_delayed * 52 / weeks if weeks else float("nan")
+    per_year = doses_delayed * WEEKS_PER_YEAR / weeks if weeks else float("nan")
     return (f"**{charts.format_value('p_stockout', p_stockout)} chance of a stock-out** is the share of simulated "
             f"years with at least one moment when a request found too little on the shelf, however brief or "
             f"for whichever service; **{per_year:,.1f} patient doses delayed a year** is how many doses for these "
-            "patients actually had to wait for stock, on average: a stock-out in almost every year can still "
-            "delay only a few doses.")
+            "patients actually had to wait for stock, on average: so a stock-out in most years can still delay "
+            "only a few doses.")
 
 
 DEFAULT_TARGET_PERCENT = 5.0   # the pharmacy planner's usual question: P(stock-out) below 5%
@@ -191,7 +192,7 @@ def _stock_answer(curve: pd.DataFrame, param: str, target: float, current: float
                    f"**{best:,.0f} mg** (current: {current:,.0f} mg).")
         if best >= tried[-1] and len(tried) > 1:
             st.warning(f"{best:,.0f} mg is the highest level tried, so the answer may lie anywhere between "
-                       f"{tried[-2]:,.0f} and {best:,.0f} mg: widen the range (add levels in between and above).")
+                       f"{tried[-2]:,.0f} and {best:,.0f} mg: widen the range of levels (add some between them).")
         row = curve[curve[param] == best].iloc[0]
         st.caption(stockout_vs_delayed(row["p_stockout"], row["toci_doses_delayed"], scenario.run.horizon_weeks))
     st.dataframe(charts.stock_table(curve, param, target, currency, label), hide_index=True, width="stretch")

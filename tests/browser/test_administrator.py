@@ -1,0 +1,63 @@
+"""The administrator's task in a real Chromium (issue 16): "how many observation beds keep postponed doses
+under 2% at 6 referrals a week?". Referrals are typed a year (312), as a planner counts them; the sizing
+panel is opened without any main run, run, and its answer read where it is shown. Screenshot:
+test-output/screenshots/16_administrator.png."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.browser.serve import CHROMIUM, OUT, serve
+from tests.browser.steps import SHORT_RUN, choose, edit_inputs, fill, wait_idle
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytest.importorskip("playwright.sync_api")
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
+
+SHOTS = OUT / "screenshots"
+PANEL = "Find the smallest capacity that meets a target"
+ANSWER = re.compile(r"Smallest observation beds \(22-24 h\) meeting doses postponed \(no place\) ≤ 2\.0% with 95% "
+                    r"confidence: (\d+) \(current: (\d+)\)")
+
+
+@pytest.fixture(scope="module")
+def server():
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with serve("streamlit-administrator.log") as (url, _proc):
+        yield url
+
+
+def test_observation_beds_for_under_2_percent_postponed_at_6_referrals_a_week(browser, server):
+    context = browser.new_context(viewport={"width": 1440, "height": 2400})
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    try:
+        page.goto(server)
+        page.get_by_role("button", name="Run simulation").wait_for()
+        edit_inputs(page, "Run settings", SHORT_RUN)
+        edit_inputs(page, "Demand", {"Referrals (patients per year)": 312})   # 6 a week
+        # stored as the scenario holds it: per week
+        assert "demand.patients_per_week = 6.0" in page.locator('[data-testid="stSidebar"]').inner_text()
+        page.get_by_text(PANEL, exact=True).click()   # no main run first
+        wait_idle(page)
+        panel = page.locator('[data-testid="stExpander"]').filter(has_text=PANEL)
+        choose(page, "Resource", "Observation beds (22-24 h)", where=panel)
+        choose(page, "Service measure", "Doses postponed (no place)", where=panel)
+        assert panel.get_by_label("Target: at most (%)").input_value() == "2.00"
+        fill(page, "Replications per capacity", 5, where=panel)
+        panel.get_by_role("button", name="Run sizing").click()
+        page.get_by_text(ANSWER).first.wait_for(timeout=180_000)
+        wait_idle(page)
+        assert page.locator('[data-testid="stExpander"]').filter(has_text=PANEL).count() == 1   # one panel
+        beds, current = map(int, ANSWER.search(page.get_by_text(ANSWER).first.inner_text()).groups())
+        assert current == 4 and 1 <= beds <= 7, beds
+        assert panel.locator('[data-testid="stDataFrame"]').count() == 1   # the capacities tried, with CIs
+        page.screenshot(path=str(SHOTS / "16_administrator.png"), full_page=True)
+        print(f"administrator: {beds} observation beds keep postponed doses under 2% at 6 referrals a week")
+    finally:
+        context.close()
