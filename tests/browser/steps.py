@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from typing import Iterator
+
 # A short year: few weeks each, so the replications a task needs run in seconds (same model, fewer weeks).
 SHORT_RUN = {"Horizon (weeks)": 8, "Warmup (weeks)": 4, "Follow up (weeks)": 2}
 
@@ -35,3 +38,17 @@ def edit_inputs(page, section: str, values: dict) -> None:
     choose(page, "Section", section, where=sidebar)
     for label, value in values.items():
         fill(page, label, value, where=sidebar)
+
+
+@contextlib.contextmanager
+def dashboard_page(browser, url: str, width: int = 1440, height: int = 2400) -> Iterator:
+    """A fresh browser context (its own Streamlit session) on the dashboard, once the page has loaded."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    try:
+        page.goto(url)
+        page.get_by_role("button", name="Run simulation").wait_for()
+        yield page
+    finally:
+        context.close()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.serve import CHROMIUM, OUT, serve
-from tests.browser.steps import SHORT_RUN, choose, edit_inputs, fill, wait_idle
+from tests.browser.steps import dashboard_page, SHORT_RUN, choose, edit_inputs, fill, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 pytest.importorskip("playwright.sync_api")
@@ -33,12 +33,7 @@ def server():
 
 
 def test_observation_beds_for_under_2_percent_postponed_at_6_referrals_a_week(browser, server):
-    context = browser.new_context(viewport={"width": 1440, "height": 2400})
-    page = context.new_page()
-    page.set_default_timeout(120_000)
-    try:
-        page.goto(server)
-        page.get_by_role("button", name="Run simulation").wait_for()
+    with dashboard_page(browser, server) as page:
         edit_inputs(page, "Run settings", SHORT_RUN)
         edit_inputs(page, "Demand", {"Referrals (patients per year)": 312})   # 6 a week
         # stored as the scenario holds it: per week
@@ -59,5 +54,3 @@ def test_observation_beds_for_under_2_percent_postponed_at_6_referrals_a_week(br
         assert panel.locator('[data-testid="stDataFrame"]').count() == 1   # the capacities tried, with CIs
         page.screenshot(path=str(SHOTS / "16_administrator.png"), full_page=True)
         print(f"administrator: {beds} observation beds keep postponed doses under 2% at 6 referrals a week")
-    finally:
-        context.close()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.serve import CHROMIUM, OUT, serve
-from tests.browser.steps import SHORT_RUN, edit_inputs, fill, wait_idle
+from tests.browser.steps import dashboard_page, SHORT_RUN, edit_inputs, fill, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 pytest.importorskip("playwright.sync_api")
@@ -32,12 +32,7 @@ def server():
 
 
 def test_stock_level_for_a_stock_out_chance_under_5_percent(browser, server):
-    context = browser.new_context(viewport={"width": 1440, "height": 2400})
-    page = context.new_page()
-    page.set_default_timeout(120_000)
-    try:
-        page.goto(server)
-        page.get_by_role("button", name="Run simulation").wait_for()
+    with dashboard_page(browser, server) as page:
         edit_inputs(page, "Run settings", SHORT_RUN)
         page.get_by_text("Tocilizumab stock", exact=True).first.click()
         wait_idle(page)
@@ -57,5 +52,3 @@ def test_stock_level_for_a_stock_out_chance_under_5_percent(browser, server):
         assert table.count() == 1
         page.screenshot(path=str(SHOTS / "16_pharmacy_planner.png"), full_page=True)
         print(f"pharmacy planner: order up to {level:,} mg for P(stock-out) < 5% ({reps} replications per level)")
-    finally:
-        context.close()
