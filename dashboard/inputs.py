@@ -8,6 +8,7 @@ shown under the field it concerns.
 
 from __future__ import annotations
 
+import datetime
 import math
 
 import streamlit as st
@@ -16,6 +17,7 @@ from dashboard import fields, running, state
 from sim import charts
 from sim.config import citations, loader
 from sim.config.errors import ScenarioError
+from sim.config.units import WEEKS_PER_YEAR
 
 MAX_UPLOAD_MB = 1
 # Replications a dashboard run may ask for: two give a confidence interval; more than 5,000 would hold a
@@ -71,7 +73,7 @@ def _on_edit(path: str, kind: str, key: str) -> None:
 DAY0 = "calendar_day0"   # the date the sidebar shows as day 0 of the simulation (display only)
 
 
-def day0():
+def day0() -> datetime.date:
     """The date day 0 of the scenario is shown as (holidays are entered as dates from it)."""
     return st.session_state.setdefault(DAY0, fields.default_day0())
 
@@ -132,7 +134,7 @@ def _help(spec: fields.FieldSpec) -> str:
     if spec.verified is False:
         parts.append("Not verified against the cited source.")
     if spec.kind == "per_year":
-        parts.append("The scenario stores it per week (this figure divided by 52).")
+        parts.append(f"The scenario stores it per week (this figure divided by {WEEKS_PER_YEAR}).")
     abbreviations = fields.explain_abbreviations(f"{spec.label} {spec.help} {spec.value}")
     if abbreviations:
         parts.append(abbreviations)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+from collections.abc import Iterator
 
 # A short year: few weeks each, so the replications a task needs run in seconds (same model, fewer weeks).
 SHORT_RUN = {"Horizon (weeks)": 8, "Warmup (weeks)": 4, "Follow up (weeks)": 2}
