@@ -22,14 +22,23 @@ def choose(page, label: str, option: str, where=None) -> None:
     page.keyboard.type(option)
     page.get_by_role("option", name=option, exact=True).click()
     wait_idle(page)
+    page.wait_for_timeout(500)   # the rerun the choice starts may not have shown its status yet
+    wait_idle(page)
 
 
 def fill(page, label: str, value, where=None) -> None:
-    """Type ``value`` into the number or text box labelled ``label`` and confirm it."""
-    box = (where or page).get_by_label(label, exact=True).first
-    box.fill(str(value))
-    box.press("Enter")
-    wait_idle(page)
+    """Type ``value`` into the number or text box labelled ``label`` and confirm it. A box drawn by a rerun
+    still in progress can be replaced as it ends, dropping what was typed: then it is typed again."""
+    for _ in range(3):
+        box = (where or page).get_by_label(label, exact=True).first
+        box.fill(str(value))
+        box.press("Enter")
+        wait_idle(page)
+        page.wait_for_timeout(500)
+        wait_idle(page)
+        if (where or page).get_by_label(label, exact=True).first.input_value() == str(value):
+            return
+    raise AssertionError(f"{label} did not keep {value!r}")
 
 
 def edit_inputs(page, section: str, values: dict) -> None:
