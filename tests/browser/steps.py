@@ -5,6 +5,10 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+from tests.browser.serve import OUT, serve
+
+SHOTS = OUT / "screenshots"
+
 # A short year: few weeks each, so the replications a task needs run in seconds (same model, fewer weeks).
 SHORT_RUN = {"Horizon (weeks)": 8, "Warmup (weeks)": 4, "Follow up (weeks)": 2}
 
@@ -61,3 +65,10 @@ def dashboard_page(browser, url: str, width: int = 1440, height: int = 2400) -> 
         yield page
     finally:
         context.close()
+
+
+def served(log_name: str) -> Iterator[str]:
+    """A module's dashboard server (for a ``server`` fixture): its URL, screenshots folder made."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with serve(log_name) as (url, _proc):
+        yield url

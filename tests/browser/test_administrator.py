@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.serve import CHROMIUM, OUT, serve
-from tests.browser.steps import dashboard_page, SHORT_RUN, choose, edit_inputs, fill, wait_idle
+from tests.browser.serve import CHROMIUM
+from tests.browser.steps import SHORT_RUN, SHOTS, choose, dashboard_page, edit_inputs, fill, served, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 pytest.importorskip("playwright.sync_api")
@@ -19,7 +19,6 @@ pytest.importorskip("playwright.sync_api")
 if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
 
-SHOTS = OUT / "screenshots"
 PANEL = "Find the smallest capacity that meets a target"
 ANSWER = re.compile(r"Smallest observation beds \(22-24 h\) meeting doses postponed \(no place\) ≤ 2\.0% with 95% "
                     r"confidence: (\d+) \(current: (\d+)\)")
@@ -28,9 +27,7 @@ NONE = re.compile(r"No capacity up to 14 meets Doses postponed \(no place\) ≤ 
 
 @pytest.fixture(scope="module")
 def server():
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with serve("streamlit-administrator.log") as (url, _proc):
-        yield url
+    yield from served("streamlit-administrator.log")
 
 
 def test_observation_beds_for_under_2_percent_postponed_at_6_referrals_a_week(browser, server):

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.serve import CHROMIUM, OUT, serve
-from tests.browser.steps import dashboard_page, SHORT_RUN, edit_inputs, fill, wait_idle
+from tests.browser.serve import CHROMIUM
+from tests.browser.steps import SHORT_RUN, SHOTS, dashboard_page, edit_inputs, fill, served, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 pytest.importorskip("playwright.sync_api")
@@ -19,16 +19,13 @@ pytest.importorskip("playwright.sync_api")
 if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
 
-SHOTS = OUT / "screenshots"
 ANSWER = re.compile(r"Smallest order up to with P\(stock-out\) ≤ 5\.0% \(upper 95% bound\): ([\d,]+) mg "
                     r"\(current: ([\d,]+) mg\)")
 
 
 @pytest.fixture(scope="module")
 def server():
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with serve("streamlit-pharmacy.log") as (url, _proc):
-        yield url
+    yield from served("streamlit-pharmacy.log")
 
 
 def test_stock_level_for_a_stock_out_chance_under_5_percent(browser, server):
