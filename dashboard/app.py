@@ -24,14 +24,20 @@ if "base" not in st.session_state:
     st.stop()
 links.restore_once()   # a shared link's preset and edits, on the session's first run
 glossary.sidebar_glossary()   # first in the sidebar: one click away from every page
+if running.executor() == "processes":
+    running.warm_pool()
 run_clicked = inputs.sidebar()
 scenario, _errors = state.current()
 
 st.title("BTCE step-up dosing: capacity planner")
 page = st.radio("Page", list(pages.PAGES), horizontal=True, key="page", label_visibility="collapsed")
 links.publish()        # the URL follows the scenario, so a reload or a shared link reopens it
-running.show_cancelled()
-if run_clicked and scenario is not None:
-    running.run_main(scenario, int(st.session_state["reps"]))
+# One slot, drawn on every rerun, holds the run's progress bar and messages: the page below keeps its
+# place in the layout whether or not a run just happened, so a panel the user opened stays open and is
+# not drawn twice on the next rerun (issue 16, bug 2).
+with st.container():
+    running.show_cancelled()
+    if run_clicked and scenario is not None:
+        running.run_main(scenario, int(st.session_state["reps"]))
 
 pages.PAGES[page](scenario)

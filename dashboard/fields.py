@@ -9,6 +9,7 @@ as a user override (unverified), exactly as ``--set`` does. Validation is the sc
 from __future__ import annotations
 
 import copy
+import datetime as _dt
 import re
 import types
 import typing
@@ -21,6 +22,7 @@ from sim.config import loader, registry
 from sim.config.errors import ScenarioError, ScenarioErrors
 from sim.config.params import Sourced, SourcedVector
 from sim.config.scenario import Scenario
+from sim.config.units import DAYS_PER_WEEK, WEEKS_PER_YEAR
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -47,7 +49,26 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
 # Widget kinds the sidebar knows how to draw.
 Kind = Literal["int", "float", "bool", "str", "choice", "int_list", "float_list", "str_list", "weekdays",
                "sourced", "sourced_vector", "opt_float", "opt_int", "opt_int_list", "opt_bool",
-               "opt_sourced_vector", "opt_sourced"]
+               "opt_sourced_vector", "opt_sourced", "per_year", "dates"]
+
+# Fields the sidebar shows in a planner's units, stored in the scenario's own underneath: referrals a
+# year (the scenario holds them per week) and holidays as dates (the scenario holds day numbers).
+SHOWN_AS = {"demand.patients_per_week": ("per_year", "patients per year"),
+            "calendar.holidays": ("dates", "dates, YYYY-MM-DD")}
+
+# Clinical and planning abbreviations a user meets in scenario names, descriptions and KPI labels.
+ABBREVIATIONS = {
+    "ES-SCLC": "extensive-stage small-cell lung cancer",
+    "SCLC": "small-cell lung cancer",
+    "DLBCL": "diffuse large B-cell lymphoma",
+    "FL": "follicular lymphoma",
+    "CRS": "cytokine release syndrome, a fever-led immune reaction to the drug",
+    "ICANS": "immune effector cell-associated neurotoxicity syndrome (confusion, seizures)",
+    "BTCE": "bispecific T-cell engager",
+    "ED": "emergency department",
+    "ICU": "intensive care unit",
+}
+_CYCLE_DAY = re.compile(r"\bC(\d+)D(\d+)\b")
 
 _UNITS = {
     "patients_per_week": "patients per week", "growth_per_year": "fraction per year, 0.1 = +10%",
@@ -268,6 +289,10 @@ def _sourced_spec(path: str, label: str, kind: str, value: Any, help_parts: list
 
 def _plain_spec(path, name, label, tp, optional, value, help_parts, unit) -> FieldSpec | None:
     help_text = " ".join(help_parts)
+    if path in SHOWN_AS:
+        kind, shown_unit = SHOWN_AS[path]
+        value = per_year(value) if kind == "per_year" else list(value or ())
+        return FieldSpec(path, label, kind, value, help_text, shown_unit)
     if typing.get_origin(tp) is Literal:
         return FieldSpec(path, label, "choice", value, help_text, unit, options=typing.get_args(tp))
     if typing.get_origin(tp) is tuple:
@@ -472,3 +497,51 @@ def sourced_in_raw(data: Any, prefix: str = ""):
     elif isinstance(data, list):
         for i, v in enumerate(data):
             yield from sourced_in_raw(v, f"{prefix}[{i}]")
+
+
+# --------------------------------------------------------------------------- planner's units
+
+def per_year(per_week: float) -> float:
+    """A weekly rate as the yearly figure the sidebar shows (3.846 a week reads 200 a year)."""
+    return round(float(per_week) * WEEKS_PER_YEAR, 1)
+
+
+def per_week(yearly: float) -> float:
+    """The sidebar's yearly figure as the weekly rate the scenario holds."""
+    return float(yearly) / WEEKS_PER_YEAR
+
+
+def default_day0(today: _dt.date | None = None) -> _dt.date:
+    """The date day 0 of a scenario is shown as, until the user picks one: the first Monday of this year
+    (the simulation's day 0 is a Monday)."""
+    jan1 = (today or _dt.date.today()).replace(month=1, day=1)
+    return jan1 + _dt.timedelta(days=(DAYS_PER_WEEK - jan1.weekday()) % DAYS_PER_WEEK)
+
+
+def format_dates(days: list[int] | None, day0: _dt.date) -> str:
+    """Day numbers as the ISO dates they fall on, day 0 being ``day0``."""
+    return ", ".join((day0 + _dt.timedelta(days=int(d))).isoformat() for d in days or ())
+
+
+def parse_dates(text: str, day0: _dt.date) -> list[int]:
+    """"2026-12-25, 2027-01-01" to day numbers from ``day0``, sorted; raises ValueError with a plain message."""
+    out = []
+    for item in (t for t in re.split(r"[,\s;]+", (text or "").strip().strip("[]")) if t):
+        try:
+            day = _dt.date.fromisoformat(item)
+        except ValueError:
+            raise ValueError(f"'{item}' is not a date; allowed: dates as YYYY-MM-DD separated by commas") from None
+        if day < day0:
+            raise ValueError(f"{item} is before day 0 of the simulation ({day0.isoformat()}); allowed: that day "
+                             "or later")
+        out.append((day - day0).days)
+    return sorted(set(out))
+
+
+def explain_abbreviations(text: str) -> str:
+    """What the abbreviations in ``text`` stand for ("C1D1 = cycle 1, day 1; CRS = ..."), or ""."""
+    found = {m.group(0): f"cycle {m.group(1)}, day {m.group(2)}" for m in _CYCLE_DAY.finditer(text or "")}
+    for abbr, meaning in ABBREVIATIONS.items():
+        if re.search(rf"(?<![\w-]){re.escape(abbr)}(?![\w-])", text or ""):
+            found[abbr] = meaning
+    return "; ".join(f"{k} = {v}" for k, v in found.items())

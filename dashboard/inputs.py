@@ -8,6 +8,7 @@ shown under the field it concerns.
 
 from __future__ import annotations
 
+import datetime
 import math
 
 import streamlit as st
@@ -16,6 +17,7 @@ from dashboard import fields, running, state
 from sim import charts
 from sim.config import citations, loader
 from sim.config.errors import ScenarioError
+from sim.config.units import WEEKS_PER_YEAR
 
 MAX_UPLOAD_MB = 1
 # Replications a dashboard run may ask for: two give a confidence interval; more than 5,000 would hold a
@@ -68,7 +70,19 @@ def _on_edit(path: str, kind: str, key: str) -> None:
     ss["overrides"][path] = value
 
 
+DAY0 = "calendar_day0"   # the date the sidebar shows as day 0 of the simulation (display only)
+
+
+def day0() -> datetime.date:
+    """The date day 0 of the scenario is shown as (holidays are entered as dates from it)."""
+    return st.session_state.setdefault(DAY0, fields.default_day0())
+
+
 def _parse(kind: str, raw):
+    if kind == "per_year":
+        return fields.per_week(raw)
+    if kind == "dates":
+        return fields.parse_dates(raw, day0())
     if kind in ("int_list", "float_list", "str_list", "opt_int_list", "sourced_vector", "opt_sourced_vector"):
         return fields.parse_list(raw, {"sourced_vector": "float_list", "opt_sourced_vector": "opt_float_list"}.get(kind, kind))
     if kind == "weekdays":
@@ -119,6 +133,11 @@ def _help(spec: fields.FieldSpec) -> str:
         parts.append(f"Note: {citations.for_display(spec.note)}")
     if spec.verified is False:
         parts.append("Not verified against the cited source.")
+    if spec.kind == "per_year":
+        parts.append(f"The scenario stores it per week (this figure divided by {WEEKS_PER_YEAR}).")
+    abbreviations = fields.explain_abbreviations(f"{spec.label} {spec.help} {spec.value}")
+    if abbreviations:
+        parts.append(abbreviations)
     return "  \n".join(parts) or None
 
 
@@ -130,7 +149,15 @@ def _widget(spec: fields.FieldSpec, errors: list[ScenarioError]) -> None:
     label = _label(spec)
     v = spec.value
     k = spec.kind
-    if k == "int":
+    if k == "per_year":
+        st.number_input(label, value=float(v), min_value=0.0, step=10.0, format="%g", **kw)
+    elif k == "dates":
+        kw["key"] = key = f"{key}:{day0().isoformat()}"   # a new day 0 redraws the dates from it
+        kw["args"] = (spec.path, spec.kind, key)
+        st.text_input(label, value=fields.format_dates(v, day0()), placeholder="e.g. 2026-12-25, 2027-01-01", **kw)
+        st.date_input("Day 0 of the simulation (first day of warm-up)", key=DAY0, format="YYYY-MM-DD",
+                      help="Only for showing holidays as dates: the scenario counts days from its start, a Monday.")
+    elif k == "int":
         st.number_input(label, value=int(v), step=1, **kw)
     elif k in ("float", "sourced"):
         st.number_input(label, value=float(v), step=_step(v), format="%g", **kw)
@@ -206,7 +233,8 @@ def sidebar() -> bool:
         if "preset" not in ss:
             ss["preset"] = current_preset if current_preset in names else names[0]
         st.selectbox("Start from a preset", names, key="preset", on_change=_on_preset,
-                     help="Scenario files in scenarios/; each is a drug and a monitoring strategy.")
+                     help="Scenario files in scenarios/; each is a drug and a monitoring strategy.  \n"
+                          + fields.explain_abbreviations(ss["base"].description))
         st.file_uploader("…or upload a scenario (TOML)", type=["toml"], key="upload", on_change=_on_upload,
                          max_upload_size=MAX_UPLOAD_MB,
                          help="A scenario file as `python -m sim run` reads it; extends and drug files resolve "

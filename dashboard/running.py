@@ -15,6 +15,7 @@ import sim
 from dashboard import pool, state
 from sim.analysis import views
 from sim.analysis.pool import Cancelled
+from sim.config import loader
 from sim.config.errors import ScenarioError, ScenarioErrors, UsageError
 from sim.config.scenario import Scenario
 from sim.metrics import series
@@ -27,6 +28,20 @@ CHART_SERIES = {"extract": series.collect}
 def executor() -> str:
     """The runner's executor the user chose under Run options (the shared workers by default)."""
     return EXECUTORS.get(st.session_state.get("executor", ""), "processes")
+
+
+@st.cache_resource(show_spinner=False)
+def warm_pool() -> bool:
+    """Start the shared pool's workers in the background, once per server, while the first user is still
+    reading the page: spawned workers each import the package (about 4 s on 2 busy cores), which the first
+    Run used to wait for. Each loads the reference preset (importing everything a replication needs);
+    nobody waits for the result, and nothing is simulated."""
+    try:
+        shared = pool.shared()
+    except UsageError:   # a bad BTCE_SIM_WORKERS: Run says so where it is pressed (see _job)
+        return False
+    shared.submit("warm-up", sim.load, [loader.DEFAULT_SCENARIO.stem] * shared.cap, [0] * shared.cap)
+    return True
 
 
 def _on_cancel(label: str) -> None:

@@ -31,6 +31,7 @@ def shorten_shared(at, reps: int) -> None:
 def capped(monkeypatch_module):
     """A fresh server-wide pool with the cap set through the environment, as an operator would."""
     monkeypatch_module.setenv(pool.WORKERS_ENV, str(CAP))
+    pool.shared().close()   # the pool an earlier test's page warmed up (running.warm_pool): its workers go
     pool.shared.clear()
     yield
     pool.shared().close()

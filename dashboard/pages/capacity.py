@@ -16,11 +16,25 @@ from sim.config.scenario import RESOURCES, Scenario
 
 
 def capacity_page(scenario: Scenario | None) -> None:
-    """For administrators: service level, occupancy, peaks, toxicity-driven use, dosing calendar, sizing."""
+    """For administrators: service level, occupancy, peaks, toxicity-driven use, dosing calendar, sizing.
+
+    The sizing panel works on the sidebar's scenario, with or without a main run.
+    """
     st.header("Capacity: beds, chairs and service level")
     view = page_view(scenario)
-    if view is None:
-        return
+    if view is not None:
+        _results(view)
+    if scenario is not None:
+        sizing_panel(scenario)
+    if view is not None:
+        with st.expander("All KPIs with 95% CIs"):
+            st.dataframe(charts.summary_table(view.summary, view.currency).drop(columns=["column"]),
+                         hide_index=True, width="stretch")
+        exports(view)
+
+
+def _results(view: views.RunView) -> None:
+    """The main run's cards and charts."""
     kpi_cards(view, charts.CAPACITY_KPIS)
     cap = views.capacity_of(view.scenario)
     name = view.scenario.name
@@ -49,41 +63,59 @@ def capacity_page(scenario: Scenario | None) -> None:
                    "place; admissions caused by toxicity are not drawn.")
     else:
         st.caption("No patient started after warm-up in replication 0.")
-    if scenario is not None:
-        sizing_panel(scenario)
-    with st.expander("All KPIs with 95% CIs"):
-        st.dataframe(charts.summary_table(view.summary, view.currency).drop(columns=["column"]),
-                     hide_index=True, width="stretch")
-    exports(view)
 
 
 SIZING_KPIS = ("p_dose_postponed", "days_referral_to_first_dose_mean", "patients_diverted", "icu_boarding_hours",
                "wait_ed_bays_hours_mean", "wait_icu_beds_hours_mean", "wait_ward_beds_hours_mean")
 
 
+# Session-state keys of the sizing panel: whether it is open, and the inputs of the answer last shown.
+SIZING_OPEN, SIZING_SHOWN = "size_open", "size_shown"
+
+
+def _keep_open(key: str) -> None:
+    # a click inside a panel keeps it open on the rerun it causes, whatever else moved on the page
+    st.session_state[key] = True
+
+
 def sizing_panel(scenario: Scenario) -> None:
-    """The smallest capacity of one resource whose 95% CI meets a service target (:func:`sim.size`)."""
-    with st.expander("Find the smallest capacity that meets a target", expanded=False):
-        st.caption("Runs the current scenario at a few capacities on the same seed (same patients), bracketing "
-                   "and bisecting the range, and picks the smallest capacity whose whole 95% confidence "
-                   "interval meets the target.")
-        res, lo, hi, kpi, target, reps, clicked = _sizing_inputs(scenario)
-        key = state.run_key(scenario, reps, "size", res, lo, hi, kpi, target)
-        result = state.recall("sizings", key)
+    """The smallest capacity of one resource whose 95% CI meets a service target (:func:`sim.size`).
+
+    The panel's open state and its last answer live in the session, so the rerun a click causes neither
+    closes the panel nor hides the answer (issue 16, bug 2).
+    """
+    ss = st.session_state
+    with st.expander("Find the smallest capacity that meets a target", key=SIZING_OPEN, on_change="rerun"):
+        st.caption("Runs the current scenario (the sidebar's inputs; no main run needed) at a few capacities on "
+                   "the same seed (same patients), bracketing and bisecting the range, and picks the smallest "
+                   "capacity whose whole 95% confidence interval meets the target.")
+        asked = _sizing_inputs(scenario)
+        clicked = asked.pop("clicked")
+        key = state.run_key(scenario, asked["reps"], "size", *asked.values())
+        slot = st.container()   # the progress bar's place, drawn always so the answer below never moves
         if clicked:
             try:
-                result = running.size(scenario, res, sim.Target(kpi, "<=", target), reps, lo, hi,
-                                      f"Sizing {charts.RESOURCE_LABELS[res]}")
+                with slot:
+                    result = running.size(scenario, asked["res"], sim.Target(asked["kpi"], "<=", asked["target"]),
+                                          asked["reps"], asked["lo"], asked["hi"],
+                                          f"Sizing {charts.RESOURCE_LABELS[asked['res']]}")
             except (ScenarioError, ScenarioErrors, UsageError) as exc:
                 st.error(f"The sizing did not run: {exc}")
                 return
-            state.remember("sizings", key, result)
-        if result is not None:
-            _sizing_answer(scenario, result, kpi, target)
+            state.remember("sizings", key, (result, asked))
+            ss[SIZING_SHOWN] = key
+        shown = state.recall("sizings", key) or state.recall("sizings", ss.get(SIZING_SHOWN))
+        if shown is not None:
+            result, was = shown
+            if state.recall("sizings", key) is None:
+                st.caption("The answer below is for the inputs as they were when it ran; press **Run sizing** "
+                           "to size with the inputs above.")
+            _sizing_answer(scenario, result, was["kpi"], was["target"], was["hi"])
 
 
-def _sizing_inputs(scenario: Scenario) -> tuple[str, int, int, str, float, int, bool]:
-    """The sizing panel's widgets: resource, range, service measure, target (as a KPI value), replications."""
+def _sizing_inputs(scenario: Scenario) -> dict:
+    """The sizing panel's widgets: resource, range, service measure, target (as a KPI value), replications,
+    and whether Run sizing was clicked."""
     c1, c2, c3 = st.columns(3)
     res = c1.selectbox("Resource", RESOURCES, index=1, format_func=charts.RESOURCE_LABELS.get, key="size_res")
     cur = int(getattr(scenario.capacity, res))
@@ -98,12 +130,14 @@ def _sizing_inputs(scenario: Scenario) -> tuple[str, int, int, str, float, int, 
     target = c4.number_input(f"Target: at most ({'%' if share else info.unit})", min_value=0.0,
                              value=2.0 if share else 1.0, step=0.5, key=f"size_target_{kpi}")
     reps = int(c5.number_input("Replications per capacity", 5, 500, 30, step=5, key="size_reps"))
-    clicked = c6.button("Run sizing", key="size_run", width="stretch")
-    return res, lo, hi, kpi, target / 100 if share else target, reps, clicked
+    clicked = c6.button("Run sizing", key="size_run", width="stretch", on_click=_keep_open, args=(SIZING_OPEN,))
+    return {"res": res, "lo": lo, "hi": hi, "kpi": kpi, "target": target / 100 if share else target, "reps": reps,
+            "clicked": clicked}
 
 
-def _sizing_answer(scenario: Scenario, result: sim.SizingResult, kpi: str, target: float) -> None:
-    """The capacity curve of the capacities tried, the answer, and the table."""
+def _sizing_answer(scenario: Scenario, result: sim.SizingResult, kpi: str, target: float, high: int) -> None:
+    """The capacity curve of the capacities tried, the answer (with a warning when it is the top of the
+    range searched, ``high``), and the table."""
     (res,) = result.resources
     currency = scenario.costs.currency
     info = charts.kpi_info(kpi, currency)
@@ -111,12 +145,15 @@ def _sizing_answer(scenario: Scenario, result: sim.SizingResult, kpi: str, targe
     chart(charts.capacity_curve_chart(curve, kpi, res, target, currency), f"{scenario.name}_sizing_{res}")
     shown_target = charts.format_value(kpi, target, currency)
     if not result.found:
-        st.error(f"No capacity in the range meets {info.label} ≤ {shown_target} with 95% confidence: "
-                 "try larger capacities or more replications.")
+        st.error(f"No capacity up to {high} meets {info.label} ≤ {shown_target} with 95% confidence: "
+                 "widen the range (raise its top) or add replications.")
     else:
         st.success(f"Smallest {charts.RESOURCE_LABELS[res].lower()} meeting {info.label.lower()} ≤ "
                    f"{shown_target} with 95% confidence: **{result.answer[res]}** "
                    f"(current: {getattr(scenario.capacity, res)}).")
+        if result.answer[res] >= high:
+            st.warning(f"{result.answer[res]} is the top of the range searched, so nothing above it was tried: "
+                       "widen the range to see how much margin a larger capacity gives.")
     st.dataframe(pd.DataFrame({
         f"{charts.RESOURCE_LABELS[res]} ({registry.resource(res).unit})": curve["capacity"].astype(int),
         f"{info.label} ({info.unit}), mean": [charts.format_value(kpi, v, currency) for v in curve["mean"]],

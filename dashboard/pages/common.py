@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import state
+from dashboard import fields, state
 from sim import charts
 from sim.analysis import views
 from sim.charts import report
@@ -24,8 +24,14 @@ def card_value(kpi: str, value: float, currency: str) -> str:
     return f"{text} {unit}"
 
 
+# Card titles wrap instead of being cut ("Patient doses delayed by a s..."): the full label is the title.
+_WRAP_TITLES = ("<style>[data-testid='stMetricLabel'] *{white-space:normal !important;overflow:visible !important;"
+                "text-overflow:clip !important}</style>")
+
+
 def kpi_cards(view: views.RunView, kpis: tuple[str, ...], per_row: int = 4) -> None:
     """One card per KPI: mean with unit, the 95% CI under it, the definition on hover."""
+    st.html(_WRAP_TITLES)
     summ = view.summary.set_index("kpi")
     shown = [k for k in kpis if k in summ.index]
     for start in range(0, len(shown), per_row):
@@ -34,9 +40,11 @@ def kpi_cards(view: views.RunView, kpis: tuple[str, ...], per_row: int = 4) -> N
             r = summ.loc[kpi]
             info = charts.kpi_info(kpi, view.currency)
             ci = charts.format_ci(kpi, r["ci_low"], r["ci_high"], view.currency)
+            words = fields.explain_abbreviations(f"{info.label} {info.help}")
             col.metric(info.label, card_value(kpi, r["mean"], view.currency), delta=f"95% CI {ci}",
                        delta_color="off", delta_arrow="off", border=True,
-                       help=f"{info.unit}. {info.help}".strip(". ") + f". Mean over {int(r['n'])} replications.")
+                       help=f"{info.unit}. {info.help}".strip(". ") + f". Mean over {int(r['n'])} replications."
+                       + (f"  \n{words}." if words else ""))
 
 
 def chart(c, name: str) -> None:
@@ -71,7 +79,6 @@ def latest_view(scenario: Scenario | None) -> views.RunView | None:
     return view
 
 
-
 def page_view(scenario: Scenario | None) -> views.RunView | None:
     """The session's latest run under its header line; None (and what to do first) before any run."""
     view = latest_view(scenario)
@@ -79,7 +86,17 @@ def page_view(scenario: Scenario | None) -> views.RunView | None:
         no_results(scenario)
         return None
     run_header(view)
+    trust_notes(view.scenario)
     return view
+
+
+def trust_notes(scenario: Scenario) -> None:
+    """Beside the results: the assumptions they rest on, and what the model is and is not validated against."""
+    c1, c2 = st.columns(2)
+    with c1.expander("Assumptions behind these results"):
+        st.markdown("\n".join(f"- {a}" for a in report.assumptions(scenario) + report.LIMITATIONS))
+    with c2.expander("Validation: what these results can be trusted for"):
+        st.markdown("\n".join(f"- {a}" for a in report.VALIDATION))
 
 
 def no_results(scenario: Scenario | None) -> None:
@@ -89,6 +106,9 @@ def no_results(scenario: Scenario | None) -> None:
     if scenario is not None:
         st.subheader(f"Scenario: {scenario.name}")
         st.write(scenario.description)
+        words = fields.explain_abbreviations(f"{scenario.name} {scenario.description}")
+        if words:
+            st.caption(words)
         st.dataframe(report.inputs_table(scenario), hide_index=True, width="stretch")
         st.markdown("**Monitoring rules** (tried in order)")
         st.dataframe(report.strategy_table(scenario), hide_index=True, width="stretch")

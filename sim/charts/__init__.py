@@ -31,6 +31,7 @@ from sim.charts.stock import (
     stock_over_time_chart,
     stock_over_time_frame,
     stock_table,
+    stockout_weeks,
     toci_weekly_chart,
     toci_weekly_frame,
 )
@@ -58,4 +59,4 @@ from sim.metrics.formats import (
     plain,
 )
 
-__all__ = ['HOURS_PER_WEEK', 'DAY_NAMES', 'RESOURCE_LABELS', 'PLACE_LABELS', 'PLACE_COLORS', 'GRADE_COLORS', 'KpiInfo', 'KPI_INFO', 'CAPACITY_KPIS', 'TOCI_KPIS', 'COMPARE_KPIS', 'HOSPITAL_USE', 'kpi_info', 'format_value', 'format_ci', 'format_diff', 'format_diff_ci', 'diff_unit', 'diff_scale', 'in_shown_unit', 'plain', 'PP', 'PP_UNIT', 'summary_table', 'comparison_table', 'comparison_csv', 'stamped', 'hour_of_week_frame', 'occupancy_heatmap', 'daily_peak_frame', 'daily_peak_chart', 'hospital_use_frame', 'hospital_use_chart', 'cost_breakdown_frame', 'cost_breakdown_chart', 'toxicity_grade_frame', 'toxicity_grade_chart', 'toci_weekly_frame', 'toci_weekly_chart', 'stock_over_time_frame', 'stock_over_time_chart', 'STOCK_CURVE_KPIS', 'stock_curve_chart', 'stock_table', 'forest_frame', 'forest_plot', 'capacity_curve_chart', 'dosing_calendar', 'dosing_gantt', 'export']
+__all__ = ['HOURS_PER_WEEK', 'DAY_NAMES', 'RESOURCE_LABELS', 'PLACE_LABELS', 'PLACE_COLORS', 'GRADE_COLORS', 'KpiInfo', 'KPI_INFO', 'CAPACITY_KPIS', 'TOCI_KPIS', 'COMPARE_KPIS', 'HOSPITAL_USE', 'kpi_info', 'format_value', 'format_ci', 'format_diff', 'format_diff_ci', 'diff_unit', 'diff_scale', 'in_shown_unit', 'plain', 'PP', 'PP_UNIT', 'summary_table', 'comparison_table', 'comparison_csv', 'stamped', 'hour_of_week_frame', 'occupancy_heatmap', 'daily_peak_frame', 'daily_peak_chart', 'hospital_use_frame', 'hospital_use_chart', 'cost_breakdown_frame', 'cost_breakdown_chart', 'toxicity_grade_frame', 'toxicity_grade_chart', 'toci_weekly_frame', 'toci_weekly_chart', 'stock_over_time_frame', 'stock_over_time_chart', 'STOCK_CURVE_KPIS', 'stock_curve_chart', 'stock_table', 'stockout_weeks', 'forest_frame', 'forest_plot', 'capacity_curve_chart', 'dosing_calendar', 'dosing_gantt', 'export']

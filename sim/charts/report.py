@@ -68,6 +68,26 @@ LIMITATIONS = (
     "Staff, pharmacy preparation time and transport are not modelled; a free place is assumed staffed.",
 )
 
+# What the model has been checked against, and what it has not (the README's "Verification and
+# validation"), in a planner's words; the dashboard shows the same list beside the results.
+VALIDATION = (
+    ("Verified: patients are conserved, no place is ever used beyond its capacity, the queues agree with "
+     "Little's law and with Erlang B and C where those apply, and the same seed gives the same numbers on one "
+     "core, on several, or on a cluster."),
+    ("Validated: run as the DeLLphi-300 Part F trial ran (every patient with a caregiver), tarlatamab's CRS "
+     "incidence and hospitalisation (including ED visits) in cycle 1 fall within the published confidence "
+     "intervals in both the outpatient and the inpatient arm, and so does the difference between the arms; "
+     "it is also checked against the real-world and prophylaxis figures of Joshi et al. 2025 and the label's "
+     "share of grade 3 or worse."),
+    ("Not validated: how hospital use splits between ED visits, urgent-care visits and admissions depends on "
+     "where the strategy manages an onset at home (a centre's practice; the defaults follow the label and "
+     "the Crombie et al. 2024 consensus)."),
+    ("Not validated: the lengths of stay of tarlatamab toxicity admissions are transferred from teclistamab "
+     "(Sandahl et al. 2025) or assumed, and flagged as unverified in the drug file."),
+    ("Other drugs' figures are checked only against their own inputs (simulated incidence within a binomial "
+     "interval of the drug file's rate), not against published capacity outcomes."),
+)
+
 
 START = {
     True: "Each replication starts warm, with the patients a steady state would have (on maintenance, part-way "
@@ -329,7 +349,9 @@ def _inputs_section(s: Scenario) -> str:
 def _assumptions_section(s: Scenario, seed: int, reps: int) -> str:
     items = "".join(f"<li>{html.escape(a)}</li>" for a in assumptions(s))
     lims = "".join(f"<li>{html.escape(a)}</li>" for a in LIMITATIONS)
+    checks = "".join(f"<li>{html.escape(a)}</li>" for a in VALIDATION)
     return (f"<h2>Assumptions</h2><ul>{items}</ul><h3>Limitations</h3><ul>{lims}</ul>"
+            f"<h2>Verification and validation: what the results can be trusted for</h2><ul>{checks}</ul>"
             f"<h2>How to cite and reproduce</h2><p>{html.escape(citation(s, seed, reps))}</p>"
             f"<p>Save the scenario below as <code>scenario.toml</code> and run "
             f"<code>python -m sim run scenario.toml --reps {reps} --seed {seed}</code>.</p>"

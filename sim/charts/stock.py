@@ -55,7 +55,8 @@ def toci_weekly_chart(frame: pd.DataFrame) -> alt.Chart:
 
 def stock_over_time_frame(on_hand: np.ndarray, stockouts: np.ndarray) -> pd.DataFrame:
     """Daily tocilizumab stock across replications: day, mean of the daily low with its 95% CI, 10th
-    percentile, and the share of replications with a stock-out that day.
+    percentile, the share of replications with a stock-out that day, and that share for the day's week
+    (``share_stockout_week``, weeks counted from day 0).
 
     Parameters
     ----------
@@ -68,20 +69,37 @@ def stock_over_time_frame(on_hand: np.ndarray, stockouts: np.ndarray) -> pd.Data
     so = np.asarray(stockouts, dtype=float)
     if oh.ndim != 2 or oh.shape != so.shape:
         raise ValueError(f"on_hand {oh.shape} and stockouts {so.shape} must both be (reps, days)")
+    days = oh.shape[1]
+    # share of replications with a stock-out on some day of each week (weeks from day 0; the last may be short)
+    short = np.zeros((so.shape[0], -(-days // 7) * 7), dtype=bool)
+    short[:, :days] = so > 0
+    week_share = short.reshape(so.shape[0], -1, 7).any(axis=2).mean(axis=0)
     rows = []
-    for d in range(oh.shape[1]):
+    for d in range(days):
         mean, _sd, lo, hi, _n = stats.mean_ci(oh[:, d])
         rows.append({"day": d, "mean_mg": mean, "ci_low": max(lo, 0.0) if lo == lo else mean, "ci_high": hi if hi == hi else mean,
-                     "p10_mg": float(np.percentile(oh[:, d], 10)), "share_stockout": float((so[:, d] > 0).mean())})
+                     "p10_mg": float(np.percentile(oh[:, d], 10)), "share_stockout": float((so[:, d] > 0).mean()),
+                     "share_stockout_week": float(week_share[d // 7]) if len(week_share) else 0.0})
     return pd.DataFrame(rows)
+
+
+def stockout_weeks(frame: pd.DataFrame) -> pd.DataFrame:
+    """Days of :func:`stock_over_time_frame` folded into weeks: week (from 1), first and end day, and the
+    share of replications with a stock-out on some day of it, so many stock-outs read as one darker week
+    rather than a solid band of daily markers."""
+    out = frame.groupby(frame["day"] // 7).agg(day=("day", "min"), last=("day", "max"),
+                                               share_stockout=("share_stockout_week", "first"))
+    out = out.rename_axis("week").reset_index()
+    return out.assign(week=out["week"] + 1, end=out["last"] + 1).drop(columns="last")
 
 
 @_padded
 def stock_over_time_chart(frame: pd.DataFrame, level_mg: float | None = None) -> alt.Chart:
-    """Tocilizumab on hand (daily low): mean with 95% CI band, 10th percentile dashed, red markers on
-    days with a stock-out in some replication (sized by how many), and the policy's stock level."""
-    base = alt.Chart(frame).encode(x=alt.X("day:Q", title="Day of the statistics window",
-                                           scale=alt.Scale(domain=[0, int(frame["day"].max()) if len(frame) else 1], nice=False)))
+    """Tocilizumab on hand (daily low): mean with 95% CI band, 10th percentile dashed, the policy's stock
+    level, and under it a strip of weeks shaded by the share of replications with a stock-out that week."""
+    last = int(frame["day"].max()) + 1 if len(frame) else 1
+    x_scale = alt.Scale(domain=[0, last], nice=False)
+    base = alt.Chart(frame).encode(x=alt.X("day:Q", title=None, scale=x_scale))
     band = base.mark_area(opacity=0.25, color=MAIN).encode(
         y=alt.Y("ci_low:Q", title="Tocilizumab on hand, daily low (mg)"), y2="ci_high:Q")
     mean = base.mark_line(color=MAIN).encode(
@@ -93,18 +111,20 @@ def stock_over_time_chart(frame: pd.DataFrame, level_mg: float | None = None) ->
     if level_mg is not None:
         layers.append(alt.Chart(pd.DataFrame({"level": [float(level_mg)]})).mark_rule(color=NEUTRAL, strokeDash=[2, 2])
                       .encode(y="level:Q", tooltip=[alt.Tooltip("level:Q", title="Policy stock level (mg)")]))
-    hits = frame[frame["share_stockout"] > 0]
-    if len(hits):
-        layers.append(alt.Chart(hits.assign(zero=0.0)).mark_point(shape="triangle-up", filled=True, color=ALERT)
-                      .encode(x="day:Q", y="zero:Q",
-                              size=alt.Size("share_stockout:Q", title="Replications with a stock-out",
-                                            legend=alt.Legend(format="%", values=[0.1, 0.5, 1.0], orient="bottom"),
-                                            scale=alt.Scale(domain=[0, 1], range=[30, 300])),
-                              tooltip=[alt.Tooltip("day:Q"),
-                                       alt.Tooltip("share_stockout:Q", title="Replications with a stock-out", format=".0%")]))
-    return alt.layer(*layers).properties(
-        width=FULL_WIDTH, height=230,
-        title=_title("Tocilizumab stock over time", "lowest stock each day: mean with 95% CI band, 10th percentile dashed; red triangles: stock-outs; grey: policy level"))
+    weeks = stockout_weeks(frame)
+    # one cell per week, darker with the share of replications short that week: density reads at a glance
+    strip = alt.Chart(weeks).mark_rect(color=ALERT, stroke="white", strokeWidth=0.5).encode(
+        x=alt.X("day:Q", title="Day of the statistics window", scale=x_scale), x2="end:Q",
+        opacity=alt.Opacity("share_stockout:Q", title="Replications with a stock-out that week",
+                            scale=alt.Scale(domain=[0, 1], range=[0, 1]),
+                            legend=alt.Legend(format="%", orient="bottom", values=[0.1, 0.5, 1.0])),
+        tooltip=[alt.Tooltip("week:Q", title="Week"),
+                 alt.Tooltip("share_stockout:Q", title="Replications with a stock-out that week", format=".0%")],
+    ).properties(width=FULL_WIDTH, height=22, title=alt.TitleParams(
+        "Weeks with a stock-out (darker: in more replications)", fontSize=11, fontWeight="normal", anchor="start"))
+    return alt.vconcat(alt.layer(*layers).properties(width=FULL_WIDTH, height=210), strip, spacing=6).properties(
+        title=_title("Tocilizumab stock over time", "lowest stock each day: mean with 95% CI band, 10th percentile "
+                     "dashed; grey: policy level; red strip: weeks with a stock-out"))
 
 
 STOCK_CURVE_KPIS = ("toci_doses_delayed", "toci_delay_hours_mean", "toci_vials_expired", "toci_cost")
