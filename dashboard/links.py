@@ -26,7 +26,9 @@ PRESET = "preset"
 STREAMLIT_KEYS = frozenset({"embed", "embed_options"})
 _LIST_KINDS = {"int_list": "int_list", "float_list": "float_list", "str_list": "str_list",
                "opt_int_list": "opt_int_list", "sourced_vector": "float_list", "opt_sourced_vector": "opt_float_list",
-               "weekdays": "int_list"}
+               "weekdays": "int_list",
+               # shown as dates in the sidebar, stored (and linked) as the scenario's day numbers
+               "dates": "int_list"}
 _TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0")
 
 
@@ -138,7 +140,8 @@ def parse(spec: fields.FieldSpec, text: str) -> Any:
             return int(t)
         except ValueError:
             raise ValueError("allowed: a whole number") from None
-    if k in ("float", "sourced", "opt_float", "opt_sourced"):
+    # "per_year": shown a year in the sidebar, stored (and linked) per week as the scenario holds it
+    if k in ("float", "sourced", "opt_float", "opt_sourced", "per_year"):
         try:
             value = float(t)
         except ValueError:
