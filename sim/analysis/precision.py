@@ -244,4 +244,8 @@ def run_to_precision(scenario: Scenario, kpis: Sequence[str], target: float, *, 
 def _joined(parts: list[runner.RunResult], kpis: pd.DataFrame) -> runner.RunResult:
     """One RunResult from consecutive batches of replications."""
     occ = np.concatenate([p.occupancy for p in parts]) if parts[0].occupancy is not None else None
-    return runner.RunResult(scenario=parts[0].scenario, seed=parts[0].seed, kpis=kpis, occupancy=occ)
+    split = (np.concatenate([p.occupancy_by_programme for p in parts])
+             if parts[0].occupancy_by_programme is not None else None)
+    by_programme = pd.concat([p.by_programme for p in parts], ignore_index=True)
+    return runner.RunResult(scenario=parts[0].scenario, seed=parts[0].seed, kpis=kpis, occupancy=occ,
+                            by_programme=by_programme, occupancy_by_programme=split)

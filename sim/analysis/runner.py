@@ -46,6 +46,12 @@ class RunResult:
     kpis: pd.DataFrame                   # one row per replication, sorted by replication
     occupancy: np.ndarray | None         # (replications, hours, resources) hourly mean occupancy
     extras: list | None = None           # extract(log, scenario) per replication, in replication order
+    # each programme's own KPIs: replication, programme, then metrics.PROGRAMME_KPI_NAMES (one row per
+    # programme and replication; a single-drug scenario's one programme is named after its drug)
+    by_programme: pd.DataFrame | None = None
+    # (replications, users, days, resources) daily mean occupancy by user: the programmes in the scenario's
+    # order, then other services (metrics.user_names)
+    occupancy_by_programme: np.ndarray | None = None
 
     def summary(self, level: float = 0.95) -> pd.DataFrame:
         """One row per KPI: kpi, mean, sd, ci_low, ci_high, n (Wilson bounds for proportions).
@@ -54,8 +60,21 @@ class RunResult:
         """
         return stats.summary(self.kpis, level)
 
+    def programme_summary(self, level: float = 0.95) -> pd.DataFrame:
+        """One row per programme and KPI: programme, kpi, mean, sd, ci_low, ci_high, n (summary_by_programme.csv)."""
+        frames = [stats.summary(rows.drop(columns="programme"), level).assign(programme=name)
+                  for name, rows in self.by_programme.groupby("programme", sort=False)]
+        return pd.concat(frames, ignore_index=True)[["programme", "kpi", "mean", "sd", "ci_low", "ci_high", "n"]]
 
-Row = tuple[dict[str, float], np.ndarray | None, Any]
+    @property
+    def programmes(self) -> tuple[str, ...]:
+        """The programmes, in the scenario's order (a single-drug scenario's one is named after its drug)."""
+        return tuple(dict.fromkeys(self.by_programme["programme"]))
+
+
+# One replication's result: (KPI row, hourly occupancy or None, extract's result or None, the programmes' KPI
+# rows, daily occupancy by programme or None).
+Row = tuple[dict[str, float], np.ndarray | None, Any, list[dict], np.ndarray | None]
 
 
 def replicate(scenario: Scenario, replication: int, seed: int | None = None,
@@ -63,16 +82,26 @@ def replicate(scenario: Scenario, replication: int, seed: int | None = None,
     """Simulate one replication and reduce it to its KPI row (and occupancy).
 
     Returns ``(kpi_row, occupancy_or_None)``, or ``(kpi_row, occupancy_or_None, extract(log, scenario))``
-    when ``extract`` is given.
+    when ``extract`` is given. A centre's row is its totals (every programme, the whole places).
     """
+    row, occ, extra, _, _ = _replicate(scenario, replication, seed, keep_occupancy, extract)
+    return (row, occ) if extract is None else (row, occ, extra)
+
+
+def _replicate(scenario: Scenario, replication: int, seed: int | None, keep: bool, extract: Extract | None) -> Row:
     if seed is not None and seed != scenario.run.seed:
         scenario = scenario.model_copy(update={"run": scenario.run.model_copy(update={"seed": seed})})
-    log = model.simulate(scenario, _cohort.draw(scenario, replication))
+    if scenario.programmes:
+        centre = model.simulate_centre(scenario, _cohort.draw_centre(scenario, replication))
+        log = centre.centre
+    else:
+        centre, log = None, model.simulate(scenario, _cohort.draw(scenario, replication))
     row = metrics.summarise(log, scenario, replication)
-    occ = metrics.occupancy(log) if keep_occupancy else None
-    if extract is None:
-        return row, occ
-    return row, occ, extract(log, scenario)
+    by_programme = (metrics.programme_rows(centre, scenario, replication) if centre is not None
+                    else metrics.single_programme_rows(row, scenario))
+    occ = metrics.occupancy(log) if keep else None
+    split = metrics.occupancy_by_user(centre, log) if keep else None
+    return row, occ, None if extract is None else extract(log, scenario), by_programme, split
 
 
 def _task(args: tuple[Scenario, list[int], int | None, bool, Extract | None]) -> list[Row]:
@@ -86,12 +115,11 @@ def _task(args: tuple[Scenario, list[int], int | None, bool, Extract | None]) ->
         enabled = gc.isenabled()
         gc.disable()
         try:
-            res = replicate(scenario, r, seed, keep, extract)
+            out.append(_replicate(scenario, r, seed, keep, extract))
         finally:
             if enabled:
                 gc.enable()
         gc.collect(0)
-        out.append(res if extract is not None else (*res, None))
     return out
 
 
@@ -204,11 +232,15 @@ def _assemble(scenario: Scenario, seed: int, results: list[Row], keep_occupancy:
     # Chunks finish in any order; replication order is restored here so every executor
     # returns the same frame, row for row.
     results.sort(key=lambda res: res[0]["replication"])
-    kpis = pd.DataFrame([row for row, _, _ in results], columns=list(metrics.KPI_COLUMNS))
+    kpis = pd.DataFrame([res[0] for res in results], columns=list(metrics.KPI_COLUMNS))
     kpis = kpis.reset_index(drop=True)
-    occ = np.stack([o for _, o, _ in results]) if keep_occupancy else None
-    extras = [e for _, _, e in results] if extracted else None
-    return RunResult(scenario=scenario, seed=seed, kpis=kpis, occupancy=occ, extras=extras)
+    occ = np.stack([res[1] for res in results]) if keep_occupancy else None
+    extras = [res[2] for res in results] if extracted else None
+    by_programme = pd.DataFrame([row for res in results for row in res[3]],
+                                columns=["replication", "programme", *metrics.PROGRAMME_KPI_NAMES])
+    split = np.stack([res[4] for res in results]) if keep_occupancy else None
+    return RunResult(scenario=scenario, seed=seed, kpis=kpis, occupancy=occ, extras=extras,
+                     by_programme=by_programme.reset_index(drop=True), occupancy_by_programme=split)
 
 
 def run_many(scenarios: Mapping[Any, Scenario], reps: int, seed: int, executor: Executor = "processes",

@@ -66,5 +66,5 @@ def vary(scenario: Scenario, changes: Mapping[str, Any], where: str | None = Non
     if where is None:
         shown = ", ".join(f"{k} = {v!r}" for k, v in changes.items())
         where = f"scenario {scenario.name!r} with {shown}"
-    data = loader.resolve(scenario.model_dump(mode="python"), where, _tree(changes, where))
+    data = loader.resolve(loader.plain(scenario), where, _tree(changes, where))
     return loader.validate(data, where)

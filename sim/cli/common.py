@@ -131,3 +131,23 @@ def format_summary(summary, currency: str = "USD") -> str:
         ci = "" if row.ci_low != row.ci_low else formats.format_ci(row.kpi, row.ci_low, row.ci_high, currency)
         lines.append(f"{row.kpi:36s} {formats.format_value(row.kpi, row.mean, currency):>16s}   {ci:>33s}")
     return "\n".join(lines)
+
+
+# What the run command prints per programme of a centre (every KPI is in summary_by_programme.csv).
+PROGRAMME_HEADLINES = ("patients_started", "doses_given", "doses_postponed", "p_dose_postponed", "crs_rate",
+                       "ed_visits", "unplanned_ward_admissions", "observation_bed_days", "ward_bed_days",
+                       "toci_mg", "cost_total")
+
+
+def format_programmes(summary, currency: str = "USD") -> str:
+    """A centre's per-programme summary (``RunResult.programme_summary()``) as text: the headline KPIs,
+    one line per programme, mean and 95% CI in their units."""
+    from sim.metrics import formats
+
+    lines = []
+    for name, rows in summary.groupby("programme", sort=False):
+        lines.append(f"\n{name}")
+        for row in rows[rows["kpi"].isin(PROGRAMME_HEADLINES)].itertuples(index=False):
+            ci = "" if row.ci_low != row.ci_low else formats.format_ci(row.kpi, row.ci_low, row.ci_high, currency)
+            lines.append(f"  {row.kpi:34s} {formats.format_value(row.kpi, row.mean, currency):>16s}   {ci:>33s}")
+    return "\n".join(lines)

@@ -17,6 +17,7 @@ from sim.cli.common import (
     add_save_args,
     add_scenario_args,
     executor_of,
+    format_programmes,
     format_summary,
     fraction,
     kpi_list,
@@ -84,7 +85,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     uncertainty = _uncertainty(result, fixed, args, executor)
     write_run(result, out, summary=uncertainty)
     _report(result, uncertainty, assessment, args)
-    print(f"\nwrote {out}/kpis.csv, summary.csv, occupancy.parquet, scenario.toml")
+    print(f"\nwrote {out}/kpis.csv, summary.csv, kpis_by_programme.csv, summary_by_programme.csv, occupancy.parquet, "
+          "occupancy_by_programme.parquet, scenario.toml")
     if args.save:
         _save(result, assessment, args, executor, started, finished)
     return 0
@@ -130,6 +132,8 @@ def _report(result, uncertainty, assessment, args: argparse.Namespace) -> None:
     print(f"{s.name}: {len(result.kpis)} replications, seed {result.seed}, statistics over "
           f"{s.run.horizon_weeks} weeks after {s.run.warmup_weeks} weeks of warm-up")
     print(format_summary(result.summary(), s.costs.currency))
+    if s.programmes:
+        print(f"\nper programme (every KPI in summary_by_programme.csv):{format_programmes(result.programme_summary(), s.costs.currency)}")
     if uncertainty is not None:
         print("\nshare of the variance across replications due to parameter uncertainty:")
         for r in uncertainty[uncertainty["kpi"].isin(UNCERTAINTY_SHOWN)].itertuples(index=False):

@@ -16,9 +16,9 @@ import numpy as np
 from sim.cohort.background import background_demand
 from sim.cohort.others import other_admissions
 from sim.cohort.parameters import ToxicityParameters, replication_parameters
-from sim.cohort.streams import replication_streams
+from sim.cohort.streams import programme_streams, replication_streams
 from sim.config.dose_plan import dose_offsets_hours
-from sim.config.scenario import Scenario, max_doses
+from sim.config.scenario import Scenario, max_doses, programmes
 from sim.config.units import HOURS_PER_WEEK, WEEKS_PER_YEAR
 
 LEAD_TIME_DRAWS = 1024  # more orders than any run places; reused cyclically beyond
@@ -95,8 +95,34 @@ def referral_times(rate_per_week: float, growth_per_year: float, until_hours: fl
 
 
 def draw(s: Scenario, replication: int) -> Cohort:
-    """Draw the cohort of replication ``replication`` of scenario ``s``."""
+    """Draw the cohort of replication ``replication`` of a single-drug scenario ``s``."""
     rng = replication_streams(s.run.seed, replication)
+    return _patients(s, rng, _shared(s, rng))
+
+
+def draw_centre(s: Scenario, replication: int) -> tuple[Cohort, ...]:
+    """The cohorts of every programme of ``s`` (:func:`~sim.config.scenario.programmes`) in replication
+    ``replication``, each from its programme's own streams, all sharing the draws of what the programmes
+    share (from the replication's streams). A single-drug scenario gives ``(draw(s, replication),)``."""
+    if not s.programmes:
+        return (draw(s, replication),)
+    shared = _shared(s, replication_streams(s.run.seed, replication))
+    return tuple(_patients(view, programme_streams(s.run.seed, replication, name), shared)
+                 for name, view in programmes(s))
+
+
+def _shared(s: Scenario, rng: dict[str, np.random.Generator]) -> dict:
+    """The draws of what a centre's programmes share: pharmacy lead times, other services' tocilizumab
+    doses and their admissions into the same beds."""
+    bg_times, bg_mg = _background(s, rng)
+    return {"pharmacy_lead_u": rng["pharmacy_lead"].random(LEAD_TIME_DRAWS),
+            "background_times": bg_times, "background_mg": bg_mg,
+            "other_admissions": other_admissions(s.other_admissions, s.total_weeks * HOURS_PER_WEEK,
+                                                 rng["other_admissions"])}
+
+
+def _patients(s: Scenario, rng: dict[str, np.random.Generator], shared: dict) -> Cohort:
+    """The patients of one programme ``s`` from its streams ``rng``, with the ``shared`` draws."""
     until = (s.run.warmup_weeks + s.run.horizon_weeks) * HOURS_PER_WEEK
     referral = referral_times(s.demand.patients_per_week, s.demand.growth_per_year, until, rng["arrivals"])
     d = max_doses(s)
@@ -121,7 +147,6 @@ def draw(s: Scenario, replication: int) -> Cohort:
         high |= factors[name]
     therapy = rng["therapy"].exponential(mean_h, n)
     therapy[n_new:n_new + n_maintenance] = start.maintenance_age + start.maintenance_remaining
-    bg_times, bg_mg = _background(s, rng)
     parameters = replication_parameters(s.drug, s.run.parameter_uncertainty, rng["parameters"],
                                         rng["effect_parameters"])
     k_crs = len(s.drug.crs.by_dose.value) if s.drug.crs.by_dose else 1
@@ -140,12 +165,9 @@ def draw(s: Scenario, replication: int) -> Cohort:
         icans_onset_z=rng["icans_onset"].standard_normal((n, d)),
         icans_duration_z=rng["icans_duration"].standard_normal((n, d)),
         toci_u=rng["toci"].random((n, d, 4)),
-        pharmacy_lead_u=rng["pharmacy_lead"].random(LEAD_TIME_DRAWS),
-        background_times=bg_times, background_mg=bg_mg,
         crs_recurrence_u=rng["crs_recurrence"].random(n),
-        other_admissions=other_admissions(s.other_admissions, s.total_weeks * HOURS_PER_WEEK,
-                                          rng["other_admissions"]),
         parameters=parameters,
+        **shared,
     )
 
 

@@ -195,6 +195,7 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, An
         raise ScenarioError(str(path), "extends", MISSING, f"more than {_MAX_EXTENDS} levels of extends")
     data = read_toml(path)
     _absolutise_drug_file(data, path.parent, str(path))
+    _expand_programme_refs(data, path.parent, str(path), chain + (path,))
     parent = data.pop("extends", None)
     if parent is None:
         return data
@@ -205,11 +206,54 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, An
 
 
 def _absolutise_drug_file(data: dict[str, Any], folder: Path, where: str) -> None:
-    drug = data.get("drug")
-    if isinstance(drug, dict) and "file" in drug:
-        if not isinstance(drug["file"], str):
-            raise ScenarioError(where, "drug.file", drug["file"], "allowed: a path to a drug file, e.g. \"drugs/tarlatamab.toml\"")
-        drug["file"] = str((folder / drug["file"]).resolve())
+    """Drug files named relative to the file that names them (the scenario's, or a programme's), made absolute."""
+    tables = [("drug", data.get("drug"))]
+    progs = data.get("programmes")
+    if isinstance(progs, dict):
+        tables += [(f"programmes.{name}.drug", p.get("drug")) for name, p in progs.items() if isinstance(p, dict)]
+    for field, drug in tables:
+        if isinstance(drug, dict) and "file" in drug:
+            if not isinstance(drug["file"], str):
+                raise ScenarioError(where, f"{field}.file", drug["file"],
+                                    "allowed: a path to a drug file, e.g. \"drugs/tarlatamab.toml\"")
+            drug["file"] = str((folder / drug["file"]).resolve())
+
+
+# What a programme takes from the single-drug scenario it names (``scenario = "x.toml"``); the rest of
+# that file (capacity, calendar, costs...) is the centre's.
+_PROGRAMME_SECTIONS = ("drug", "strategy", "demand", "population")
+
+
+def _expand_programme_refs(data: dict[str, Any], folder: Path, where: str, chain: tuple[Path, ...],
+                           confine: Path | None = None) -> None:
+    """Replace each programme's ``scenario = "NAME"`` by that scenario's drug, strategy, demand, population
+    and start weekdays, under the programme's own changes. ``confine``: the folder an upload may not leave."""
+    progs = data.get("programmes")
+    if not isinstance(progs, dict):
+        return
+    for name, table in progs.items():
+        if not isinstance(table, dict) or "scenario" not in table:
+            continue
+        ref = table.pop("scenario")
+        field = f"programmes.{name}.scenario"
+        if not isinstance(ref, str):
+            raise ScenarioError(where, field, ref, "allowed: a single-drug scenario's file or preset name, "
+                                "e.g. \"teclistamab_outpatient\"")
+        if confine is not None and not (confine / ref).resolve().is_relative_to(confine):
+            raise ScenarioError(where, field, ref, f"allowed: a scenario inside {confine.name}/ "
+                                "(an upload cannot reach other files)")
+        other = _read_with_extends(presets.resolve_extends(folder, ref, where), chain)
+        if other.get("programmes"):
+            raise ScenarioError(where, field, ref, "names a centre; allowed: a single-drug scenario")
+        taken = {k: other[k] for k in _PROGRAMME_SECTIONS if k in other}
+        weekdays = other.get("calendar", {}).get("start_weekdays")
+        if weekdays is not None:
+            taken["start_weekdays"] = weekdays
+        # a programme's own drug file or named strategy replaces the named scenario's; other keys change it
+        for key, whole in (("drug", "file"), ("strategy", "name")):
+            if isinstance(table.get(key), dict) and whole in table[key]:
+                taken.pop(key, None)
+        progs[name] = deep_merge(taken, table)
 
 
 def resolve_drug(raw: dict[str, Any], where: str) -> dict[str, Any]:
@@ -281,9 +325,57 @@ def select_profile(drug: dict[str, Any], profile: str | None, where: str) -> dic
 
 def resolve(raw: dict[str, Any], where: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Raw scenario dict (extends already merged) plus overrides -> fully resolved dict."""
+    if raw.get("programmes") and overrides:
+        shared = sorted(set(overrides) & set(_PROGRAMME_SECTIONS))
+        if shared:
+            names = ", ".join(raw["programmes"])
+            raise ScenarioError(where, shared[0], MISSING, f"a centre's {shared[0]} belongs to each programme; "
+                                f"allowed: programmes.<name>.{shared[0]}... (programmes: {names})")
     data = deep_merge(raw, overrides or {})
     data.pop("extends", None)
+    if data.get("programmes"):
+        return _resolve_centre(data, where)
     data["drug"] = resolve_drug(data, where)
+    return data
+
+
+def _resolve_centre(data: dict[str, Any], where: str) -> dict[str, Any]:
+    """Each programme completed from the centre's own drug, strategy, demand and population (its
+    defaults, e.g. from base.toml) and its drug resolved; the top-level ones become the first programme's."""
+    progs = data["programmes"]
+    if not isinstance(progs, dict):
+        raise ScenarioError(where, "programmes", progs, "allowed: tables [programmes.<name>]")
+    calendar = data.get("calendar") if isinstance(data.get("calendar"), dict) else {}
+    out = {}
+    for name, table in progs.items():
+        if not isinstance(table, dict):
+            raise ScenarioError(where, f"programmes.{name}", table, "allowed: a table [programmes.<name>]")
+        p = dict(table)
+        for key in _PROGRAMME_SECTIONS:
+            default = data.get(key)
+            if key not in p and default is not None:
+                p[key] = copy.deepcopy(default)
+            elif key in ("demand", "population") and isinstance(default, dict) and isinstance(p[key], dict):
+                p[key] = deep_merge(default, p[key])
+        if "start_weekdays" not in p and "start_weekdays" in calendar:
+            p["start_weekdays"] = calendar["start_weekdays"]
+        p["drug"] = resolve_drug(p, f"{where} (programmes.{name})")
+        out[name] = p
+    data["programmes"] = out
+    first = next(iter(out.values()))
+    for key in _PROGRAMME_SECTIONS:
+        data[key] = copy.deepcopy(first[key])
+    return data
+
+
+def plain(scenario: Scenario) -> dict[str, Any]:
+    """The scenario as the dict :func:`resolve` reads back to an equal scenario. A centre's top-level drug,
+    strategy, demand and population are its first programme's, so they are left out: they would otherwise
+    become defaults that leak into the programmes on the way back."""
+    data = scenario.model_dump(mode="python")
+    if scenario.programmes:
+        for key in _PROGRAMME_SECTIONS:
+            data.pop(key)
     return data
 
 
@@ -346,10 +438,15 @@ def loads(text: str, where: str = "upload", base_dir: Path | None = None) -> Sce
     base_dir = (base_dir or SCENARIO_DIR).resolve()
     data = parse_toml(text, where)
     _absolutise_drug_file(data, base_dir, where)
-    drug_file = data.get("drug", {}).get("file") if isinstance(data.get("drug"), dict) else None
-    if drug_file is not None and not Path(drug_file).is_relative_to(base_dir):
-        raise ScenarioError(where, "drug.file", drug_file, f"allowed: a drug file inside {base_dir.name}/ "
-                            "(an upload cannot reach other files)")
+    tables = [("drug", data.get("drug"))]
+    if isinstance(data.get("programmes"), dict):
+        tables += [(f"programmes.{n}.drug", p.get("drug")) for n, p in data["programmes"].items() if isinstance(p, dict)]
+    for field, drug in tables:
+        drug_file = drug.get("file") if isinstance(drug, dict) else None
+        if drug_file is not None and not Path(drug_file).is_relative_to(base_dir):
+            raise ScenarioError(where, f"{field}.file", drug_file, f"allowed: a drug file inside {base_dir.name}/ "
+                                "(an upload cannot reach other files)")
+    _expand_programme_refs(data, base_dir, where, (), confine=base_dir)
     parent = data.pop("extends", None)
     if parent is not None:
         if not isinstance(parent, str):
@@ -363,7 +460,7 @@ def loads(text: str, where: str = "upload", base_dir: Path | None = None) -> Sce
 
 def to_toml(scenario: Scenario) -> str:
     """The fully resolved scenario as TOML that :func:`loads` reads back to an equal scenario."""
-    return tomli_w.dumps(_plain(scenario.model_dump(mode="python")))
+    return tomli_w.dumps(_plain(plain(scenario)))
 
 
 def _plain(obj: Any) -> Any:

@@ -137,6 +137,9 @@ class Kpi:
         A 0/1 outcome per replication, so its mean is a probability with a Wilson interval.
     help : str
         Its definition, where the label alone does not say it.
+    centre : bool
+        A property of what a centre's programmes share (the tocilizumab stock, other services' admissions),
+        not of one programme's patients: in ``kpis.csv`` only, not in ``kpis_by_programme.csv``.
     """
 
     name: str
@@ -145,6 +148,7 @@ class Kpi:
     kind: str = "count"
     proportion: bool = False
     help: str = ""
+    centre: bool = False
 
 
 _BASE_KPIS = (
@@ -187,12 +191,12 @@ _BASE_KPIS = (
     Kpi("icu_boarding_hours", "Hours waiting for an ICU bed", "hours (total)", "hours",
         help="time patients boarded in the ED or a ward while the ICU was full"),
     Kpi("other_admissions", "Admissions from other services", "admissions", "count",
-        help="admissions of other services' patients ([[other_admissions]], e.g. CAR-T) into the same beds"),
+        help="admissions of other services' patients ([[other_admissions]], e.g. CAR-T) into the same beds", centre=True),
     Kpi("other_bed_days", "Bed-days of other services", "bed-days", "number",
         help="beds other services' patients occupy; in util_ and peak_ of the bed, not in this programme's bed-days "
-             "or costs"),
+             "or costs", centre=True),
     Kpi("other_wait_hours_mean", "Other services' wait for a bed", "hours (mean)", "hours",
-        help="mean hours an admission from another service waited for its bed"),
+        help="mean hours an admission from another service waited for its bed", centre=True),
     Kpi("ward_bed_days", "Ward bed-days", "bed-days", "number"),
     Kpi("observation_bed_days", "Observation bed-days", "bed-days", "number"),
     Kpi("chair_hours", "Infusion-chair hours", "chair-hours", "number"),
@@ -200,21 +204,21 @@ _BASE_KPIS = (
     Kpi("toci_mg", "Tocilizumab for BTCE patients", "mg", "number",
         help="mg prescribed to this service's patients (treatment and prophylaxis; vial waste not included)"),
     Kpi("toci_mg_used", "Tocilizumab dispensed, all services", "mg", "number",
-        help="mg dispensed from the shared stock, background demand included"),
-    Kpi("toci_vials_used_80", "Vials used: 80 mg", "vials", "count"),
-    Kpi("toci_vials_used_200", "Vials used: 200 mg", "vials", "count"),
-    Kpi("toci_vials_used_400", "Vials used: 400 mg", "vials", "count"),
-    Kpi("toci_vials_expired", "Vials expired", "vials", "count"),
-    Kpi("toci_mg_wasted", "Discarded from opened vials", "mg", "number"),
+        help="mg dispensed from the shared stock, background demand included", centre=True),
+    Kpi("toci_vials_used_80", "Vials used: 80 mg", "vials", "count", centre=True),
+    Kpi("toci_vials_used_200", "Vials used: 200 mg", "vials", "count", centre=True),
+    Kpi("toci_vials_used_400", "Vials used: 400 mg", "vials", "count", centre=True),
+    Kpi("toci_vials_expired", "Vials expired", "vials", "count", centre=True),
+    Kpi("toci_mg_wasted", "Discarded from opened vials", "mg", "number", centre=True),
     Kpi("toci_stockout_events", "Stock-out events", "events", "count",
-        help="requests for a dose that the stock on hand could not cover"),
-    Kpi("toci_doses_delayed", "Patient doses delayed by a stock-out", "doses", "count"),
-    Kpi("toci_delay_hours_mean", "Mean delay of a delayed dose", "hours", "hours"),
-    Kpi("toci_on_hand_mean_mg", "Mean stock on hand", "mg", "number"),
-    Kpi("toci_orders", "Orders placed", "orders", "count"),
+        help="requests for a dose that the stock on hand could not cover", centre=True),
+    Kpi("toci_doses_delayed", "Patient doses delayed by a stock-out", "doses", "count", centre=True),
+    Kpi("toci_delay_hours_mean", "Mean delay of a delayed dose", "hours", "hours", centre=True),
+    Kpi("toci_on_hand_mean_mg", "Mean stock on hand", "mg", "number", centre=True),
+    Kpi("toci_orders", "Orders placed", "orders", "count", centre=True),
     Kpi("toci_cost", "Tocilizumab cost", "{currency}", "money", help="vials opened or expired, with emergency surcharges"),
     Kpi("p_stockout", "Chance of a stock-out", "% of replications", "share", proportion=True,
-        help="share of simulated years with at least one stock-out (Wilson 95% CI)"),
+        help="share of simulated years with at least one stock-out (Wilson 95% CI)", centre=True),
     Kpi("doses_held_for_stock", "Step-up doses held for want of stock", "doses", "count"),
     Kpi("cost_ward", "Cost: ward beds", "{currency}", "money", help="ward bed-days x costs.ward_day"),
     Kpi("cost_observation", "Cost: observation beds", "{currency}", "money",
@@ -269,6 +273,8 @@ KPIS: tuple[Kpi, ...] = (
 )
 KPI_NAMES: tuple[str, ...] = tuple(k.name for k in KPIS)
 PROPORTION_KPIS: tuple[str, ...] = tuple(k.name for k in KPIS if k.proportion)
+# The columns of kpis_by_programme.csv: each programme's own patients and its share of the places.
+PROGRAMME_KPI_NAMES: tuple[str, ...] = tuple(k.name for k in KPIS if not k.centre)
 _KPI_BY_NAME = {k.name: k for k in KPIS}
 
 

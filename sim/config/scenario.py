@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import typing
 from typing import Literal
 
@@ -35,6 +36,8 @@ MAX_CAPACITY = 100_000
 MAX_RISK_FACTORS = 12          # the risk calibration enumerates all 2**F factor combinations
 MAX_PATIENT_DOSES = 5_000_000  # expected patients x possible doses: bounds the per-dose arrays (~0.5 GB)
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"  # names a default output folder: no paths
+PROGRAMME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,39}$"  # a key of [programmes.<name>] and a dotted path's part
+MAX_PROGRAMMES = 12
 
 
 class RunSettings(Frozen):
@@ -102,6 +105,12 @@ Capacity = create_model(
 class Booking(Frozen):
     ward_beds_reserved_for_unplanned: int = Field(default=0, ge=0, le=MAX_CAPACITY,
                                                   description="ward beds never booked for planned monitoring")
+    # How a scheduler fills a day varies between centres. Packing stays back to back keeps whole places
+    # free for long stays, but then an infusion's hour depends on what else is booked that day (in a centre,
+    # on the other programmes); booking the earliest start makes each patient's times independent of
+    # others' while places are free.
+    pack_stays: bool = Field(default=True, description="book a stay back to back with another on a place in use "
+                             "(model assumption: a scheduler packing the day); false: the earliest start first")
 
 
 class Population(Frozen):
@@ -384,6 +393,20 @@ class Strategy(Frozen):
         return self.gives_prophylaxis(dose, high_risk) and self.prophylaxis.timing == "before_dose"
 
 
+class Programme(Frozen):
+    """One BTCE programme of a centre (``[programmes.<name>]``): its own drug, strategy, patients and start
+    days. It shares the centre's run, calendar (but its start weekdays), capacity, booking, operations,
+    urgent care, tocilizumab, costs, pharmacy and other admissions."""
+
+    description: str = ""
+    demand: Demand
+    population: Population
+    start_weekdays: tuple[int, ...] = Field(min_length=1, description="weekdays on which this programme's first "
+                                                                      "doses may be given (0 = Monday)")
+    drug: DrugProfile
+    strategy: Strategy
+
+
 class Scenario(Frozen):
     name: str = Field(pattern=NAME_PATTERN, description="letters, digits, '_', '-', '.'; it names the "
                                                          "default output folder, so it cannot be a path")
@@ -403,16 +426,62 @@ class Scenario(Frozen):
         default=(), max_length=20, description="other services' admissions into the same beds ([[other_admissions]])")
     drug: DrugProfile
     strategy: Strategy
+    # A centre: several programmes sharing the sections above. Empty for a single-drug scenario, which is a
+    # centre of one programme (the top-level drug, strategy, demand and population). In a centre, those
+    # top-level fields are the first programme's (the loader sets them); :func:`programmes` gives each.
+    programmes: dict[str, Programme] = Field(default_factory=dict, max_length=MAX_PROGRAMMES,
+                                             description="a centre's programmes ([programmes.<name>])")
 
     @model_validator(mode="after")
     def _feasible(self) -> "Scenario":
         for msg in feasibility_problems(self):
+            raise ValueError(msg)
+        for msg in _centre_problems(self):
             raise ValueError(msg)
         return self
 
     @property
     def total_weeks(self) -> int:
         return self.run.warmup_weeks + self.run.horizon_weeks + self.run.follow_up_weeks
+
+
+def programmes(s: Scenario) -> tuple[tuple[str, Scenario], ...]:
+    """Every programme of ``s`` as a single-programme scenario sharing the centre's sections, in the
+    file's order: ``(name, scenario)``. A single-drug scenario is one programme named after its drug."""
+    if not s.programmes:
+        return ((s.drug.name, s),)
+    return tuple((name, s.model_copy(update={
+        "drug": p.drug, "strategy": p.strategy, "demand": p.demand, "population": p.population,
+        "calendar": s.calendar.model_copy(update={"start_weekdays": p.start_weekdays}), "programmes": {}}))
+        for name, p in s.programmes.items())
+
+
+def _centre_problems(s: Scenario) -> list[str]:
+    """Each programme must be a feasible scenario on the centre's sections, and the centre must fit in memory."""
+    if not s.programmes:
+        return []
+    for name in s.programmes:
+        if not re.match(PROGRAMME_PATTERN, name):
+            return [f"programmes.{name}: a programme name of letters, digits and '_', starting with a letter "
+                    "(at most 40 characters)"]
+    problems = []
+    for name, p in s.programmes.items():
+        try:
+            CalendarConfig.model_validate({**s.calendar.model_dump(), "start_weekdays": p.start_weekdays})
+        except ValueError as exc:
+            problems.append(f"programmes.{name}.start_weekdays: {_first_message(exc)}")
+    views = programmes(s)
+    problems += [f"programmes.{name}: {msg}" for name, view in views for msg in feasibility_problems(view)]
+    size = sum(expected_patients(v) * max_doses(v) for _, v in views)
+    if size > MAX_PATIENT_DOSES:
+        problems.append(f"programmes: the centre's expected patients x possible doses is {size:,.0f}; allowed: at "
+                        f"most {MAX_PATIENT_DOSES:,} (shorten the run or lower the demand)")
+    return problems
+
+
+def _first_message(exc: ValueError) -> str:
+    errors = getattr(exc, "errors", None)
+    return errors()[0]["msg"].removeprefix("Value error, ") if callable(errors) else str(exc)
 
 
 def max_doses(s: "Scenario") -> int:

@@ -19,10 +19,11 @@ class Ledger:
     a bucket can reach.
     """
 
-    __slots__ = ("capacity", "by_day", "longest", "last_end")
+    __slots__ = ("capacity", "by_day", "longest", "last_end", "pack")
 
-    def __init__(self, capacity: int):
+    def __init__(self, capacity: int, pack: bool = True):
         self.capacity = capacity
+        self.pack = pack   # back to back first (booking.pack_stays); else the earliest start first
         self.by_day: dict[int, dict[int, list[list[float]]]] = {}   # day -> place -> [[start, end, place]]
         self.longest = 0.0
         self.last_end: dict[int, float] = {}  # day -> latest end of a stay starting that day (may be stale-high)
@@ -37,7 +38,8 @@ class Ledger:
         Among places in use around then, the earliest start in each place is found in one walk over
         its (non-overlapping) stays; the place whose start leaves the least idle time since its
         previous stay wins (back to back first), ties to the earlier start. A place with nothing
-        booked is used only when that is no better, and then at ``lo``.
+        booked is used only when that is no better, and then at ``lo``. Without packing
+        (``booking.pack_stays = false``) the earliest start wins: a free place at ``lo`` if there is one.
         """
         if self.capacity <= 0 or hi < lo:
             return None
@@ -60,6 +62,9 @@ class Ledger:
                     by_place[place] = ivs if have is None else have + ivs
         if by_place is None:
             by_place = {}
+        pack = self.pack
+        if not pack and len(by_place) < self.capacity:
+            return lo, next(p for p in range(self.capacity) if p not in by_place)
         best_gap, best_t, best_place = math.inf, math.inf, -1
         for place, ivs in by_place.items():
             t = prev = lo
@@ -75,7 +80,8 @@ class Ledger:
             if t > hi:
                 continue
             gap = t - prev
-            if gap < best_gap or (gap == best_gap and t < best_t):
+            if (gap < best_gap or (gap == best_gap and t < best_t)) if pack else \
+                    (t < best_t or (t == best_t and gap < best_gap)):
                 best_gap, best_t, best_place = gap, t, place
         if best_gap > 0 and len(by_place) < self.capacity:
             # a free place at lo; taken only when no place in use does as well (keeps free places free)

@@ -12,21 +12,18 @@ import heapq
 import math
 
 import numpy as np
-import simpy
 from simpy import Timeout
-from simpy.core import URGENT
 
 from sim.cohort import Cohort
-from sim.config import registry
 from sim.config.dose_plan import dose_offsets_hours, dose_requirements, plan_dose
 from sim.config.drug import prophylaxis_key
 from sim.config.scenario import RESOURCES, TOXICITY_KINDS, Scenario
 from sim.config.units import HOURS_PER_WEEK
 from sim.model.booking import Ledger
-from sim.model.calendar import Calendar
+from sim.model.discharge import Discharge
 from sim.model.events import CRS, ICANS, toxicity_events
-from sim.model.pharmacy import Pharmacy
 from sim.model.pools import Pool
+from sim.model.site import Site
 from sim.model.runlog import DIVERTED, LEFT, ON_TREATMENT, PLACE_CODES, RunLog
 
 HOME, CHAIR, OBS, WARD, ICU, ED, UC = range(7)
@@ -36,26 +33,6 @@ LOC_NAMES = ("home", "infusion chair", "observation bed", "ward", "ICU", "ED", "
 ROUTE_CODE = {"home": HOME, "urgent_care": UC, "ed": ED, "admit": WARD}
 PLACE_LOC = {"ward": WARD, "observation": OBS, "clinic": CHAIR, "home": CHAIR}
 INF = math.inf
-
-
-class _Discharge(simpy.Event):
-    """A timeout that fires before every other event due at the same time.
-
-    A stay ending at 12:00 frees its place before a patient booked into it at 12:00 asks for it,
-    as on a real ward; with plain timeouts the older booking would come first, find the place
-    taken and wait for a same-instant handover (a wasted condition event per back-to-back stay).
-    Built like ``Event.succeed`` (SimPy 4), with a delay and urgent priority.
-    """
-
-    __slots__ = ()
-
-    def __init__(self, env: simpy.Environment, delay: float):
-        # Event.__init__'s fields, set here to save a call per stay (this is the hot loop).
-        self.env = env
-        self.callbacks: list = []
-        self._ok = True
-        self._value = None
-        env.schedule(self, URGENT, delay)
 
 
 class _Patient:
@@ -96,7 +73,7 @@ class Model:
     # Slots, because the hot loop reads its attributes all the time: CPython keeps an instance's
     # attributes in a fast shared-key table only up to 30 names, and a Model has more.
     __slots__ = (
-        "s", "c", "env", "trace_i", "trace", "pools", "ledgers", "pharmacy", "log", "cal", "end_time",
+        "s", "c", "site", "tag", "env", "trace_i", "trace", "pools", "ledgers", "pharmacy", "log", "cal", "end_time",
         "referrals_end", "open_hour", "close_hour", "admission_window", "max_start_delay", "lead_days",
         "step_down", "repeat_hours", "rules", "rule_setting", "hold_for_stock",
         # the label's restart after a delay, and when a dose after a toxicity hold is given
@@ -114,23 +91,17 @@ class Model:
         "held_for_stock_times", "toci_mg", "grade", "events", "given_toci", "pro_after",
     )
 
-    def __init__(self, scenario: Scenario, cohort: Cohort, trace: int | None = None):
+    def __init__(self, scenario: Scenario, cohort: Cohort, trace: int | None = None, site: Site | None = None,
+                 tag: int = 0):
         s = self.s = scenario
         self.trace_i = -1 if trace is None else trace
         self.trace: list[tuple[float, str]] = []   # (time, what happened) for patient ``trace``
         self.c = cohort
-        self.env = simpy.Environment()
-        cap = s.capacity
-        self.pools = {name: Pool(self.env, name, getattr(cap, name)) for name in RESOURCES}
-        # Planned stays are booked on the resources the registry marks as booked; ward beds kept for
-        # unplanned admissions stay out of the book.
-        reserved = {"ward_beds": s.booking.ward_beds_reserved_for_unplanned}
-        self.ledgers = {r.name: Ledger(max(0, getattr(cap, r.name) - reserved.get(r.name, 0)))
-                        for r in registry.RESOURCES if r.booked}
-        total_days = s.total_weeks * 7
-        self.end_time = total_days * 24.0
-        self.referrals_end = (s.run.warmup_weeks + s.run.horizon_weeks) * HOURS_PER_WEEK
-        self.cal = Calendar(s.calendar, total_days)
+        # A single-drug scenario is a site of its own; a centre's programmes share one (see run_centre).
+        site = self.site = site if site is not None else Site(s, cohort)
+        self.tag = tag
+        self.env, self.pools, self.ledgers, self.cal = site.env, site.pools, site.ledgers, site.cal
+        self.end_time, self.referrals_end, self.pharmacy = site.end_time, site.referrals_end, site.pharmacy
         self.open_hour, self.close_hour = self.cal.open_hour, self.cal.close_hour
         self.admission_window = s.calendar.admission_window_hours
         self.max_start_delay = s.calendar.max_start_delay_days
@@ -146,9 +117,6 @@ class Model:
         self.visit_offsets = tuple(d - 1 for d in s.strategy.follow_up_visit_days)   # days after the first dose's
         self.visit_hours = s.operations.clinic_visit_hours.value
         self._draw_toxicity()
-        self.pharmacy = (Pharmacy(self.env, s.pharmacy, cohort.pharmacy_lead_u,
-                                  (cohort.background_times, cohort.background_mg))
-                         if s.pharmacy is not None else None)
         self.hold_for_stock = s.pharmacy is not None and s.pharmacy.hold_step_up_without_stock
         # shortest delay any restart rule allows (no rule: never), so most bookings skip the rules
         self.restart_after = min((r.days_over for r in s.drug.restart), default=INF)
@@ -404,7 +372,8 @@ class Model:
         # resource, stay, bed, prophylaxis, ledger [6], pool [7], place code, location [9], last dose of a
         # single admission [10]): see _plan.
         n_defined, step_up, gap, window = self.n_defined, self.step_up, self.gap, self.window
-        next_booking, record_dose, hold_for_stock = self._next_booking, self._record_dose, self.hold_for_stock
+        next_booking, record_dose, hold_for_stock, tag = (self._next_booking, self._record_dose, self.hold_for_stock,
+                                                          self.tag)
         while k < n_defined and not p.discontinued:   # ``now`` is kept equal to env.now (a call to read)
             if (booking := next_booking(p, k, due, window_day, not_before, now)) is None:
                 break
@@ -421,7 +390,7 @@ class Model:
             if hold_for_stock and kb < step_up and self._held_for_stock(p, kb, plan[6], iv):
                 not_before = day + 1
                 continue
-            ev = (pool := plan[7]).request(now)
+            ev = (pool := plan[7]).request(now, True, tag)
             if ev is not None:
                 yield ev | env.timeout(max(deadline, now) - now)
                 asked, now = now, env.now
@@ -436,9 +405,9 @@ class Model:
             elif plan[9] != WARD and (not p.pending or p.pending[0][0] >= until):
                 # Nothing can happen before discharge (the common case): what _dwell would do, inline.
                 if until > now:
-                    yield _Discharge(env, until - now)
+                    yield Discharge(env, until - now)
                     now += until - now   # as above
-                pool.release(now)
+                pool.release(now, tag)
                 p.loc, p.pool = HOME, None
                 if traced:
                     self._note("home")
@@ -554,10 +523,10 @@ class Model:
     def _took_place(self, p: _Patient, k: int, ev, pool: Pool, ledger: Ledger, iv: list[float], asked: float) -> bool:
         """After waiting for a booked place until the booking's latest start: True if it was granted;
         otherwise (an overrun or an emergency holds it) the request and the booking are given back."""
-        pool.record_wait(asked, self.env.now - asked)
+        pool.record_wait(asked, self.env.now - asked, self.tag)
         if ev.triggered:
             return True
-        pool.cancel(ev)
+        pool.cancel(ev, self.tag)
         ledger.cancel(iv)
         if p.i == self.trace_i:
             self._note(f"dose {k + 1}: booked {pool.name} still taken; rebooking from the next day")
@@ -630,14 +599,14 @@ class Model:
                 continue
             self.log.clinic_visits.append(env.now)
             asked = env.now
-            ev = pool.request(asked)
+            ev = pool.request(asked, True, self.tag)
             if ev is not None:
                 yield ev
-                pool.record_wait(asked, env.now - asked)
+                pool.record_wait(asked, env.now - asked, self.tag)
             if p.i == self.trace_i:
                 self._note(f"follow-up clinic visit (day {int(env.now // 24) - first_day + 1} of treatment)")
-            yield _Discharge(env, length)
-            pool.release()
+            yield Discharge(env, length)
+            pool.release(tag=self.tag)
 
     def _leave(self, p: _Patient):
         """After the last dose: the held slot given back, toxicities still to come managed, then gone."""
@@ -683,12 +652,12 @@ class Model:
             if (yield from self._onset_before(p, until)):
                 continue
             if until > env.now:
-                yield _Discharge(env, until - env.now)
+                yield Discharge(env, until - env.now)
             if p.loc == ICU and max(p.ward_until, p.planned_until) > env.now:
                 yield from self._move(p, WARD, unplanned=False)
             else:
                 self._end_prolonged(p)
-                p.pool.release()
+                p.pool.release(tag=self.tag)
                 p.loc, p.pool = HOME, None
                 if p.i == self.trace_i:
                     self._note("home")
@@ -778,16 +747,16 @@ class Model:
         visits.append(env.now)
         self.log.care.append((env.now, p.i, name, kind, grade))
         asked = env.now
-        ev = pool.request(asked)
+        ev = pool.request(asked, True, self.tag)
         if ev is not None:
             yield ev
-            pool.record_wait(asked, env.now - asked)
+            pool.record_wait(asked, env.now - asked, self.tag)
         p.loc, p.pool = where, pool
         if p.i == self.trace_i:
             self._note(f"in the {LOC_NAMES[where]} (waited {env.now - asked:.1f} h for a bay)")
-        yield _Discharge(env, hours)
+        yield Discharge(env, hours)
         if need == HOME:
-            pool.release()
+            pool.release(tag=self.tag)
             p.loc, p.pool = HOME, None
         else:
             yield from self._move(p, need, unplanned=True, cause=(kind, grade))
@@ -797,10 +766,10 @@ class Model:
         env, log = self.env, self.log
         pool = self.pools["icu_beds" if target == ICU else "ward_beds"]
         asked = env.now
-        ev = pool.request(asked)
+        ev = pool.request(asked, True, self.tag)
         if ev is not None:
             yield ev
-            pool.record_wait(asked, env.now - asked)
+            pool.record_wait(asked, env.now - asked, self.tag)
         waited = env.now - asked
         if target == ICU:
             log.icu_admissions.append(env.now)
@@ -813,40 +782,29 @@ class Model:
         if cause is not None:
             log.care.append((env.now, p.i, "icu" if target == ICU else "ward", cause[0], cause[1]))
         if p.pool is not None:
-            p.pool.release()
+            p.pool.release(tag=self.tag)
         p.loc, p.pool = target, pool
         if p.i == self.trace_i:
             self._note(f"to the {'ICU' if target == ICU else 'ward'} (waited {waited:.1f} h for a bed)")
 
     # ----------------------------------------------------------------- run
-    def _other_admissions(self, resource: str, start: np.ndarray, stay: np.ndarray):
-        """One stream of another service's admissions (``[[other_admissions]]``): each takes a bed of
-        ``resource`` when one is free, first come first served with this programme's unplanned admissions."""
-        env, pool, log = self.env, self.pools[resource], self.log.other_stays
-        for t, hours in zip(start.tolist(), stay.tolist()):
-            if t > env.now:
-                yield Timeout(env, t - env.now)
-            env.process(self._other_stay(pool, hours, len(log)))
-            log.append((resource, t, math.nan, math.nan))
-
-    def _other_stay(self, pool: Pool, hours: float, j: int):
-        env, log = self.env, self.log.other_stays
-        ev = pool.request(env.now, log_wait=False)
-        if ev is not None:
-            yield ev
-        log[j] = (log[j][0], log[j][1], env.now, math.nan)
-        yield _Discharge(env, hours)
-        pool.release()
-        log[j] = (log[j][0], log[j][1], log[j][2], env.now)
+    def start(self) -> None:
+        """Start every patient's process on the site's clock."""
+        for i in range(self.c.n):
+            self.env.process(self.patient(i))
 
     def run(self) -> RunLog:
-        env = self.env
-        for o, (start, stay) in zip(self.s.other_admissions, self.c.other_admissions):
-            if start.size:
-                env.process(self._other_admissions(o.resource, start, stay))
-        for i in range(self.c.n):
-            env.process(self.patient(i))
-        env.run(until=self.end_time)
+        """A single-drug scenario: run the site to the end and return the log (:func:`simulate`)."""
+        self.site.start_others()
+        self.start()
+        self.env.run(until=self.end_time)
+        log = self.close(self.site.pool_logs())
+        log.other_stays = self.site.other_stays
+        log.pharmacy = self.pharmacy.close() if self.pharmacy is not None else None
+        return log
+
+    def close(self, pools: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]) -> RunLog:
+        """The run log of this programme's patients, with ``pools`` as its occupancy and waits."""
         log = self.log
         n, d = self.c.n, self.D
         log.dose_time = np.array(self.dose_time).reshape(n, d)
@@ -861,10 +819,7 @@ class Model:
         log.status = np.array(self.status, dtype=np.int8)
         log.discontinued = np.array(self.discontinued, dtype=bool)
         log.given_toci = np.array(self.given_toci, dtype=bool)
-        log.pools = {name: (np.array(pool.times, dtype=float), np.array(pool.levels, dtype=np.int64),
-                            np.array(pool.wait_times, dtype=float), np.array(pool.wait_hours, dtype=float))
-                     for name, pool in self.pools.items()}
-        log.pharmacy = self.pharmacy.close() if self.pharmacy is not None else None
+        log.pools = pools
         log.held_for_stock = self.held_for_stock_times
         return log
 

@@ -100,3 +100,44 @@ class RunLog:
         start, end = self.stay_start, self.stay_end
         shape = (len(patients), d)
         return (np.array([start[j] for j in idx]).reshape(shape), np.array([end[j] for j in idx]).reshape(shape))
+
+
+def merge(logs: list[RunLog], pools: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]) -> RunLog:
+    """One log of several programmes' patients on the same site (their window, calendar and capacity):
+    patients numbered programme after programme, per-dose arrays padded to the longest schedule, and
+    ``pools`` (the whole site's occupancy) as its pools. Other services and the pharmacy are the caller's."""
+    first = logs[0]
+    d = max(log.max_doses for log in logs)
+    out = RunLog(n=sum(log.n for log in logs), max_doses=d, window=first.window, end_time=first.end_time,
+                 open_hours=first.open_hours, capacity=first.capacity,
+                 referral=np.concatenate([log.referral for log in logs]),
+                 prevalent=np.concatenate([log.prevalent for log in logs]),
+                 high_risk=np.concatenate([log.high_risk for log in logs]),
+                 urgent_care_hours=first.urgent_care_hours)
+    for name in ("first_dose", "left_at", "status", "discontinued", "given_toci"):
+        setattr(out, name, np.concatenate([getattr(log, name) for log in logs]))
+    for name, fill in (("dose_time", np.nan), ("dose_place", 0), ("dose_postponed", 0), ("crs_grade", 0),
+                       ("icans_grade", 0)):
+        setattr(out, name, np.concatenate([_pad(getattr(log, name), d, fill) for log in logs]))
+    for name in ("stay_start", "stay_end"):
+        setattr(out, name, np.concatenate([_pad(np.array(getattr(log, name)).reshape(log.n, log.max_doses), d, np.nan)
+                                           for log in logs]).ravel().tolist())
+    offset = 0
+    for log in logs:
+        for name in ("ed_visits", "urgent_care_visits", "clinic_visits", "managed_at_home", "prolonged_stays",
+                     "unplanned_ward", "icu_admissions", "icu_boarding", "toci", "held_for_stock"):
+            getattr(out, name).extend(getattr(log, name))
+        out.care.extend((t, i + offset, setting, kind, grade) for t, i, setting, kind, grade in log.care)
+        out.repeated_doses.extend((t, i + offset, k, place, post) for t, i, k, place, post in log.repeated_doses)
+        offset += log.n
+    out.pools = pools
+    return out
+
+
+def _pad(a: np.ndarray, d: int, fill: float) -> np.ndarray:
+    """(n, k) -> (n, d), filled on the right."""
+    if a.shape[1] == d:
+        return a
+    out = np.full((a.shape[0], d), fill, dtype=a.dtype)
+    out[:, :a.shape[1]] = a
+    return out

@@ -15,6 +15,7 @@ from sim.analysis.runner import RunResult
 from sim.config import loader
 from sim.config.scenario import RESOURCES, Scenario
 from sim.config.units import HOURS_PER_WEEK
+from sim.metrics import user_names
 from sim.storage import files
 from sim.storage.files import OutputError
 
@@ -35,8 +36,33 @@ def occupancy_frame(result: RunResult) -> pd.DataFrame:
     return frame
 
 
+def programme_kpis_frame(result: RunResult) -> pd.DataFrame:
+    """kpis_by_programme.csv: replication, programme, kpi, value (long: one row per programme, replication and KPI)."""
+    frame = result.by_programme.melt(id_vars=["replication", "programme"], var_name="kpi", value_name="value")
+    order = {name: j for j, name in enumerate(result.programmes)}
+    return (frame.assign(_p=frame["programme"].map(order))
+            .sort_values(["replication", "_p"], kind="stable").drop(columns="_p").reset_index(drop=True))
+
+
+def occupancy_by_programme_frame(result: RunResult) -> pd.DataFrame:
+    """Daily mean occupancy by user: replication, day (from the end of warm-up), user (a programme or other
+    services), one column per resource."""
+    occ = result.occupancy_by_programme
+    reps, users, days, _ = occ.shape
+    names = user_names(result.scenario)
+    frame = pd.DataFrame({
+        "replication": np.repeat(result.kpis["replication"].to_numpy(dtype=np.int32), users * days),
+        "day": np.tile(np.arange(days, dtype=np.int32), reps * users),
+        "user": np.tile(np.repeat(np.array(names, dtype=object), days), reps),
+    })
+    for j, r in enumerate(RESOURCES):
+        frame[r] = occ[:, :, :, j].reshape(-1)
+    return frame
+
+
 def write_run(result: RunResult, out: Path, summary: pd.DataFrame | None = None) -> Path:
-    """Write kpis.csv, summary.csv, occupancy.parquet (if kept) and the resolved scenario.toml into ``out``.
+    """Write kpis.csv, summary.csv, kpis_by_programme.csv, summary_by_programme.csv, occupancy.parquet and
+    occupancy_by_programme.parquet (if kept) and the resolved scenario.toml into ``out``.
 
     ``summary`` replaces the plain summary (e.g. one with the parameter-uncertainty variance split).
 
@@ -46,14 +72,18 @@ def write_run(result: RunResult, out: Path, summary: pd.DataFrame | None = None)
     with atomic_folder(out) as tmp:
         result.kpis.to_csv(tmp / "kpis.csv", index=False)
         (stats.summary(result.kpis) if summary is None else summary).to_csv(tmp / "summary.csv", index=False)
+        programme_kpis_frame(result).to_csv(tmp / "kpis_by_programme.csv", index=False)
+        result.programme_summary().to_csv(tmp / "summary_by_programme.csv", index=False)
         if result.occupancy is not None:
             occupancy_frame(result).to_parquet(tmp / "occupancy.parquet", index=False)
+            occupancy_by_programme_frame(result).to_parquet(tmp / "occupancy_by_programme.parquet", index=False)
         (tmp / "scenario.toml").write_text(resolved_toml(result), encoding="utf-8")
     return Path(out)
 
 
 # What a run or comparison writes into its folder: only a folder holding nothing else is replaced.
-OUTPUT_FILES = frozenset({"kpis.csv", "summary.csv", "occupancy.parquet", "scenario.toml", "comparison.csv"})
+OUTPUT_FILES = frozenset({"kpis.csv", "summary.csv", "occupancy.parquet", "scenario.toml", "comparison.csv",
+                          "kpis_by_programme.csv", "summary_by_programme.csv", "occupancy_by_programme.parquet"})
 
 # Disk space a replication's output takes, for the check before a run (rough on purpose: it only has
 # to catch a disk that is clearly too full). Measured on the reference scenario: 525 bytes a KPI row
@@ -154,8 +184,9 @@ def atomic_folder(out: Path):
 
 
 def run_tables(result: RunResult) -> dict[str, pd.DataFrame]:
-    """The tables a saved run keeps: kpis, summary and (if kept) occupancy."""
-    tables = {"kpis": result.kpis, "summary": stats.summary(result.kpis)}
+    """The tables a saved run keeps: kpis, summary, their by-programme forms and (if kept) occupancy."""
+    tables = {"kpis": result.kpis, "summary": stats.summary(result.kpis),
+              "kpis_by_programme": programme_kpis_frame(result), "summary_by_programme": result.programme_summary()}
     if result.occupancy is not None:
         tables["occupancy"] = occupancy_frame(result)
     return tables
