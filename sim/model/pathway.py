@@ -225,7 +225,7 @@ class Model:
             # a bed must be taken within the admission window; a chair stay must end by closing time
             hi = opens + window if bed else (day * 24.0 + close_hour) - length
             if lo <= hi:
-                fit = ledger.first_fit(lo, hi, length)
+                fit = ledger.first_fit(lo, hi, length, lo == opens)
                 if fit is not None:
                     t, place = fit
                     return day, t, hi, ledger.book(t, t + length, place)

@@ -1,0 +1,129 @@
+"""What a centre costs to simulate: CPU per patient-year against the single-drug reference, and how one
+replication's cost grows with the centre's size.
+
+    python benchmarks/bench_centre.py [--centre centre_comprehensive] [--rounds 3] [--reps 4]
+    python benchmarks/bench_centre.py --wall 100      # also: wall time of 100 replications at 1,000 a year
+
+A patient-year is a year one patient spends in the service (referral to leaving, within the simulated time),
+so the figure compares drugs with different times on therapy, centres of any size and runs of any length. The reference and the centre are timed
+in alternation in one process (CPU time, garbage collector paused as the runner does; cohorts drawn
+untimed), because a shared machine's speed drifts by up to 2x within minutes. The scaling rows rescale
+every programme's demand, other services' admissions and every capacity by the same factor so the centre
+has 200, 500, 1,000 and 2,000 new patients a year at the same load; the slope of CPU against patients says
+whether the cost is linear.
+Not a test: run it by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import sim  # noqa: E402
+from sim import cohort, model  # noqa: E402
+from sim.config.registry import RESOURCE_NAMES  # noqa: E402
+from sim.config.scenario import programmes  # noqa: E402
+
+SIZES = (200, 500, 1000, 2000)
+
+
+def patients_per_year(s: sim.Scenario) -> float:
+    return sum(v.demand.patients_per_week for _, v in programmes(s)) * 52
+
+
+def scaled(s: sim.Scenario, per_year: float) -> sim.Scenario:
+    """``s`` with every programme's demand, other services' admissions and capacity scaled to ``per_year``
+    new patients a year (the same load on a larger centre)."""
+    factor = per_year / patients_per_year(s)
+    changes = {f"programmes.{name}.demand.patients_per_week": v.demand.patients_per_week * factor
+               for name, v in programmes(s)} if s.programmes else {
+        "demand.patients_per_week": s.demand.patients_per_week * factor}
+    for j, o in enumerate(s.other_admissions):
+        changes[f"other_admissions.{j}.per_week"] = o.per_week.value * factor
+    for r in RESOURCE_NAMES:
+        changes[f"capacity.{r}"] = max(1, round(getattr(s.capacity, r) * factor))
+    return sim.vary(s, changes)
+
+
+def patient_years(log) -> float:
+    """Years patients spent in the service within the run: referral (or 0) to leaving (or the end)."""
+    start = np.maximum(log.referral, 0.0)
+    end = np.where(np.isnan(log.left_at), log.end_time, log.left_at)
+    return float(np.maximum(end - start, 0.0).sum()) / (24 * 365.25)
+
+
+def cpu_per_patient_year(s: sim.Scenario, reps: int) -> tuple[float, float]:
+    """(CPU seconds per replication, CPU seconds per patient-year) of the model (draws excluded), over ``reps``."""
+    if s.programmes:
+        draws = [cohort.draw_centre(s, r) for r in range(reps)]
+        run = model.simulate_centre
+    else:
+        draws = [cohort.draw(s, r) for r in range(reps)]
+        run = model.simulate
+    gc.collect()
+    gc.disable()
+    try:
+        cpu, years = 0.0, 0.0
+        for d in draws:
+            t0 = time.process_time()
+            log = run(s, d)
+            cpu += time.process_time() - t0
+            years += patient_years(log.centre if s.programmes else log)
+        return cpu / reps, cpu / years
+    finally:
+        gc.enable()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--centre", default="centre_comprehensive")
+    ap.add_argument("--reference", default="tarlatamab_outpatient")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--reps", type=int, default=4)
+    ap.add_argument("--wall", type=int, default=0, help="also time this many replications at 1,000 patients a year "
+                                                        "on 2 worker processes (wall clock)")
+    args = ap.parse_args()
+    ref, centre = sim.load(args.reference), sim.load(args.centre)
+    per_year = {"reference": [], "centre": []}
+    for _ in range(args.rounds):
+        for name, s in (("reference", ref), ("centre", centre)):
+            per_year[name].append(cpu_per_patient_year(s, args.reps)[1])
+    ratios = [c / r for c, r in zip(per_year["centre"], per_year["reference"])]
+    print(f"CPU ms per patient-year in the service ({args.rounds} interleaved rounds of {args.reps} replications, "
+          "median):")
+    for name, s in (("reference", ref), ("centre", centre)):
+        print(f"  {name:10s} {s.name:28s} {1e3 * statistics.median(per_year[name]):7.2f} ms "
+              f"({patients_per_year(s):.0f} new patients a year, {len(programmes(s))} programme(s))")
+    print(f"  centre / reference: {statistics.median(ratios):.2f} (per-round ratios "
+          f"{', '.join(f'{r:.2f}' for r in ratios)})")
+    print("\nCPU s per replication as the centre grows (demand, other admissions and capacity scaled together):")
+    cpu = []
+    for size in SIZES:
+        s = scaled(centre, size)
+        cpu.append(statistics.median(cpu_per_patient_year(s, max(1, args.reps // 2))[0] for _ in range(args.rounds)))
+        print(f"  {size:5d} new patients a year: {cpu[-1]:6.2f} s per replication")
+    slope, intercept = np.polyfit(SIZES, cpu, 1)
+    fit = np.polyval([slope, intercept], SIZES)
+    worst = max(abs(f - c) / c for f, c in zip(fit, cpu))
+    print(f"  linear fit: {1e3 * slope:.2f} ms per new patient a year + {intercept:.2f} s; largest deviation from "
+          f"it {worst:.0%}")
+    if args.wall:
+        s = scaled(centre, 1000)
+        t0 = time.perf_counter()
+        sim.run(s, reps=args.wall, executor="processes", workers=2)
+        print(f"\n{args.wall} replications at 1,000 patients a year on 2 worker processes: "
+              f"{time.perf_counter() - t0:.1f} s wall")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
