@@ -220,7 +220,9 @@ def test_any_edited_scenario_runs_or_is_refused_in_one_line(data, capsys):
         assert "Traceback" not in stderr
         assert status in (0, 2), (status, stderr)
         if status == 0:
-            assert {p.name for p in out.iterdir()} == {"kpis.csv", "summary.csv", "occupancy.parquet", "scenario.toml"}
+            assert {p.name for p in out.iterdir()} == {"kpis.csv", "summary.csv", "occupancy.parquet", "scenario.toml",
+                                                       "kpis_by_programme.csv", "summary_by_programme.csv",
+                                                       "occupancy_by_programme.parquet"}
             assert "95% CI" in stdout
             return
         assert not out.exists()

@@ -95,7 +95,10 @@ def referral_times(rate_per_week: float, growth_per_year: float, until_hours: fl
 
 
 def draw(s: Scenario, replication: int) -> Cohort:
-    """Draw the cohort of replication ``replication`` of a single-drug scenario ``s``."""
+    """Draw the cohort of replication ``replication`` of a single-drug scenario ``s`` (a centre: :func:`draw_centre`)."""
+    if s.programmes:
+        raise ValueError(f"scenario {s.name!r} is a centre of {len(s.programmes)} programmes; allowed here: a "
+                         "single-drug scenario (draw a centre's cohorts with draw_centre)")
     rng = replication_streams(s.run.seed, replication)
     return _patients(s, rng, _shared(s, rng))
 

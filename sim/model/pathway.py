@@ -825,7 +825,11 @@ class Model:
 
 
 def simulate(scenario: Scenario, cohort: Cohort) -> RunLog:
-    """Run one replication of ``scenario`` for ``cohort`` and return its log."""
+    """Run one replication of a single-drug ``scenario`` for ``cohort`` and return its log (a centre:
+    :func:`sim.model.centre.simulate_centre`)."""
+    if scenario.programmes:
+        raise ValueError(f"scenario {scenario.name!r} is a centre; allowed here: a single-drug scenario "
+                         "(simulate a centre with simulate_centre)")
     return Model(scenario, cohort).run()
 
 

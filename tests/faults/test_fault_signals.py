@@ -27,7 +27,8 @@ pytestmark = pytest.mark.skipif(not Path("/proc/self/task").exists() or "fork" n
                                 reason="needs Linux /proc and fork to see and start worker processes")
 ORPHAN_LIMIT = 10            # seconds within which every worker of a killed run must be gone
 SEED = int(os.environ.get("FAULT_SEED", time.time_ns() % 2**32))
-OUTPUT_FILES = {"kpis.csv", "summary.csv", "occupancy.parquet", "scenario.toml"}
+OUTPUT_FILES = {"kpis.csv", "summary.csv", "occupancy.parquet", "scenario.toml", "kpis_by_programme.csv",
+                "summary_by_programme.csv", "occupancy_by_programme.parquet"}
 
 
 def _sleep_as_worker(parent: int, lifeline: int | None) -> None:

@@ -32,9 +32,23 @@ def load(name: str, *overrides: str):
 
 
 def one(s, rep: int = 0):
-    c = cohort.draw(s, rep)
-    log = model.simulate(s, c)
+    """(cohort, run log, KPI row) of one replication; for a centre, the cohorts and the centre's log."""
+    if s.programmes:
+        c = cohort.draw_centre(s, rep)
+        log = model.simulate_centre(s, c).centre
+    else:
+        c = cohort.draw(s, rep)
+        log = model.simulate(s, c)
     return c, log, summarise(log, s, rep)
+
+
+def no_demand(name: str) -> list[str]:
+    """Overrides that leave a preset (or every programme of a centre, and other services) without patients."""
+    s = load(name)
+    if not s.programmes:
+        return ["demand.patients_per_week=0"]
+    return ([f"programmes.{p}.demand.patients_per_week=0" for p in s.programmes]
+            + [f"other_admissions.{j}.per_week=0" for j in range(len(s.other_admissions))])
 
 
 @pytest.mark.parametrize("name", TARLATAMAB)
@@ -72,7 +86,7 @@ def test_unlimited_capacity_means_no_waits_postponements_or_diversions(name):
 
 @pytest.mark.parametrize("name", ALL_PRESETS)
 def test_no_demand_gives_zeros(name):
-    s = load(name, "demand.patients_per_week=0", "pharmacy.background_doses_per_week=0")
+    s = load(name, *no_demand(name), "pharmacy.background_doses_per_week=0")
     _, log, k = one(s)
     assert log.n == 0
     held = {"replication", "toci_on_hand_mean_mg"}
