@@ -173,3 +173,43 @@ def test_a_bad_programme_is_refused_by_name(change, expected):
 def test_a_centres_drug_is_set_per_programme():
     with pytest.raises(ScenarioError, match=r"programmes\.<name>\.demand"):
         sim.vary(sim.loads(CENTRE), {"demand.patients_per_week": 3})
+
+
+# ---------------------------------------------------------------- the centre_myeloma preset (issue 15's checks)
+TINY = {"run.warmup_weeks": 4, "run.horizon_weeks": 20, "run.follow_up_weeks": 4}
+
+
+@pytest.fixture(scope="module")
+def myeloma() -> sim.Scenario:
+    return sim.load("centre_myeloma", set=TINY)
+
+
+def test_myeloma_programmes_doses_add_up_to_the_centres_in_every_replication(myeloma):
+    res = sim.run(myeloma, reps=4, executor="serial")
+    by = res.by_programme.groupby("replication")["doses_given"].sum()
+    assert (by.to_numpy() == res.kpis["doses_given"].to_numpy()).all()
+    assert res.programmes == ("teclistamab", "talquetamab", "elranatamab")
+
+
+def test_myeloma_programme_alone_with_ample_capacity_is_the_same_patients(myeloma):
+    ample = sim.vary(myeloma, AMPLE)
+    others = {f"programmes.{p}.demand.patients_per_week": 0 for p in ("talquetamab", "elranatamab")}
+    alone = sim.vary(ample, others)
+    # the same drug as a centre of one programme with the same settings
+    single = sim.loads('extends = "centre_myeloma"\nname = "teclistamab_only"\n', where="test")
+    single = sim.vary(single.model_copy(update={"programmes": {"teclistamab": single.programmes["teclistamab"]}}),
+                      {**AMPLE, **TINY})
+    rows = [sim.run(s, reps=2, executor="serial").by_programme.query("programme == 'teclistamab'")
+            .reset_index(drop=True) for s in (ample, alone, single)]
+    pd.testing.assert_frame_equal(rows[0], rows[1])
+    pd.testing.assert_frame_equal(rows[0], rows[2])
+
+
+def test_myeloma_centre_postpones_more_than_any_programme_on_the_same_beds(myeloma):
+    names = list(myeloma.programmes)
+    alone = {}
+    for name in names:
+        zero = {f"programmes.{o}.demand.patients_per_week": 0 for o in names if o != name}
+        alone[name] = sim.run(sim.vary(myeloma, zero), reps=4, executor="serial").kpis["doses_postponed"].mean()
+    together = sim.run(myeloma, reps=4, executor="serial").kpis["doses_postponed"].mean()
+    assert together > max(alone.values()), (together, alone)

@@ -76,9 +76,9 @@ def summarise(log: RunLog, s: Scenario, replication: int = 0) -> dict[str, float
     row.update(_other_kpis(log, others, inside))
     # the programme's bed-days (and so its costs) leave out the other services' patients in the same beds;
     # utilisation and peaks (from ``area`` and the pools) count everyone
-    row["icu_bed_days"] = (area["icu_beds"] - others.get("icu_beds", 0.0)) / HOURS_PER_DAY
-    row["ward_bed_days"] = (area["ward_beds"] - others.get("ward_beds", 0.0)) / HOURS_PER_DAY
-    row["observation_bed_days"] = (area["observation_beds"] - others.get("observation_beds", 0.0)) / HOURS_PER_DAY
+    for r in RESOURCES:
+        if r.kind == "bed":
+            row[r.use_kpi] = (area[r.name] - others.get(r.name, 0.0)) / HOURS_PER_DAY
     row["chair_hours"] = area["chairs"]
     row.update(pharmacy_kpis(log, s, inside))
     row.update(_graded_kpis(log))
