@@ -115,3 +115,22 @@ stay_sigma = 0.5
     np.testing.assert_array_equal(c1.crs_grade_u, c2.crs_grade_u)
     for a, b in zip(c1.other_admissions[0], c2.other_admissions[0]):
         np.testing.assert_array_equal(a, b)
+
+
+def test_other_services_tocilizumab_comes_from_the_shared_stock_not_the_programmes():
+    """A stream whose every admission gets a dose: the stock dispenses those doses on top (the mg of each
+    admission's drawn weight, at its drawn hour), and the programme's own tocilizumab does not move."""
+    quiet = _scenario(3.0)
+    treated = sim.loads(CART.format(per_week=3.0) + "toci_probability = 1\ntoci_within_hours = 48\n")
+    w0, w1 = quiet.run.warmup_weeks * 168.0, (quiet.run.warmup_weeks + quiet.run.horizon_weeks) * 168.0
+    extra, expected = 0.0, 0.0
+    for rep in range(4):
+        _, _, k0 = _replicate(quiet, rep)
+        c, _, k1 = _replicate(treated, rep)
+        assert k1["toci_mg"] == k0["toci_mg"]
+        extra += k1["toci_mg_used"] - k0["toci_mg_used"]
+        at, mg = c.other_toci[0]
+        assert not np.isnan(at).any() and (at <= 48).all()
+        given = c.other_admissions[0][0] + at   # ample beds: each admission takes its bed on arrival
+        expected += float(mg[(given >= w0) & (given < w1)].sum())
+    assert abs(extra - expected) <= 0.02 * expected, (extra, expected)

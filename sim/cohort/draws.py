@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.cohort.background import background_demand
-from sim.cohort.others import other_admissions
+from sim.cohort.others import other_admissions, other_toci
 from sim.cohort.parameters import ToxicityParameters, replication_parameters
 from sim.cohort.streams import programme_streams, replication_streams
 from sim.config.dose_plan import dose_offsets_hours
@@ -53,6 +53,8 @@ class Cohort:
     crs_recurrence_u: np.ndarray  # (n,): later CRS kept after tocilizumab at the first event? (crs.after_tocilizumab)
     # other services' admissions into the same beds: (start hours, stay hours) per [[other_admissions]] stream
     other_admissions: tuple[tuple[np.ndarray, np.ndarray], ...]
+    # and their tocilizumab: (hours after taking the bed, NaN for none; mg) per admission, per stream
+    other_toci: tuple[tuple[np.ndarray, np.ndarray], ...]
     # the replication's rates, grade mixes and effects: the drug file's, or drawn from the published counts
     # under parameter uncertainty
     parameters: ToxicityParameters
@@ -118,10 +120,13 @@ def _shared(s: Scenario, rng: dict[str, np.random.Generator]) -> dict:
     """The draws of what a centre's programmes share: pharmacy lead times, other services' tocilizumab
     doses and their admissions into the same beds."""
     bg_times, bg_mg = _background(s, rng)
+    admissions = other_admissions(s.other_admissions, s.total_weeks * HOURS_PER_WEEK, rng["other_admissions"])
+    pop = s.population
     return {"pharmacy_lead_u": rng["pharmacy_lead"].random(LEAD_TIME_DRAWS),
-            "background_times": bg_times, "background_mg": bg_mg,
-            "other_admissions": other_admissions(s.other_admissions, s.total_weeks * HOURS_PER_WEEK,
-                                                 rng["other_admissions"])}
+            "background_times": bg_times, "background_mg": bg_mg, "other_admissions": admissions,
+            "other_toci": other_toci(s.other_admissions, admissions, s.tocilizumab.mg_per_kg.value,
+                                     s.tocilizumab.max_mg.value, (pop.weight_kg_mean.value, pop.weight_kg_sd.value),
+                                     rng["other_toci"])}
 
 
 def _patients(s: Scenario, rng: dict[str, np.random.Generator], shared: dict) -> Cohort:

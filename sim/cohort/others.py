@@ -31,3 +31,20 @@ def other_admissions(streams: tuple[OtherAdmissions, ...], until: float,
         start = np.maximum(arrival[keep], 0.0)
         out.append((start, end[keep] - start))
     return tuple(out)
+
+
+def other_toci(streams: tuple[OtherAdmissions, ...], admissions: tuple[tuple[np.ndarray, np.ndarray], ...],
+               mg_per_kg: float, max_mg: float, weight: tuple[float, float], rng: np.random.Generator
+               ) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """Per stream and admission: hours after taking the bed at which a tocilizumab dose is given (NaN: none),
+    and its mg. The share given one is the stream's ``toci_probability``; the hour is uniform within its
+    ``toci_within_hours`` and the stay; the weight is the population's. Each stream draws in turn, and all
+    from their own stream, so no other draw moves."""
+    out = []
+    for o, (_, stay) in zip(streams, admissions):
+        n = stay.shape[0]
+        given = rng.random(n) < o.toci_probability.value
+        at = rng.random(n) * np.minimum(stay, o.toci_within_hours.value)
+        kg = np.clip(rng.normal(weight[0], weight[1], n), 30.0, 250.0)
+        out.append((np.where(given, at, np.nan), np.minimum(mg_per_kg * kg, max_mg)))
+    return tuple(out)

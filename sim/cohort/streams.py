@@ -24,7 +24,7 @@ STREAMS = (
     "crs_patient", "crs_dose", "crs_grade", "crs_onset", "crs_duration",
     "icans_patient", "icans_dose", "icans_grade", "icans_onset", "icans_duration",
     "toci", "pharmacy_lead", "background_times", "background_weight", "parameters",
-    "prevalent", "crs_recurrence", "effect_parameters", "other_admissions",
+    "prevalent", "crs_recurrence", "effect_parameters", "other_admissions", "other_toci",
 )
 
 

@@ -23,6 +23,7 @@ from sim.config.params import (
     PositiveHours,
     Probability,
     Spread,
+    none_stated,
     sourced,
 )
 from sim.config.registry import BED_RESOURCES, PLACE_RESOURCE, PLACES, RESOURCE_NAMES, resource
@@ -181,6 +182,14 @@ class OtherAdmissions(Frozen):
     per_week: AdmissionsPerWeek
     stay_median_hours: PositiveHours
     stay_sigma: Spread
+    # Their tocilizumab comes from the same stock (a CAR-T patient's CRS): one dose (tocilizumab.mg_per_kg,
+    # capped at max_mg) for this share of admissions, at a uniform time within toci_within_hours of taking
+    # the bed (and within the stay).
+    toci_probability: Probability = Field(default_factory=none_stated,
+                                          description="share of admissions given a tocilizumab dose")
+    toci_within_hours: PositiveHours = Field(default_factory=lambda: {
+        "value": 168, "source": "model assumption: the dose falls in the first week of the stay (CRS after CAR-T "
+        "infusion starts within days)", "verified": False})
 
     @model_validator(mode="after")
     def _bed(self) -> "OtherAdmissions":

@@ -30,7 +30,7 @@ class Site:
     and admissions) the site uses; in a centre every programme's cohort carries the same ones."""
 
     __slots__ = ("s", "env", "pools", "ledgers", "cal", "end_time", "referrals_end", "pharmacy", "other_stays",
-                 "other_tag", "_others")
+                 "other_tag", "_others", "_other_toci")
 
     def __init__(self, s: Scenario, shared: Cohort, programmes: int = 1):
         self.s = s
@@ -54,29 +54,33 @@ class Site:
         # other services' admissions: (resource, arrived at, bed taken at, bed given back at)
         self.other_stays: list[tuple[str, float, float, float]] = []
         self._others = shared.other_admissions
+        self._other_toci = shared.other_toci
 
     def start_others(self) -> None:
         """Start other services' admissions (``[[other_admissions]]``)."""
-        for o, (start, stay) in zip(self.s.other_admissions, self._others):
+        for o, (start, stay), toci in zip(self.s.other_admissions, self._others, self._other_toci):
             if start.size:
-                self.env.process(self._other_admissions(o.resource, start, stay))
+                self.env.process(self._other_admissions(o.resource, start, stay, toci))
 
-    def _other_admissions(self, resource: str, start: np.ndarray, stay: np.ndarray):
+    def _other_admissions(self, resource: str, start: np.ndarray, stay: np.ndarray, toci: tuple):
         """One stream of another service's admissions: each takes a bed of ``resource`` when one is free,
         first come first served with the programmes' unplanned admissions."""
         env, pool, log = self.env, self.pools[resource], self.other_stays
-        for t, hours in zip(start.tolist(), stay.tolist()):
+        for t, hours, at, mg in zip(start.tolist(), stay.tolist(), toci[0].tolist(), toci[1].tolist()):
             if t > env.now:
                 yield Timeout(env, t - env.now)
-            env.process(self._other_stay(pool, hours, len(log)))
+            env.process(self._other_stay(pool, hours, len(log), at, mg))
             log.append((resource, t, math.nan, math.nan))
 
-    def _other_stay(self, pool: Pool, hours: float, j: int):
+    def _other_stay(self, pool: Pool, hours: float, j: int, toci_at: float, mg: float):
         env, log, tag = self.env, self.other_stays, self.other_tag
         ev = pool.request(env.now, log_wait=False, tag=tag)
         if ev is not None:
             yield ev
         log[j] = (log[j][0], log[j][1], env.now, math.nan)
+        if toci_at == toci_at and self.pharmacy is not None:   # not NaN: a dose from the shared stock
+            pharmacy = self.pharmacy
+            env.timeout(toci_at).callbacks.append(lambda _ev: pharmacy.request(mg, patient=False))
         yield Discharge(env, hours)
         pool.release(tag=tag)
         log[j] = (log[j][0], log[j][1], log[j][2], env.now)
