@@ -15,7 +15,8 @@ postponed doses and, among those, the lowest 95th percentile of the resource's d
   centre has at most ten sets of any size).
 * **Search**: coordinate descent on common random numbers (one seed, the same replications for every
   assignment). From the scenario's own assignment, each programme in turn tries each of its candidates
-  with the others fixed and keeps the best; rounds repeat until one changes nothing (at most ``rounds``).
+  with the others fixed and keeps the best (of equals, the one moving fewer programmes off their own days);
+  rounds repeat until one changes nothing (at most ``rounds``).
   The objective is lexicographic: fewer postponed doses (mean over replications) first, then the lower
   mean of the per-replication 95th percentile of the daily peak (:func:`daily_peak_p95`).
 * **Answer**: the best assignment against the scenario's own, as paired differences on the same
@@ -312,8 +313,8 @@ def descend(run_one: Callable[[Assignment], pd.DataFrame], start: Assignment,
     round after round until a round changes nothing (at most ``rounds``). Each assignment runs once.
 
     Returns every evaluation in the order run (``start``'s first) and the best. The assignment in hand only
-    changes for a strictly better one, so it ends at least as good as everything tried, and a tie keeps
-    the earlier (the scenario's own before any change).
+    changes for a better one, or an equal one that moves fewer programmes off their own start days, so it
+    ends at least as good as everything tried and changes no programme without a gain.
     """
     seen: dict[tuple, Evaluation] = {}
     order: list[Evaluation] = []
@@ -330,13 +331,18 @@ def descend(run_one: Callable[[Assignment], pd.DataFrame], start: Assignment,
                 progress(len(order), max(budget, len(order)))
         return seen[key]
 
+    def moves(ev: Evaluation) -> int:
+        return sum(ev.assignment[n] != start[n] for n in start)
+
     current = evaluate(start)
     for _ in range(rounds):
         before = current
         for name, sets in space.items():
             for days in sets:
                 trial = evaluate({**current.assignment, name: days})
-                if better(trial.objective, current.objective):
+                # a tie goes to the assignment that moves fewer programmes off their own days
+                if better(trial.objective, current.objective) or (
+                        not better(current.objective, trial.objective) and moves(trial) < moves(current)):
                     current = trial
         if current is before:
             break
