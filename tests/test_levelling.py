@@ -12,7 +12,7 @@ import pytest
 import sim
 from sim import cohort, model
 from sim.analysis import levelling
-from sim.analysis.levelling import allowed_weekdays, better, candidate_sets, level, reachable_days
+from sim.analysis.levelling import admitted_doses, allowed_weekdays, better, candidate_sets, level, reachable_days
 from sim.cli import main
 from sim.config.dose_plan import dose_offsets_hours
 from sim.config.errors import UsageError
@@ -52,6 +52,19 @@ def test_without_a_window_a_start_is_allowed_when_every_nominal_step_up_day_is_o
     nominal = [h / 24 for h in dose_offsets_hours(elra, elra.step_up_doses)]
     by_offsets = tuple(w for w in MON_FRI if all((w + d) % 7 in MON_FRI for d in nominal))
     assert allowed_weekdays(elra, MON_FRI) == by_offsets == (0, 1, 4)
+
+
+def test_doses_inside_a_single_admission_are_given_in_the_bed_whatever_the_weekday():
+    single = sim.load("teclistamab_inpatient_single_admission")   # days 1-3-5 in one 7-day admission
+    admitted = admitted_doses(single.drug, single.strategy)
+    assert admitted == {2, 3}
+    # from Thursday: inside the admission dose 2 is given on Saturday in the bed, dose 3 on Monday; booked
+    # one by one, dose 2 would wait for Monday (the window's last day)
+    assert reachable_days(single.drug, 3, MON_FRI, admitted) == [{0}, {2}, {4}]
+    assert reachable_days(single.drug, 3, MON_FRI)[1] == {4}
+    assert allowed_weekdays(single.drug, MON_FRI, admitted) == MON_FRI
+    outpatient = sim.load("teclistamab_outpatient")
+    assert admitted_doses(outpatient.drug, outpatient.strategy) == frozenset()
 
 
 def test_candidates_are_the_own_set_first_then_every_allowed_set_of_its_size():

@@ -7,8 +7,9 @@ postponed doses and, among those, the lowest 95th percentile of the resource's d
 * **What a label allows** (:func:`allowed_weekdays`): a first dose on weekday w is allowed when every
   later step-up dose can be given on an open weekday of the centre within its window: dose k comes
   ``gap_days`` to ``window_days`` (``gap_max_days``) days after dose k - 1 (``ScheduleBlock``), so the days a
-  dose may fall on follow from the days the one before may. Holidays are dates, not weekdays, and are left
-  to the simulation.
+  dose may fall on follow from the days the one before may. A dose every patient gets inside a single
+  admission (the strategy's ``stay_through_dose``) is given in the bed on its day, open or not. Holidays
+  are dates, not weekdays, and are left to the simulation.
 * **Candidates** (:func:`candidate_sets`): the programme's own start weekdays, and every other set of
   allowed weekdays of the same size. Keeping the size keeps the number of start days a week, so a
   candidate moves the load without widening or narrowing the doors; the search stays small (a five-day
@@ -29,7 +30,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass, field
-from itertools import combinations
+from itertools import combinations, product
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -38,10 +39,10 @@ import pandas as pd
 from sim.analysis import runner
 from sim.analysis.compare import paired_differences
 from sim.analysis.variants import vary
-from sim.config.dose_plan import dose_requirements
+from sim.config.dose_plan import dose_requirements, plan_dose
 from sim.config.drug import DrugProfile
 from sim.config.errors import UsageError
-from sim.config.scenario import RESOURCES, Scenario, programmes
+from sim.config.scenario import RESOURCES, Scenario, Strategy, programmes
 from sim.metrics.occupancy import daily_peaks
 from sim.model.runlog import RunLog
 
@@ -54,22 +55,44 @@ Assignment = dict[str, tuple[int, ...]]
 
 # --------------------------------------------------------------------------- what a label allows
 
-def reachable_days(drug: DrugProfile, start: int, open_weekdays: Sequence[int]) -> list[set[int]]:
+def admitted_doses(drug: DrugProfile, strategy: Strategy) -> frozenset[int]:
+    """Step-up doses (numbers, 1 = the first) that every kind of patient is given inside a single admission
+    begun at an earlier dose (the strategy's ``stay_through_dose``): in the ward bed on the schedule's day,
+    whether the centre is open or not. Kinds are high risk or not, outpatient-eligible or not."""
+    reqs = dose_requirements(drug, drug.step_up_doses)
+    kinds = []
+    for high, eligible in product((False, True), repeat=2):
+        inside, dose = set(), 1
+        while dose <= len(reqs):
+            through = plan_dose(drug, strategy, dose, reqs[dose - 1], high, eligible).through
+            inside.update(range(dose + 1, through + 1))
+            dose = max(through, dose) + 1
+        kinds.append(frozenset(inside))
+    return frozenset.intersection(*kinds)
+
+
+def reachable_days(drug: DrugProfile, start: int, open_weekdays: Sequence[int],
+                   admitted: frozenset[int] = frozenset()) -> list[set[int]]:
     """Days (from the first dose's, day 0 = ``start``'s) each step-up dose may be given on, doses in order.
 
-    Dose k may fall ``gap_days`` to ``window_days`` after any day dose k - 1 may, on an open weekday. An
-    empty set means the step-up cannot be completed on the label's days from this start.
+    Dose k may fall ``gap_days`` to ``window_days`` after any day dose k - 1 may, on an open weekday; a dose in
+    ``admitted`` (:func:`admitted_doses`) falls ``gap_days`` after, in the bed, open or not. An empty set means
+    the step-up cannot be completed on the label's days from this start.
     """
     open_days = set(open_weekdays)
     days = [{0} if start in open_days else set()]
-    for req in dose_requirements(drug, drug.step_up_doses)[1:]:
+    for dose, req in enumerate(dose_requirements(drug, drug.step_up_doses)[1:], start=2):
         block = drug.schedule[req.block]
+        if dose in admitted:
+            days.append({d + block.gap_days for d in days[-1]})
+            continue
         days.append({d + g for d in days[-1] for g in range(block.gap_days, block.window_days + 1)
                      if (start + d + g) % 7 in open_days})
     return days
 
 
-def allowed_weekdays(drug: DrugProfile, open_weekdays: Sequence[int]) -> tuple[int, ...]:
+def allowed_weekdays(drug: DrugProfile, open_weekdays: Sequence[int],
+                     admitted: frozenset[int] = frozenset()) -> tuple[int, ...]:
     """Open weekdays from which every step-up dose can be given on an open day within its window.
 
     Parameters
@@ -78,13 +101,16 @@ def allowed_weekdays(drug: DrugProfile, open_weekdays: Sequence[int]) -> tuple[i
         The programme's drug (its schedule and ``step_up_doses``).
     open_weekdays : sequence of int
         The centre's open weekdays, 0 = Monday.
+    admitted : frozenset of int
+        Step-up doses given in a single admission's bed on their schedule day, open or not
+        (:func:`admitted_doses`).
 
     Returns
     -------
     tuple of int
         The allowed start weekdays, in order.
     """
-    return tuple(w for w in sorted(open_weekdays) if reachable_days(drug, w, open_weekdays)[-1])
+    return tuple(w for w in sorted(open_weekdays) if reachable_days(drug, w, open_weekdays, admitted)[-1])
 
 
 def candidate_sets(own: Sequence[int], allowed: Sequence[int]) -> tuple[tuple[int, ...], ...]:
@@ -219,7 +245,8 @@ def search_space(scenario: Scenario, candidates: Mapping[str, Sequence[Sequence[
     """
     own = own_assignment(scenario)
     opened = scenario.calendar.open_weekdays
-    allowed = {name: allowed_weekdays(view.drug, opened) for name, view in programmes(scenario)}
+    allowed = {name: allowed_weekdays(view.drug, opened, admitted_doses(view.drug, view.strategy))
+               for name, view in programmes(scenario)}
     space = {name: candidate_sets(own[name], allowed[name]) for name in own}
     for name, sets in (candidates or {}).items():
         if name not in own:
