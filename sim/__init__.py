@@ -24,6 +24,7 @@ from sim._version import (
 )
 from sim.analysis.compare import Comparison
 from sim.analysis.compare import compare_scenarios as compare
+from sim.analysis.levelling import LevellingResult, level
 from sim.analysis.precision import Assessment, run_to_precision
 from sim.analysis.runner import EXECUTORS, RunResult, run
 from sim.analysis.sensitivity import sensitivity
@@ -38,8 +39,8 @@ from sim.config.scenario import Scenario
 
 __all__ = [
     "__version__", "load", "loads", "presets", "vary", "run", "compare", "size", "stock_curve", "sensitivity",
-    "run_to_precision", "warmup", "Scenario", "RunResult", "Comparison", "SizingResult", "Target", "WarmupResult",
-    "Assessment", "EXECUTORS",
+    "run_to_precision", "warmup", "level", "Scenario", "RunResult", "Comparison", "SizingResult", "Target",
+    "WarmupResult", "LevellingResult", "Assessment", "EXECUTORS",
     "ScenarioError", "ScenarioErrors", "UsageError",
 ]
 

@@ -19,7 +19,8 @@ from sim.config.errors import ScenarioError, ScenarioErrors, UsageError
 
 EXIT_BAD_INPUT = 2
 
-COMMANDS = ("run", "validate", "app", "compare", "drugs", "runs", "sensitivity", "size", "stock", "trace", "warmup")
+COMMANDS = ("run", "validate", "app", "compare", "drugs", "level", "runs", "sensitivity", "size", "stock", "trace",
+            "warmup")
 """Modules of :mod:`sim.cli`, one per command, in the order ``--help`` lists them."""
 
 

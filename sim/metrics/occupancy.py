@@ -47,3 +47,29 @@ def occupancy(log: RunLog) -> np.ndarray:
     n_hours = int(round(w1 - w0))
     return np.stack([hourly_mean(log.pools[r][0], log.pools[r][1], w0, n_hours) for r in RESOURCES],
                     axis=1).astype(np.float32)
+
+
+def daily_peaks(times: list[float], levels: list[int], t0: float, t1: float) -> np.ndarray:
+    """Highest occupancy of each whole day inside [t0, t1) of a step function (``levels[j]`` from ``times[j]``).
+
+    A day is ``[24 d, 24 d + 24)`` hours; only days lying wholly inside the window count, so a window that
+    starts or ends mid-day loses that part-day rather than comparing it with whole ones. Before the first
+    change the level is 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        One integer per whole day, in day order (empty when the window holds no whole day).
+    """
+    t = np.asarray(times, dtype=float)
+    lv = np.asarray(levels, dtype=np.int64)
+    first, last = int(np.ceil(t0 / 24.0)), int(np.floor(t1 / 24.0))
+    starts = 24.0 * np.arange(first, max(first, last), dtype=float)
+    # the level holding at each day's start, then every change before the day ends
+    j0 = np.searchsorted(t, starts, side="right") - 1
+    j1 = np.searchsorted(t, starts + 24.0, side="left")
+    out = np.empty(starts.size, dtype=np.int64)
+    for d, (a, b) in enumerate(zip(j0, j1)):
+        held = int(lv[a]) if a >= 0 else 0
+        out[d] = max(held, int(lv[max(a + 1, 0):b].max(initial=0)))
+    return out

@@ -20,6 +20,7 @@ from sim.config.drug import prophylaxis_key
 from sim.config.scenario import RESOURCES, TOXICITY_KINDS, Scenario
 from sim.config.units import HOURS_PER_WEEK
 from sim.model.booking import Ledger
+from sim.model.calendar import Calendar
 from sim.model.discharge import Discharge
 from sim.model.events import CRS, ICANS, toxicity_events
 from sim.model.pools import Pool
@@ -101,6 +102,9 @@ class Model:
         site = self.site = site if site is not None else Site(s, cohort)
         self.tag = tag
         self.env, self.pools, self.ledgers, self.cal = site.env, site.pools, site.ledgers, site.cal
+        if s.calendar.start_weekdays != site.cal.cfg.start_weekdays:
+            # a centre's programme starts patients on its own weekdays; the site's days are the centre file's
+            self.cal = Calendar(s.calendar, int(site.end_time // 24))
         self.end_time, self.referrals_end, self.pharmacy = site.end_time, site.referrals_end, site.pharmacy
         self.open_hour, self.close_hour = self.cal.open_hour, self.cal.close_hour
         self.admission_window = s.calendar.admission_window_hours
