@@ -79,12 +79,7 @@ def compare(runs: Mapping[str, pd.DataFrame], base: str | None = None, level: fl
         Columns :data:`COLUMNS`; the base's own rows have a difference of 0, are never
         ``distinguishable`` and have NaN unpaired bounds.
     """
-    if not runs:
-        raise UsageError("nothing to compare: allowed: one or more scenarios' KPI frames")
-    names = list(runs)
-    base = names[0] if base is None else base
-    if base not in runs:
-        raise UsageError(f"base = {base!r}; allowed: one of {names}")
+    names, base = _names_and_base(runs, base)
     ref = runs[base].sort_values("replication").reset_index(drop=True)
     cols = kpis or [c for c in ref.columns if c != "replication"]
     check_kpis(cols, ref.columns)
@@ -105,6 +100,17 @@ def compare(runs: Mapping[str, pd.DataFrame], base: str | None = None, level: fl
                          "distinguishable": name != base and excludes_zero(dlo, dhi),
                          "unpaired_ci_low": ulo, "unpaired_ci_high": uhi})
     return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+def _names_and_base(runs: Mapping[str, Any], base: str | None) -> tuple[list[str], str]:
+    """The scenarios' names and the base's (default: the first), refusing none and an unknown base."""
+    if not runs:
+        raise UsageError("nothing to compare: allowed: one or more scenarios' KPI frames")
+    names = list(runs)
+    base = names[0] if base is None else base
+    if base not in runs:
+        raise UsageError(f"base = {base!r}; allowed: one of {names}")
+    return names, base
 
 
 DIFFERENCE_COLUMNS = ("kpi", "base_mean", "other_mean", "diff_mean", "diff_ci_low", "diff_ci_high", "n",
@@ -221,12 +227,7 @@ def compare_programmes(by_programme: Mapping[str, pd.DataFrame], base: str | Non
         for the base and every scenario holding a programme of that name. A programme only in other
         scenarios has nothing to be paired with and is left out.
     """
-    if not by_programme:
-        raise UsageError("nothing to compare: allowed: one or more scenarios' per-programme KPI frames")
-    names = list(by_programme)
-    base = names[0] if base is None else base
-    if base not in by_programme:
-        raise UsageError(f"base = {base!r}; allowed: one of {names}")
+    _, base = _names_and_base(by_programme, base)
     frames = []
     for programme in dict.fromkeys(by_programme[base]["programme"]):
         runs = {n: f[f["programme"] == programme].drop(columns="programme") for n, f in by_programme.items()}
