@@ -9,8 +9,8 @@ import pytest
 
 import sim
 from sim import cohort
-from sim.cli import main
 from sim.analysis import warmup
+from sim.cli import main
 from tests.conftest import SCENARIOS
 
 # A short centre: three programmes on few beds, eight weeks of statistics (a few seconds a replication).
@@ -77,6 +77,14 @@ def test_validate_lists_the_programmes_with_drug_strategy_demand_and_start_days(
     assert "values not verified against a source" in out and "the programmes' drugs'" in out
 
 
+def test_validate_lists_other_services_in_the_beds(tmp_path, capsys):
+    path = tmp_path / "cart.toml"
+    path.write_text(CENTRE + '[[other_admissions]]\nname = "CAR-T"\nresource = "ward_beds"\nper_week = 0.5\n'
+                    'stay_median_hours = 240\nstay_sigma = 0.4\n', encoding="utf-8")
+    code, out, _ = cli(capsys, "validate", path)
+    assert code == 0 and "other services: CAR-T, 26 admissions a year into ward_beds" in out
+
+
 def test_validate_of_a_single_drug_scenario_is_unchanged(capsys):
     code, out, _ = cli(capsys, "validate", SCENARIOS / "tarlatamab_outpatient.toml")
     assert code == 0 and "Scenario 'tarlatamab_outpatient', drug tarlatamab (trial profile)" in out
@@ -116,7 +124,8 @@ def test_trace_of_a_single_drug_scenario_takes_its_drug_as_programme(capsys):
 def test_compare_pairs_each_programme_by_replication_and_name(centre_file, tmp_path, capsys):
     folder = centre_file.parent
     code, out, _ = cli(capsys, "compare", centre_file, folder / "more.toml", folder / "myeloma.toml", "--reps", "3",
-                       *FAST, "--out", tmp_path / "c", "--by-programme", "--kpis", "doses_given,p_dose_postponed,p_stockout")
+                       *FAST, "--out", tmp_path / "c", "--by-programme", "--kpis",
+                       "patients_referred,doses_given,p_dose_postponed,p_stockout")
     assert code == 0
     assert "tarlatamab: in only one of short_centre and myeloma" in out
     for name in NAMES:
@@ -124,7 +133,7 @@ def test_compare_pairs_each_programme_by_replication_and_name(centre_file, tmp_p
     assert "comparison_by_programme.csv" in out
     table = pd.read_csv(tmp_path / "c" / "comparison_by_programme.csv")
     kpis = pd.read_csv(tmp_path / "c" / "kpis_by_programme.csv")
-    assert set(table["kpi"]) == {"doses_given", "p_dose_postponed"}          # p_stockout is the centre's only
+    assert set(table["kpi"]) == {"patients_referred", "doses_given", "p_dose_postponed"}   # not the centre's p_stockout
     assert not ((table["programme"] == "tarlatamab") & (table["scenario"] == "myeloma")).any()
     # each difference is the mean of the programme's own paired differences, replication by replication
     for programme, scenario in (("tarlatamab", "more"), ("teclistamab", "myeloma")):
@@ -136,6 +145,10 @@ def test_compare_pairs_each_programme_by_replication_and_name(centre_file, tmp_p
     # tarlatamab's demand doubled: more of its doses
     more = table[(table["scenario"] == "more") & (table["kpi"] == "doses_given")].set_index("programme")
     assert more.loc["tarlatamab", "diff_mean"] > 0
+    # common random numbers: a programme's referrals are the same whatever the other programmes do
+    referred = table[table["kpi"] == "patients_referred"].set_index(["programme", "scenario"])
+    for programme, scenario in (("teclistamab", "more"), ("teclistamab", "myeloma"), ("talquetamab", "myeloma")):
+        assert referred.loc[(programme, scenario), ["diff_ci_low", "diff_ci_high"]].tolist() == [0, 0]
 
 
 def test_compare_of_single_drug_scenarios_writes_what_it_did(tmp_path, capsys):

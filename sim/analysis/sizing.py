@@ -769,13 +769,7 @@ def size(scenario: Scenario, resources: str | Sequence[str], targets: str | Targ
         For bad arguments; ScenarioError(s) for a bound the scenario cannot take. Both before any run.
     """
     names = resources_of(resources)
-    check_programme(scenario, programme)
-    goals = targets_of(targets)
-    allowed = KPI_NAMES if programme is None else PROGRAMME_KPI_NAMES
-    shared = [t.kpi for t in goals if t.kpi not in allowed]
-    if shared:
-        raise UsageError(f"target on {shared[0]!r}: a KPI of the centre as a whole, not of one programme; allowed "
-                         f"with a programme: {', '.join(allowed)}")
+    goals, allowed = _programme_targets(scenario, targets, programme)
     lo, hi = _checked_box(scenario, names, low, high, reps, report_kpis, allowed)
     if len(names) == 1 and unit_costs:
         raise UsageError("unit_costs are used only with two resources (the cheapest feasible pair)")
@@ -790,6 +784,18 @@ def size(scenario: Scenario, resources: str | Sequence[str], targets: str | Targ
                             on_candidate=on_candidate)
         return size_pair(evaluate, names, goals, {r: (lo[r], hi[r]) for r in names}, costs, start,
                          report_kpis=report, level=level, on_candidate=on_candidate)
+
+
+def _programme_targets(scenario: Scenario, targets, programme: str | None) -> tuple[list[Target], Sequence[str]]:
+    """The targets, and the KPIs they and the report may name: the scenario's, or one programme's own."""
+    check_programme(scenario, programme)
+    goals = targets_of(targets)
+    allowed = KPI_NAMES if programme is None else PROGRAMME_KPI_NAMES
+    shared = [t.kpi for t in goals if t.kpi not in allowed]
+    if shared:
+        raise UsageError(f"target on {shared[0]!r}: a KPI of the centre as a whole, not of one programme; allowed "
+                         f"with a programme: {', '.join(allowed)}")
+    return goals, allowed
 
 
 def _checked_box(scenario: Scenario, names: Sequence[str], low, high, reps: int, report_kpis: Sequence[str],
