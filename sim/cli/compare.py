@@ -154,11 +154,15 @@ def format_by_programme(table: pd.DataFrame, base: str, kpis: list[str] | None, 
     without ``kpis``, only the run command's per-programme headlines."""
     from sim.cli.common import PROGRAMME_HEADLINES
 
+    if table.empty:
+        return "\nnothing to compare programme by programme: none of --kpis is a programme's own KPI"
     shown = table if kpis else table[table["kpi"].isin(PROGRAMME_HEADLINES)]
     blocks = [f"\n== programme {name} ==\n" + format_comparison(part.drop(columns="programme"), base, currency)
               for name, part in shown.groupby("programme", sort=False)
               if (part["scenario"] != base).any()]
-    return "\n".join(blocks) if blocks else "\nno programme is in both the base and another scenario"
+    if not blocks:
+        return "\nnothing to compare programme by programme: no programme is in both the base and another scenario"
+    return "\n".join(blocks)
 
 
 def _long_kpis(result) -> pd.DataFrame:

@@ -62,14 +62,16 @@ def format_programmes(scenario) -> str:
     weekdays; then the other services admitted into its beds."""
     from sim.config.units import WEEKS_PER_YEAR
 
-    names = list(scenario.programmes)
-    width = max(len("programme"), *(len(n) for n in names))
-    lines = [f"  {'programme':{width}s}  {'drug (profile)':32s} {'strategy':22s} {'patients/year':>13s}  start weekdays"]
-    for name, p in scenario.programmes.items():
-        growth = f" (+{p.demand.growth_per_year:.0%}/yr)" if p.demand.growth_per_year else ""
-        days = " ".join(DAY_NAMES[d] for d in p.start_weekdays)
-        lines.append(f"  {name:{width}s}  {f'{p.drug.name} ({p.drug.profile})':32s} {p.strategy.name:22s} "
-                     f"{p.demand.patients_per_week * WEEKS_PER_YEAR:>13,.0f}{growth}  {days}")
+    rows = [(name, f"{p.drug.name} ({p.drug.profile})", p.strategy.name, p.demand, p.start_weekdays)
+            for name, p in scenario.programmes.items()]
+    heads = ("programme", "drug (profile)", "strategy")
+    w = [max(len(head), *(len(r[i]) for r in rows)) for i, head in enumerate(heads)]
+    lines = [f"  {heads[0]:{w[0]}s}  {heads[1]:{w[1]}s}  {heads[2]:{w[2]}s}  {'patients/year':>13s}  start weekdays"]
+    for name, drug, strategy, demand, weekdays in rows:
+        growth = f" (+{demand.growth_per_year:.0%}/yr)" if demand.growth_per_year else ""
+        days = " ".join(DAY_NAMES[d] for d in weekdays)
+        lines.append(f"  {name:{w[0]}s}  {drug:{w[1]}s}  {strategy:{w[2]}s}  "
+                     f"{demand.patients_per_week * WEEKS_PER_YEAR:>13,.0f}{growth}  {days}")
     for o in scenario.other_admissions:
         lines.append(f"  other services: {o.name}, {o.per_week.value * WEEKS_PER_YEAR:,.0f} admissions a year "
                      f"into {o.resource}")
