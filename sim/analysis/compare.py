@@ -79,12 +79,7 @@ def compare(runs: Mapping[str, pd.DataFrame], base: str | None = None, level: fl
         Columns :data:`COLUMNS`; the base's own rows have a difference of 0, are never
         ``distinguishable`` and have NaN unpaired bounds.
     """
-    if not runs:
-        raise UsageError("nothing to compare: allowed: one or more scenarios' KPI frames")
-    names = list(runs)
-    base = names[0] if base is None else base
-    if base not in runs:
-        raise UsageError(f"base = {base!r}; allowed: one of {names}")
+    names, base = _names_and_base(runs, base)
     ref = runs[base].sort_values("replication").reset_index(drop=True)
     cols = kpis or [c for c in ref.columns if c != "replication"]
     check_kpis(cols, ref.columns)
@@ -105,6 +100,17 @@ def compare(runs: Mapping[str, pd.DataFrame], base: str | None = None, level: fl
                          "distinguishable": name != base and excludes_zero(dlo, dhi),
                          "unpaired_ci_low": ulo, "unpaired_ci_high": uhi})
     return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+def _names_and_base(runs: Mapping[str, Any], base: str | None) -> tuple[list[str], str]:
+    """The scenarios' names and the base's (default: the first), refusing none and an unknown base."""
+    if not runs:
+        raise UsageError("nothing to compare: allowed: one or more scenarios' KPI frames")
+    names = list(runs)
+    base = names[0] if base is None else base
+    if base not in runs:
+        raise UsageError(f"base = {base!r}; allowed: one of {names}")
+    return names, base
 
 
 DIFFERENCE_COLUMNS = ("kpi", "base_mean", "other_mean", "diff_mean", "diff_ci_low", "diff_ci_high", "n",
@@ -172,6 +178,11 @@ class Comparison:
     runs: dict[str, runner.RunResult]     # in the order given, the base first
     table: pd.DataFrame                   # :func:`compare` of the runs
 
+    def by_programme(self, kpis: Sequence[str] | None = None, level: float = 0.95) -> pd.DataFrame:
+        """:func:`compare_programmes` of the runs: each programme's own KPIs, paired by replication and
+        programme, against the base's same programme."""
+        return compare_programmes({n: r.by_programme for n, r in self.runs.items()}, self.base, level, kpis)
+
     def differences(self, other: str | None = None, kpis: Iterable[str] | None = None,
                     level: float = 0.95) -> pd.DataFrame:
         """:func:`paired_differences` of ``other`` (default: the first that is not the base) minus the base."""
@@ -183,6 +194,50 @@ class Comparison:
         return paired_differences(base, self.runs[other].kpis,
                                   kpis if kpis is not None else [c for c in base.columns if c != "replication"],
                                   level)
+
+
+PROGRAMME_COLUMNS = ("programme", *COLUMNS)
+
+
+def compare_programmes(by_programme: Mapping[str, pd.DataFrame], base: str | None = None, level: float = 0.95,
+                       kpis: Sequence[str] | None = None) -> pd.DataFrame:
+    """Per programme, :func:`compare` of its own KPIs across the scenarios that hold it.
+
+    A programme's rows of replication r in two scenarios are paired like their totals: with the same seed
+    its patients are the same (a programme draws from streams keyed by its name), so the difference is
+    what the other programmes and the shared places did to it.
+
+    Parameters
+    ----------
+    by_programme : mapping of scenario name to frame
+        ``RunResult.by_programme`` of each scenario (replication, programme, KPIs); the first is the base
+        unless ``base`` is given.
+    base : str, optional
+        Name of the base scenario.
+    level : float
+        Confidence level.
+    kpis : sequence of str, optional
+        KPIs to compare (default: every programme KPI); those a programme does not have (a centre's own,
+        such as stock-outs) are left out.
+
+    Returns
+    -------
+    DataFrame
+        :data:`PROGRAMME_COLUMNS`: for each programme of the base (in its order), the rows of :func:`compare`
+        for the base and every scenario holding a programme of that name. A programme only in other
+        scenarios has nothing to be paired with and is left out.
+    """
+    _, base = _names_and_base(by_programme, base)
+    frames = []
+    for programme in dict.fromkeys(by_programme[base]["programme"]):
+        runs = {n: f[f["programme"] == programme].drop(columns="programme") for n, f in by_programme.items()}
+        runs = {n: f for n, f in runs.items() if len(f)}
+        cols = [c for c in (kpis or runs[base].columns) if c in runs[base].columns and c != "replication"]
+        if cols:
+            frames.append(compare(runs, base, level, cols).assign(programme=programme))
+    if not frames:
+        return pd.DataFrame(columns=list(PROGRAMME_COLUMNS))
+    return pd.concat(frames, ignore_index=True)[list(PROGRAMME_COLUMNS)]
 
 
 def compare_scenarios(scenarios: Mapping[str, Scenario] | Sequence[Scenario], reps: int, *, base: str | None = None,

@@ -2,7 +2,9 @@
 
 A parameter is any numeric scenario field, named by its dotted key, with the values it takes:
 ``{"demand.patients_per_week": (2, 6)}`` (low and high, one-way) or ``{"drug.crs.rate": (0.45, 0.55,
-0.65)}`` (any number of values, grids). Every point is a :func:`~sim.analysis.variants.vary` of the
+0.65)}`` (any number of values, grids); in a centre a programme's own fields are reached through it,
+``programmes.<name>.demand.patients_per_week`` (the top-level drug, strategy, demand and population are
+refused there). Every point is a :func:`~sim.analysis.variants.vary` of the
 scenario, so it is validated exactly like the file (a plain number over a sourced value such as
 ``drug.crs.rate`` is accepted and flagged as a user override), and every point is run by
 :func:`sim.analysis.runner.run` on the same seed and replications (common random numbers), so
@@ -105,6 +107,26 @@ def check_unique(params: Sequence[Param]) -> None:
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise UsageError(f"parameter {dup[0]} is given twice; allowed: each parameter once")
+
+
+def check_programme_keys(scenario: Scenario, params: Sequence[Param]) -> None:
+    """Refuse a ``programmes.<name>.`` key naming no programme of the scenario: varying a number cannot add a
+    programme (it would need its ``scenario``), so such a key is a typo.
+
+    Raises
+    ------
+    UsageError
+        Naming the parameter and the programmes allowed.
+    """
+    names = list(scenario.programmes)
+    for p in params:
+        head, _, rest = p.name.partition(".")
+        if head != "programmes" or rest.split(".")[0] in names:
+            continue
+        allowed = (f"programmes.<name>.KEY with <name> one of {', '.join(names)}" if names else
+                   f"{scenario.name} is a single-drug scenario with no programmes: its own keys, e.g. "
+                   "demand.patients_per_week")
+        raise UsageError(f"parameter {p.name}: no programme {rest.split('.')[0]!r}; allowed: {allowed}")
 
 
 def base_value(scenario: Scenario, dotted: str) -> float:
@@ -262,6 +284,7 @@ def one_way(scenario: Scenario, params: Params, reps: int, kpis: Sequence[str] =
         See :func:`tornado_table`.
     """
     checked = params_of(params)
+    check_programme_keys(scenario, checked)
     check_kpis(kpis)
     points = [{}] + [{p.name: v} for p in checked for v in (p.low, p.high)]
     frames = run_points(scenario, points, reps, seed, executor, workers, scheduler, progress, on_point)
@@ -276,6 +299,7 @@ def full_grid(scenario: Scenario, params: Params, reps: int, kpis: Sequence[str]
     """Run every combination of the parameters' values on the same seeds; return :func:`grid_table`
     (``on_point`` as in :func:`one_way`)."""
     checked = params_of(params, grid=True)
+    check_programme_keys(scenario, checked)
     check_kpis(kpis)
     combos = grid_points(checked)
     points = [{p.name: v for p, v in zip(checked, combo)} for combo in combos]

@@ -43,9 +43,10 @@ from sim.analysis import runner
 from sim.analysis.stats import mean_ci, paired_diff
 from sim.analysis.variants import vary
 from sim.config.errors import UsageError
-from sim.config.scenario import MAX_CAPACITY, RESOURCES, Scenario
+from sim.config.scenario import MAX_CAPACITY, RESOURCES, Scenario, programmes
 
 KPI_NAMES = tuple(k for k in metrics.KPI_COLUMNS if k != "replication")
+PROGRAMME_KPI_NAMES = metrics.PROGRAMME_KPI_NAMES   # what a target on one programme of a centre may name
 OPERATORS = ("<=", ">=")
 LEVEL = 0.95
 DEFAULT_MIN = 1
@@ -694,28 +695,40 @@ def _cheaper_neighbours(judge: "_Judge", answer: dict[str, int], box: Mapping[st
 # --------------------------------------------------------------------------- the simulation as evaluator
 
 def model_evaluator(scenario: Scenario, reps: int, seed: int | None = None, executor: runner.Executor = "processes",
-                    workers: int | None = None, scheduler=None) -> Evaluate:
+                    workers: int | None = None, scheduler=None, programme: str | None = None) -> Evaluate:
     """An ``evaluate(point)`` that runs the scenario with ``capacity.<resource> = value`` set.
 
     Each point is a :func:`~sim.analysis.variants.vary` of ``scenario`` (validated like the file) run
     by :func:`sim.analysis.runner.run` for replications ``0 .. reps - 1`` on one seed (``seed``, else the
     scenario's ``run.seed``), so every point sees the same patients and toxicity draws (common random
-    numbers).
+    numbers). The KPIs are the scenario's (a centre's totals), or with ``programme`` that programme's own
+    (``RunResult.by_programme``).
     """
     run_seed = scenario.run.seed if seed is None else seed
 
     def evaluate(point: Point) -> pd.DataFrame:
         s = vary(scenario, {f"capacity.{r}": int(v) for r, v in point.items()})
-        return runner.run(s, reps, seed=run_seed, executor=executor, workers=workers, scheduler=scheduler).kpis
+        result = runner.run(s, reps, seed=run_seed, executor=executor, workers=workers, scheduler=scheduler)
+        if programme is None:
+            return result.kpis
+        rows = result.by_programme
+        return rows[rows["programme"] == programme].drop(columns="programme").reset_index(drop=True)
 
     return evaluate
+
+
+def check_programme(scenario: Scenario, programme: str | None) -> None:
+    """Refuse a ``programme`` that is not one of the scenario's (:func:`~sim.config.scenario.programmes`)."""
+    names = [name for name, _ in programmes(scenario)]
+    if programme is not None and programme not in names:
+        raise UsageError(f"programme = {programme!r}; allowed: {', '.join(names)}")
 
 
 def size(scenario: Scenario, resources: str | Sequence[str], targets: str | Target | Iterable[str | Target],
          reps: int = 30, *, low: int | Mapping[str, int] | None = None, high: int | Mapping[str, int] | None = None,
          unit_costs: Mapping[str, float] | None = None, report_kpis: Sequence[str] = (), seed: int | None = None,
          executor: runner.Executor = "processes", workers: int | None = None, scheduler=None,
-         on_candidate: OnCandidate | None = None, level: float = LEVEL) -> SizingResult:
+         on_candidate: OnCandidate | None = None, level: float = LEVEL, programme: str | None = None) -> SizingResult:
     """The smallest capacity of one resource (or the cheapest pair of two) at which every target holds.
 
     Parameters
@@ -741,6 +754,10 @@ def size(scenario: Scenario, resources: str | Sequence[str], targets: str | Targ
         Called with each :class:`Candidate` as soon as it is evaluated (progress).
     level : float
         Two-sided confidence level.
+    programme : str, optional
+        Size on this programme's own KPIs (its rows of ``RunResult.by_programme``) rather than the
+        scenario's totals; targets and report KPIs are then among :data:`PROGRAMME_KPI_NAMES`. The other
+        programmes still run and share the places.
 
     Returns
     -------
@@ -752,15 +769,15 @@ def size(scenario: Scenario, resources: str | Sequence[str], targets: str | Targ
         For bad arguments; ScenarioError(s) for a bound the scenario cannot take. Both before any run.
     """
     names = resources_of(resources)
-    goals = targets_of(targets)
-    lo, hi = _checked_box(scenario, names, low, high, reps, report_kpis)
+    goals, allowed = _programme_targets(scenario, targets, programme)
+    lo, hi = _checked_box(scenario, names, low, high, reps, report_kpis, allowed)
     if len(names) == 1 and unit_costs:
         raise UsageError("unit_costs are used only with two resources (the cheapest feasible pair)")
     costs = unit_costs_of(scenario, names, unit_costs) if len(names) == 2 else None
     start = {r: getattr(scenario.capacity, r) for r in names}
     report = list(dict.fromkeys([*(f"util_{r}" for r in names), *report_kpis]))
     with runner.shared_scheduler(executor, scheduler, workers) as shared:
-        evaluate = model_evaluator(scenario, reps, seed, executor, workers, shared)
+        evaluate = model_evaluator(scenario, reps, seed, executor, workers, shared, programme)
         if len(names) == 1:
             (r,) = names
             return size_one(evaluate, r, goals, lo[r], hi[r], start[r], report_kpis=report, level=level,
@@ -769,12 +786,24 @@ def size(scenario: Scenario, resources: str | Sequence[str], targets: str | Targ
                          report_kpis=report, level=level, on_candidate=on_candidate)
 
 
-def _checked_box(scenario: Scenario, names: Sequence[str], low, high, reps: int, report_kpis: Sequence[str]
-                 ) -> tuple[dict[str, int], dict[str, int]]:
+def _programme_targets(scenario: Scenario, targets, programme: str | None) -> tuple[list[Target], Sequence[str]]:
+    """The targets, and the KPIs they and the report may name: the scenario's, or one programme's own."""
+    check_programme(scenario, programme)
+    goals = targets_of(targets)
+    allowed = KPI_NAMES if programme is None else PROGRAMME_KPI_NAMES
+    shared = [t.kpi for t in goals if t.kpi not in allowed]
+    if shared:
+        raise UsageError(f"target on {shared[0]!r}: a KPI of the centre as a whole, not of one programme; allowed "
+                         f"with a programme: {', '.join(allowed)}")
+    return goals, allowed
+
+
+def _checked_box(scenario: Scenario, names: Sequence[str], low, high, reps: int, report_kpis: Sequence[str],
+                 allowed: Sequence[str] = KPI_NAMES) -> tuple[dict[str, int], dict[str, int]]:
     """The search bounds, with everything :func:`size` needs checked before the first run."""
-    unknown = [k for k in report_kpis if k not in KPI_NAMES]
+    unknown = [k for k in report_kpis if k not in allowed]
     if unknown:
-        raise UsageError(f"report_kpis: unknown KPI {unknown[0]!r}; allowed KPIs: {', '.join(KPI_NAMES)}")
+        raise UsageError(f"report_kpis: unknown KPI {unknown[0]!r}; allowed KPIs: {', '.join(allowed)}")
     if isinstance(reps, bool) or not isinstance(reps, (int, np.integer)) or reps < 2:
         raise UsageError(f"reps = {reps!r}; allowed: 2 or more (a confidence interval needs two replications)")
     runner.check_run_args(scenario, reps, "serial")

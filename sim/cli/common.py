@@ -48,6 +48,9 @@ def fraction(text: str) -> float:
     return value
 
 
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")   # weekday 0 is Monday, as in the scenario
+
+
 def kpi_list(text: str | None) -> list[str]:
     """``"a, b"`` -> ``["a", "b"]`` (checking the names is the library's job)."""
     return [k.strip() for k in text.split(",") if k.strip()] if text else []
@@ -64,6 +67,33 @@ def add_scenario_args(p: argparse.ArgumentParser) -> None:
 def load_scenario(args: argparse.Namespace):
     """The scenario named by SCENARIO with its ``--set`` overrides, validated."""
     return loader.load(args.scenario, args.overrides)
+
+
+def programme_names(scenario) -> list[str]:
+    """The scenario's programmes, in the file's order (a single-drug scenario's one is named after its drug)."""
+    from sim.config.scenario import programmes
+
+    return [name for name, _ in programmes(scenario)]
+
+
+def check_programme(scenario, name: str | None, option: str = "--programme") -> str | None:
+    """``name`` if it is one of the scenario's programmes (None stays None), else a :class:`UsageError`
+    naming the option, the value and the programmes allowed."""
+    names = programme_names(scenario)
+    if name is not None and name not in names:
+        whose = (f"the programmes of {scenario.name}" if scenario.programmes
+                 else f"{scenario.name} is a single-drug scenario: its one programme is named after its drug")
+        raise UsageError(f"{option} = {name!r}; allowed: {', '.join(names)} ({whose})")
+    return name
+
+
+def centre_note(scenario) -> str:
+    """For a centre, what its figures cover, e.g. ``"; a centre of 3 programmes (a, b, c): the figures are
+    its totals"``; empty for a single-drug scenario."""
+    if not scenario.programmes:
+        return ""
+    names = programme_names(scenario)
+    return f"; a centre of {len(names)} programmes ({', '.join(names)}): the figures are its totals"
 
 
 def add_executor_args(p: argparse.ArgumentParser) -> None:

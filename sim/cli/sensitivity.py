@@ -5,6 +5,7 @@ baseline, all on the same seeds; writes tornado.csv and prints, per KPI, the par
 swing. ``--grid``: every combination of the parameters' values (``LOW:HIGH`` gives ``--levels``
 evenly spaced values; ``V1,V2,...`` lists them), each point through the runner, so
 ``--executor dask`` takes a large grid to a cluster; writes grid.csv. See :mod:`sim.analysis.sensitivity`.
+In a centre a programme's fields are reached through it: ``programmes.<name>.demand.patients_per_week``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 from sim.cli.common import (
     add_executor_args,
     add_scenario_args,
+    centre_note,
     check_out_folder,
     executor_of,
     kpi_list,
@@ -46,7 +48,8 @@ def add_parser(subparsers) -> None:
     add_scenario_args(p)
     p.add_argument("--param", dest="params", action="append", default=[], metavar="KEY=LOW:HIGH",
                    help="a scenario field and its range, e.g. demand.patients_per_week=2:6 or "
-                        "drug.crs.rate=0.45:0.65; with --grid also a list, e.g. capacity.chairs=8,10,12 (repeatable)")
+                        "drug.crs.rate=0.45:0.65 (in a centre: programmes.NAME.demand.patients_per_week=1:2); "
+                        "with --grid also a list, e.g. capacity.chairs=8,10,12 (repeatable)")
     p.add_argument("--kpis", default=",".join(DEFAULT_KPIS), metavar="A,B",
                    help=f"KPIs to tabulate (default {','.join(DEFAULT_KPIS)})")
     p.add_argument("--grid", action="store_true", help="run the full factorial of the parameters instead (grid.csv)")
@@ -114,7 +117,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
     executor = executor_of(args)
     if not args.params:
-        raise UsageError("at least one --param is required, e.g. --param demand.patients_per_week=2:6")
+        raise UsageError(f"at least one --param is required, e.g. --param {_example(load_scenario(args))}")
     if args.reps < 2:
         raise UsageError(f"--reps {args.reps}; allowed: 2 or more (a confidence interval needs two replications)")
     if args.grid and args.levels < 2:
@@ -136,10 +139,21 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     name = "grid.csv" if args.grid else "tornado.csv"
     write_csv(table, out / name)
     run_seed = scenario.run.seed if args.seed is None else args.seed
-    print(f"{scenario.name}: {n_points} points x {args.reps} replications on seed {run_seed} (common random numbers)")
+    print(f"{scenario.name}: {n_points} points x {args.reps} replications on seed {run_seed} (common random numbers)"
+          f"{centre_note(scenario)}")
     print(format_grid(table, params, kpis) if args.grid else format_tornado(table))
     print(f"\nwrote {out}/{name}")
     return 0
+
+
+def _example(scenario) -> str:
+    """An example ``--param`` the scenario takes: its (first programme's) referrals from half to one and a
+    half times their value."""
+    key, demand = "demand.patients_per_week", scenario.demand.patients_per_week
+    if scenario.programmes:
+        name, programme = next(iter(scenario.programmes.items()))
+        key, demand = f"programmes.{name}.{key}", programme.demand.patients_per_week
+    return f"{key}={demand / 2:.3g}:{demand * 1.5:.3g}"
 
 
 def _ci(mean: float, lo: float, hi: float) -> str:
@@ -151,14 +165,15 @@ def _ci(mean: float, lo: float, hi: float) -> str:
 def format_tornado(table) -> str:
     """Per KPI: the baseline, then the parameters sorted by swing with the KPI at low and high."""
     lines = []
+    width = max(32, *(len(p) for p in table["param"]))   # a programme's key is long
     for kpi, block in table.groupby("kpi", sort=False):
         first = block.iloc[0]
         lines.append(f"\n{kpi}: baseline {_ci(first.value_base, first.value_base_ci_low, first.value_base_ci_high)}")
-        lines.append(f"  {'parameter':32s} {'low':>9s} {'base':>9s} {'high':>9s}  {'at low':>30s}  {'at high':>30s}  "
+        lines.append(f"  {'parameter':{width}s} {'low':>9s} {'base':>9s} {'high':>9s}  {'at low':>30s}  {'at high':>30s}  "
                      f"{'swing':>10s}  {'high - low, 95% CI':>24s}")
         for r in block.sort_values("rank").itertuples(index=False):
             diff = f"[{r.diff_ci_low:.4g}, {r.diff_ci_high:.4g}]" if math.isfinite(r.diff_ci_low) else ""
-            lines.append(f"  {r.param:32s} {r.low:>9g} {r.base:>9.4g} {r.high:>9g}  "
+            lines.append(f"  {r.param:{width}s} {r.low:>9g} {r.base:>9.4g} {r.high:>9g}  "
                          f"{_ci(r.value_low, r.value_low_ci_low, r.value_low_ci_high):>30s}  "
                          f"{_ci(r.value_high, r.value_high_ci_low, r.value_high_ci_high):>30s}  "
                          f"{r.swing:>10.4g}  {diff:>24s}")

@@ -6,6 +6,9 @@ cheapest feasible pair under ``--unit-cost``. Every capacity tried runs the same
 same seed (common random numbers). Writes sizing.csv: every candidate evaluated, with its KPI means
 and CIs, whether it meets each target, and the answer flagged. Exit status 0 when an answer is
 found, 1 when no capacity within the bounds meets the targets, 2 for bad input.
+
+For a centre the targets are on its totals (every programme on the shared places); ``--programme NAME``
+puts them on one programme's own KPIs instead, with every programme still running on the same places.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ from typing import Sequence
 from sim.cli.common import (
     add_executor_args,
     add_scenario_args,
+    centre_note,
     check_out_folder,
+    check_programme,
     executor_of,
     kpi_list,
     load_scenario,
@@ -66,6 +71,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--kpis", default=None, metavar="A,B",
                    help="further KPIs to report for every candidate (default: the targets' KPIs and the "
                         "sized resources' utilisation)")
+    p.add_argument("--programme", default=None, metavar="NAME",
+                   help="in a centre, size on this programme's own KPIs (its row of kpis_by_programme.csv) "
+                        "instead of the centre's totals; the other programmes still share the places")
     p.add_argument("--seed", type=seed, default=None, help="seed for every candidate (default: the scenario's run.seed)")
     p.add_argument("--out", type=Path, default=None, help="folder for sizing.csv (default: results/NAME-size)")
     add_executor_args(p)
@@ -147,11 +155,13 @@ def cmd_size(args: argparse.Namespace) -> int:
     unit_costs = parse_unit_costs(args.unit_cost, resources)
     targets = sizing.targets_of(args.targets)
     scenario = load_scenario(args)
+    check_programme(scenario, args.programme)
     out = check_out_folder(args.out or Path("results") / f"{scenario.name}-size")   # before the work
     t0 = time.perf_counter()
     result = sizing.size(scenario, resources, targets, args.reps, low=low, high=high, unit_costs=unit_costs,
                          report_kpis=kpi_list(args.kpis), seed=args.seed, executor=executor, workers=args.workers,
-                         scheduler=args.scheduler, on_candidate=None if args.quiet else _shouter(targets))
+                         scheduler=args.scheduler, on_candidate=None if args.quiet else _shouter(targets),
+                         programme=args.programme)
     seconds = time.perf_counter() - t0
     write_csv(result.table(), out / "sizing.csv")
     _report(result, scenario, args, seconds)
@@ -176,9 +186,11 @@ def _shouter(targets):
 
 def _report(result, scenario, args: argparse.Namespace, seconds: float) -> None:
     run_seed = scenario.run.seed if args.seed is None else args.seed
-    print(f"{scenario.name}: sizing {' and '.join(result.resources)} for "
+    whose = f"programme {args.programme}'s " if args.programme else ""
+    print(f"{scenario.name}: sizing {' and '.join(result.resources)} for {whose}"
           f"{', '.join(str(t) for t in result.targets)}; {args.reps} replications per candidate on seed {run_seed} "
-          f"(common random numbers); {len(result.candidates)} candidates evaluated in {seconds:.1f} s")
+          f"(common random numbers); {len(result.candidates)} candidates evaluated in {seconds:.1f} s"
+          + ("" if args.programme else centre_note(scenario)))
     print(format_table(result))
     if result.unit_costs:
         print("unit costs (per unit over the statistics window): "

@@ -50,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
     with progress_bar(args.quiet, args.reps * len(args.values)) as update:
         curve = stock_curve(scenario, args.values, args.param, args.reps, args.seed, args.executor, progress=update)
     write_csv(curve, out / "stock.csv")
-    print(f"{scenario.name}: {args.reps} replications per value, same seeds for every value")
+    print(f"{scenario.name}: {args.reps} replications per value, same seeds for every value"
+          + (f"; one stock for the centre's {len(scenario.programmes)} programmes" if scenario.programmes else ""))
     print(format_curve(curve, args.param, scenario.costs.currency))
     best = smallest_meeting(curve, args.param, args.target)
     print(f"\nsmallest {args.param} with P(stock-out) <= {args.target} (upper 95% bound): "

@@ -14,6 +14,7 @@ from pathlib import Path
 from sim.cli.common import (
     add_executor_args,
     add_scenario_args,
+    centre_note,
     check_out_folder,
     executor_of,
     load_scenario,
@@ -56,7 +57,7 @@ def cmd_warmup(args: argparse.Namespace) -> int:
     write_csv(result.table, out / "warmup.csv")
     write_csv(result.suggestion, out / "warmup_suggestion.csv")
     print(f"{scenario.name}: {args.reps} replications from empty over {args.weeks} weeks, seed {result.seed} "
-          f"(the scenario's own warm-up: {scenario.run.warmup_weeks} weeks)")
+          f"(the scenario's own warm-up: {scenario.run.warmup_weeks} weeks){centre_note(scenario)}")
     print(format_weeks(result.table))
     print("\nMSER-5 suggested warm-up (weeks):")
     print(format_suggestion(result.suggestion))

@@ -83,7 +83,8 @@ def write_run(result: RunResult, out: Path, summary: pd.DataFrame | None = None)
 
 # What a run or comparison writes into its folder: only a folder holding nothing else is replaced.
 OUTPUT_FILES = frozenset({"kpis.csv", "summary.csv", "occupancy.parquet", "scenario.toml", "comparison.csv",
-                          "kpis_by_programme.csv", "summary_by_programme.csv", "occupancy_by_programme.parquet"})
+                          "kpis_by_programme.csv", "summary_by_programme.csv", "occupancy_by_programme.parquet",
+                          "comparison_by_programme.csv"})
 
 # Disk space a replication's output takes, for the check before a run (rough on purpose: it only has
 # to catch a disk that is clearly too full). Measured on the reference scenario: 525 bytes a KPI row
