@@ -213,3 +213,9 @@ def test_myeloma_centre_postpones_more_than_any_programme_on_the_same_beds(myelo
         alone[name] = sim.run(sim.vary(myeloma, zero), reps=4, executor="serial").kpis["doses_postponed"].mean()
     together = sim.run(myeloma, reps=4, executor="serial").kpis["doses_postponed"].mean()
     assert together > max(alone.values()), (together, alone)
+
+
+def test_a_change_to_a_programme_the_centre_lacks_is_refused_by_name(centre):
+    with pytest.raises(ScenarioError, match=r"programmes\.nope: .*no such programme; allowed: teclistamab, "
+                                            r"talquetamab, tarlatamab"):
+        sim.vary(centre, {"programmes.nope.demand.patients_per_week": 1})

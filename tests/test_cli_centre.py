@@ -164,9 +164,13 @@ def test_size_answers_for_the_centres_shared_unit(centre_file, tmp_path, capsys)
                        "util_observation_beds<=0.25", "--reps", "2", "--max", "8", *FAST, "--out", tmp_path / "s")
     assert code == 0
     assert "a centre of 3 programmes (teclistamab, talquetamab, tarlatamab): the figures are its totals" in out
-    assert "smallest observation_beds meeting util_observation_beds<=0.25 with 95% confidence: 4" in out
     table = pd.read_csv(tmp_path / "s" / "sizing.csv")
-    assert table.loc[table["answer"], "observation_beds"].item() == 4
+    answer = table.loc[table["answer"], "observation_beds"].item()
+    assert f"smallest observation_beds meeting util_observation_beds<=0.25 with 95% confidence: {answer}" in out
+    # the answer meets the target on the centre's totals and one bed fewer does not
+    below = table[table["observation_beds"] == answer - 1]
+    assert table.loc[table["answer"], "util_observation_beds_ci_high"].item() <= 0.25
+    assert below.empty or (below["util_observation_beds_ci_high"] > 0.25).all()
 
 
 def test_size_on_one_programme_reads_its_own_kpis(centre_file, tmp_path, capsys):

@@ -33,7 +33,8 @@ def test_run_save_twice_never_overwrites_and_reads_back(tmp_path, capsys):
     for m in saved:
         folder = rd / m["id"]
         assert {p.name for p in folder.iterdir()} == {"manifest.json", "kpis.parquet", "summary.parquet",
-                                                      "occupancy.parquet"}
+                                                      "occupancy.parquet", "kpis_by_programme.parquet",
+                                                      "summary_by_programme.parquet"}
         assert m["replications"] == 3 and m["executor"] == "serial" and m["seed"] == 20261122
         assert "[run]" in m["scenarios"][0]["toml"] and m["started_utc"] <= m["finished_utc"]
     # identical inputs, identical numbers, two separate runs

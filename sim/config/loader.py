@@ -326,11 +326,15 @@ def select_profile(drug: dict[str, Any], profile: str | None, where: str) -> dic
 def resolve(raw: dict[str, Any], where: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Raw scenario dict (extends already merged) plus overrides -> fully resolved dict."""
     if raw.get("programmes") and overrides:
+        names = ", ".join(raw["programmes"])
         shared = sorted(set(overrides) & set(_PROGRAMME_SECTIONS))
         if shared:
-            names = ", ".join(raw["programmes"])
             raise ScenarioError(where, shared[0], MISSING, f"a centre's {shared[0]} belongs to each programme; "
                                 f"allowed: programmes.<name>.{shared[0]}... (programmes: {names})")
+        unknown = sorted(set(overrides.get("programmes") or {}) - set(raw["programmes"]))
+        if unknown:
+            raise ScenarioError(where, f"programmes.{unknown[0]}", MISSING, f"no such programme; allowed: {names} "
+                                "(a new programme is added in the scenario file, with scenario = \"PRESET\")")
     data = deep_merge(raw, overrides or {})
     data.pop("extends", None)
     if data.get("programmes"):
