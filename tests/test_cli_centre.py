@@ -235,3 +235,15 @@ def test_stock_of_a_centre_prints_one_line_per_level(centre_file, tmp_path, caps
     assert list(curve["pharmacy.order_up_to"]) == [800, 1600]
     assert "    800  " in out and "  1,600  " in out
 
+
+
+def test_a_reader_that_stops_early_gets_no_traceback():
+    """``python -m sim validate centre_comprehensive --print | head -1``: 150 kB of TOML into a pipe that
+    closes after the first line; the command ends quietly instead of with a BrokenPipeError traceback."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run(f"{sys.executable} -m sim validate centre_comprehensive --print | head -1", shell=True,
+                          capture_output=True, text=True, cwd=SCENARIOS.parent, timeout=120)
+    assert proc.stdout.strip(), proc.stderr
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr

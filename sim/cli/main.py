@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from sim import __version__
@@ -45,3 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except KeyboardInterrupt as exc:    # Ctrl-C, or SIGTERM (exits.Terminated)
         return exits.interrupted(exc)
+    except BrokenPipeError:
+        # the reader went away (``python -m sim trace ... | head``): stop quietly, as Unix tools do; stdout
+        # goes to /dev/null so the interpreter's final flush does not raise again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
