@@ -112,15 +112,19 @@ def test_every_chart_fits_its_column(browser, server, width):
         page.get_by_role("button", name="Run simulation").click()
         page.locator('[data-testid="stMetric"]').nth(11).wait_for(timeout=300_000)
         wait_idle(page)
-        assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 5
+        # The cards come before the charts and a page's elements arrive over the websocket one by one, so
+        # "idle" can be seen while the charts are still on their way: wait for the fifth to be drawn.
+        page.locator('[data-testid="stVegaLiteChart"]').nth(4).wait_for(timeout=120_000)
+        wait_idle(page)
         assert not charts_overflowing(page), charts_overflowing(page)
         page.screenshot(path=str(SHOTS / f"16_capacity_{width}.png"), full_page=True)
         page.get_by_text("Tocilizumab stock", exact=True).first.click()
         wait_idle(page)
-        assert page.locator('[data-testid="stVegaLiteChart"]').filter(visible=True).count() >= 2
+        page.locator('[data-testid="stVegaLiteChart"]').filter(visible=True).nth(1).wait_for(timeout=120_000)
+        wait_idle(page)
         assert not charts_overflowing(page), charts_overflowing(page)
         assert page.get_by_role("button", name="Download as PNG").filter(visible=True).count() == 0
-        assert page.get_by_role("button", name="Download this chart (PNG)").count() >= 2
+        page.get_by_role("button", name="Download this chart (PNG)").nth(1).wait_for(timeout=120_000)
     finally:
         context.close()
 
