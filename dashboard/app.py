@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import glossary, inputs, links, pages, running, state
+from dashboard import glossary, inputs, links, pages, running, saved, state
 
 st.set_page_config(page_title="BTCE step-up dosing: capacity planner", page_icon="🏥", layout="wide")
 # Streamlit's own "Download as PNG" on each chart names every file "<time>_chart.png"; each chart has
@@ -24,13 +24,15 @@ if "base" not in st.session_state:
     st.stop()
 links.restore_once()   # a shared link's preset and edits, on the session's first run
 glossary.sidebar_glossary()   # first in the sidebar: one click away from every page
+saved_slot = st.sidebar.container()   # the saved runs, filled once this rerun's run (if any) is done
 if running.executor() == "processes":
     running.warm_pool()
 run_clicked = inputs.sidebar()
 scenario, _errors = state.current()
 
 st.title("BTCE step-up dosing: capacity planner")
-page = st.radio("Page", list(pages.PAGES), horizontal=True, key="page", label_visibility="collapsed")
+page = st.radio("Page", list(pages.PAGES), horizontal=True, key="page", label_visibility="collapsed",
+                format_func=pages.short_title)
 links.publish()        # the URL follows the scenario, so a reload or a shared link reopens it
 # One slot, drawn on every rerun, holds the run's progress bar and messages: the page below keeps its
 # place in the layout whether or not a run just happened, so a panel the user opened stays open and is
@@ -39,5 +41,6 @@ with st.container():
     running.show_cancelled()
     if run_clicked and scenario is not None:
         running.run_main(scenario, int(st.session_state["reps"]))
+saved.saved_panel(saved_slot)
 
 pages.PAGES[page](scenario)

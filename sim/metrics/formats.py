@@ -15,6 +15,7 @@ import math
 from typing import NamedTuple
 
 from sim.config import registry
+from sim.config.units import WEEKS_PER_YEAR
 
 PP = "pp"                       # percentage points: how a difference of two shares is written
 PP_UNIT = "percentage points"   # ... and how a column header or axis title names that unit
@@ -154,3 +155,14 @@ def in_shown_unit(kpi: str, value: float) -> str:
     if _missing(value):
         return ""
     return plain(float(value) * diff_scale(kpi)).replace(",", "")
+
+
+def per_year(per_week: float) -> float:
+    """A weekly rate as the yearly figure a planner reads (3.846 a week is 200 a year), to one decimal."""
+    return round(float(per_week) * WEEKS_PER_YEAR, 1)
+
+
+def yearly_rate(per_week: float, what: str = "") -> str:
+    """A weekly rate written per year with the weekly figure in brackets: "200 a year (3.85 a week)"."""
+    what = f" {what}" if what else ""
+    return f"{plain(per_year(per_week))}{what} a year ({plain(per_week)} a week)"

@@ -17,6 +17,7 @@ from typing import Iterator
 import pytest
 
 from tests.browser.serve import CHROMIUM, OUT, serve
+from tests.browser.steps import go_to
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 pytest.importorskip("playwright.sync_api")
@@ -118,7 +119,7 @@ def test_every_chart_fits_its_column(browser, server, width):
         wait_idle(page)
         assert not charts_overflowing(page), charts_overflowing(page)
         page.screenshot(path=str(SHOTS / f"16_capacity_{width}.png"), full_page=True)
-        page.get_by_text("Tocilizumab stock", exact=True).first.click()
+        go_to(page, "Tocilizumab stock")
         wait_idle(page)
         page.locator('[data-testid="stVegaLiteChart"]').filter(visible=True).nth(1).wait_for(timeout=120_000)
         wait_idle(page)
@@ -138,7 +139,7 @@ def compare_page(browser, url: str, viewport: dict) -> Iterator:
         page.set_default_timeout(120_000)
         page.goto(url)
         page.get_by_role("button", name="Run simulation").wait_for()
-        page.get_by_text("Compare strategies", exact=True).first.click()
+        go_to(page, "Compare strategies")
         wait_idle(page)
         yield page
     finally:
@@ -178,3 +179,28 @@ def test_compare_table_reads_in_units_and_never_in_scientific_notation(browser, 
         assert not [c for r in rows for c in r if SCIENTIFIC.search(c)], rows
         assert not charts_overflowing(page)   # the forest plot fits the main column
         page.screenshot(path=str(SHOTS / "16_compare_units.png"), full_page=True)
+
+
+@pytest.mark.parametrize("width", [1280, 1440])
+def test_the_page_bar_is_one_row_and_fully_visible(browser, server, width):
+    """Nine pages in the bar above every page: one row, each name whole and inside the content column
+    (the full titles wrapped onto a second row at 1280 px)."""
+    from dashboard.pages import PAGES, short_title
+
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(120_000)
+        page.goto(server)
+        page.get_by_role("button", name="Run simulation").wait_for()
+        wait_idle(page)
+        bar = page.locator('[data-testid="stMain"] [data-testid="stRadio"]').first
+        options = bar.locator("label")
+        names = [options.nth(i).inner_text().strip() for i in range(options.count())]
+        assert names == [short_title(p) for p in PAGES]
+        boxes = [options.nth(i).bounding_box() for i in range(options.count())]
+        assert len({round(b["y"]) for b in boxes}) == 1, boxes        # one row
+        assert max(b["x"] + b["width"] for b in boxes) <= content_right(page) + 1
+        page.screenshot(path=str(SHOTS / f"16_page_bar_{width}.png"))
+    finally:
+        context.close()
