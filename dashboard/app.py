@@ -16,7 +16,10 @@ from dashboard import glossary, inputs, links, pages, running, saved, state
 st.set_page_config(page_title="BTCE step-up dosing: capacity planner", page_icon="🏥", layout="wide")
 # Streamlit's own "Download as PNG" on each chart names every file "<time>_chart.png"; each chart has
 # its own download, named after the scenario and the chart (dashboard.pages.common.chart), instead.
-st.html("<style>button[aria-label='Download as PNG']{display:none}</style>")
+st.html("<style>button[aria-label='Download as PNG']{display:none}"
+        # the page bar: nine short names on one row at 1280 px (Streamlit's own spacing wrapped the last)
+        ".st-key-page [role='radiogroup']{column-gap:0.75rem !important}"
+        ".st-key-page [role='radiogroup'] label{margin-right:0 !important}</style>")
 state.init()
 if "base" not in st.session_state:
     st.error(f"The reference scenario cannot be loaded, so there is nothing to start from:  \n"

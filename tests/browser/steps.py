@@ -34,7 +34,7 @@ def choose(page, label: str, option: str, where=None) -> None:
 def go_to(page, title: str) -> None:
     """Open the page titled ``title`` (a key of dashboard.pages.PAGES) from the page bar, by its short name."""
     bar = page.locator('[data-testid="stMain"] [data-testid="stRadio"]').first
-    bar.get_by_text(short_title(title), exact=True).click()
+    bar.locator("label").filter(has=page.locator("input[type=radio]")).get_by_text(short_title(title), exact=True).click()
     wait_idle(page)
 
 
