@@ -28,6 +28,7 @@ if "base" not in st.session_state:
 links.restore_once()   # a shared link's preset and edits, on the session's first run
 glossary.sidebar_glossary()   # first in the sidebar: one click away from every page
 saved_slot = st.sidebar.container()   # the saved runs, filled once this rerun's run (if any) is done
+running.warm_server()
 if running.executor() == "processes":
     running.warm_pool()
 run_clicked = inputs.sidebar()
