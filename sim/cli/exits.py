@@ -4,7 +4,9 @@
 leaving its worker processes running and temporary folders behind. Under :func:`sigterm_as_interrupt`
 it raises :class:`Terminated`, a ``KeyboardInterrupt``, so exactly the clean-up Ctrl-C gets runs
 (the pool's workers are stopped, temporary output removed) and the CLI exits with status 143
-(128 + SIGTERM), as a shell reports a process ended by SIGTERM.
+(128 + SIGTERM), as a shell reports a process ended by SIGTERM. Once a command's output is in place
+(:func:`writing`), an interruption says so ("terminated after writing results/x") instead of "no output
+written"; the write itself is not cut.
 """
 
 from __future__ import annotations
@@ -29,9 +31,10 @@ class _Interruptions:
     """The command's state as an interruption sees it: whether one must wait (``holding``), the one that
     waited (``pending``), and the output folders already in place (``written``)."""
 
-    holding = False
-    pending: KeyboardInterrupt | None = None
-    written: list[str] = []
+    def __init__(self) -> None:
+        self.holding = False
+        self.pending: KeyboardInterrupt | None = None
+        self.written: list[str] = []
 
 
 _STATE = _Interruptions()

@@ -6,7 +6,8 @@ CSV downloads, the HTML report, the command line), driven by each KPI's ``kind``
 ("-46.1 pp"), money with its currency, counts as counts, and nothing in scientific notation.
 
 It lives here, below :mod:`sim.charts`, because the command line prints comparisons too and must
-not need Altair (the dashboard extra) to do so. Pure: the standard library and the registry only.
+not need Altair (the dashboard extra) to do so. Pure: the standard library, the registry and the
+units only.
 """
 
 from __future__ import annotations
