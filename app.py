@@ -7,4 +7,6 @@ run afresh each time (``run_module``), not imported once.
 
 import runpy
 
-runpy.run_module("dashboard.app", run_name="__main__")
+# A spawned worker of the dashboard's pool re-runs this file as ``__mp_main__``: it must not draw the page.
+if __name__ != "__mp_main__":
+    runpy.run_module("dashboard.app", run_name="__main__")

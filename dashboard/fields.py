@@ -23,6 +23,7 @@ from sim.config.errors import ScenarioError, ScenarioErrors
 from sim.config.params import Sourced, SourcedVector
 from sim.config.scenario import Scenario
 from sim.config.units import DAYS_PER_WEEK, WEEKS_PER_YEAR
+from sim.metrics import formats
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -501,9 +502,7 @@ def sourced_in_raw(data: Any, prefix: str = ""):
 
 # --------------------------------------------------------------------------- planner's units
 
-def per_year(per_week: float) -> float:
-    """A weekly rate as the yearly figure the sidebar shows (3.846 a week reads 200 a year)."""
-    return round(float(per_week) * WEEKS_PER_YEAR, 1)
+per_year = formats.per_year    # the sidebar shows a weekly rate as its yearly figure, as the report does
 
 
 def per_week(yearly: float) -> float:

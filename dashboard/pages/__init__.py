@@ -27,5 +27,16 @@ PAGES = {
     "About the model": about_page,
 }
 
+# What the page bar shows: nine full titles wrapped onto two lines at 1280 px, so the bar shows short
+# names; the full title is each page's key (session state, tests) and its header.
+SHORT_TITLES = {"Tocilizumab stock": "Stock", "Compare strategies": "Compare", "Drug library": "Drugs",
+                "About the model": "About"}
+
+
+def short_title(page: str) -> str:
+    """The page bar's name for ``page`` (a key of :data:`PAGES`)."""
+    return SHORT_TITLES.get(page, page)
+
+
 __all__ = ["PAGES", "about_page", "capacity_page", "compare_page", "drug_page", "glossary_page", "pair_page",
            "precision_page", "sensitivity_page", "toci_page"]

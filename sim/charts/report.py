@@ -25,6 +25,7 @@ from sim.charts.compare import MATTERS_NOTE
 from sim.config import citations, loader, matters
 from sim.config.params import iter_sourced
 from sim.config.scenario import RESOURCES, Scenario
+from sim.metrics import formats
 
 # The model's assumptions in plain words (``{start}`` is how a run starts: see :func:`assumptions`); the
 # dashboard's About page shows the same list.
@@ -227,7 +228,7 @@ def sourced_table(scenario: Scenario) -> pd.DataFrame:
 def inputs_table(scenario: Scenario) -> pd.DataFrame:
     """The inputs a planner changes most: demand, capacity, calendar, run length."""
     s = scenario
-    rows = [("Referrals per week", f"{s.demand.patients_per_week:g}"),
+    rows = [("Referrals", formats.yearly_rate(s.demand.patients_per_week, "patients")),
             ("Growth of referrals per year", f"{100 * s.demand.growth_per_year:g}%")]
     rows += [(f"Capacity: {charts.RESOURCE_LABELS[r]}", str(getattr(s.capacity, r))) for r in RESOURCES]
     rows += [("Ward beds kept for unplanned admissions", str(s.booking.ward_beds_reserved_for_unplanned)),

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from sim.analysis import runner
+from sim.cli import exits
 from sim.cli.common import (
     add_executor_args,
     add_save_args,
@@ -83,7 +84,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     result, assessment = _simulate(scenario, args, executor)
     finished = runs.utc_now()
     uncertainty = _uncertainty(result, fixed, args, executor)
-    write_run(result, out, summary=uncertainty)
+    with exits.writing(out):
+        write_run(result, out, summary=uncertainty)
     _report(result, uncertainty, assessment, args)
     print(f"\nwrote {out}/kpis.csv, summary.csv, kpis_by_programme.csv, summary_by_programme.csv, occupancy.parquet, "
           "occupancy_by_programme.parquet, scenario.toml")

@@ -6,7 +6,8 @@ CSV downloads, the HTML report, the command line), driven by each KPI's ``kind``
 ("-46.1 pp"), money with its currency, counts as counts, and nothing in scientific notation.
 
 It lives here, below :mod:`sim.charts`, because the command line prints comparisons too and must
-not need Altair (the dashboard extra) to do so. Pure: the standard library and the registry only.
+not need Altair (the dashboard extra) to do so. Pure: the standard library, the registry and the
+units only.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import math
 from typing import NamedTuple
 
 from sim.config import registry
+from sim.config.units import WEEKS_PER_YEAR
 
 PP = "pp"                       # percentage points: how a difference of two shares is written
 PP_UNIT = "percentage points"   # ... and how a column header or axis title names that unit
@@ -154,3 +156,14 @@ def in_shown_unit(kpi: str, value: float) -> str:
     if _missing(value):
         return ""
     return plain(float(value) * diff_scale(kpi)).replace(",", "")
+
+
+def per_year(per_week: float) -> float:
+    """A weekly rate as the yearly figure a planner reads (3.846 a week is 200 a year), to one decimal."""
+    return round(float(per_week) * WEEKS_PER_YEAR, 1)
+
+
+def yearly_rate(per_week: float, what: str = "") -> str:
+    """A weekly rate written per year with the weekly figure in brackets: "200 a year (3.85 a week)"."""
+    what = f" {what}" if what else ""
+    return f"{plain(per_year(per_week))}{what} a year ({plain(per_week)} a week)"

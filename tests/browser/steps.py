@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+from dashboard.pages import short_title
 from tests.browser.serve import OUT, serve
 
 SHOTS = OUT / "screenshots"
@@ -27,6 +28,13 @@ def choose(page, label: str, option: str, where=None) -> None:
     page.get_by_role("option", name=option, exact=True).click()
     wait_idle(page)
     page.wait_for_timeout(500)   # the rerun the choice starts may not have shown its status yet
+    wait_idle(page)
+
+
+def go_to(page, title: str) -> None:
+    """Open the page titled ``title`` (a key of dashboard.pages.PAGES) from the page bar, by its short name."""
+    bar = page.locator('[data-testid="stMain"] [data-testid="stRadio"]').first
+    bar.locator("label").filter(has=page.locator("input[type=radio]")).get_by_text(short_title(title), exact=True).click()
     wait_idle(page)
 
 

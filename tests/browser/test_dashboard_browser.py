@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.serve import CHROMIUM, OUT, serve
+from tests.browser.steps import go_to
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -110,11 +111,10 @@ def test_preset_run_shows_kpi_numbers_and_charts_on_every_page(page):
     shot(page, "01_capacity")
     for name, file in (("Tocilizumab stock", "02_tocilizumab"), ("Compare strategies", "03_compare"),
                        ("Drug library", "04_drug_library"), ("About the model", "05_about")):
-        page.get_by_text(name, exact=True).first.click()
-        wait_idle(page)
+        go_to(page, name)
         assert not page.locator('[data-testid="stException"]').count(), name
         shot(page, file)
-    page.get_by_text("Tocilizumab stock", exact=True).first.click()
+    go_to(page, "Tocilizumab stock")
     wait_idle(page)
     assert page.get_by_text("Tocilizumab for BTCE patients").first.is_visible()
 

@@ -17,6 +17,7 @@ from typing import Iterator
 import pytest
 
 from tests.browser.serve import CHROMIUM, OUT, serve
+from tests.browser.steps import go_to
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 pytest.importorskip("playwright.sync_api")
@@ -112,15 +113,19 @@ def test_every_chart_fits_its_column(browser, server, width):
         page.get_by_role("button", name="Run simulation").click()
         page.locator('[data-testid="stMetric"]').nth(11).wait_for(timeout=300_000)
         wait_idle(page)
-        assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 5
+        # The cards come before the charts and a page's elements arrive over the websocket one by one, so
+        # "idle" can be seen while the charts are still on their way: wait for the fifth to be drawn.
+        page.locator('[data-testid="stVegaLiteChart"]').nth(4).wait_for(timeout=120_000)
+        wait_idle(page)
         assert not charts_overflowing(page), charts_overflowing(page)
         page.screenshot(path=str(SHOTS / f"16_capacity_{width}.png"), full_page=True)
-        page.get_by_text("Tocilizumab stock", exact=True).first.click()
+        go_to(page, "Tocilizumab stock")
         wait_idle(page)
-        assert page.locator('[data-testid="stVegaLiteChart"]').filter(visible=True).count() >= 2
+        page.locator('[data-testid="stVegaLiteChart"]').filter(visible=True).nth(1).wait_for(timeout=120_000)
+        wait_idle(page)
         assert not charts_overflowing(page), charts_overflowing(page)
         assert page.get_by_role("button", name="Download as PNG").filter(visible=True).count() == 0
-        assert page.get_by_role("button", name="Download this chart (PNG)").count() >= 2
+        page.get_by_role("button", name="Download this chart (PNG)").nth(1).wait_for(timeout=120_000)
     finally:
         context.close()
 
@@ -134,7 +139,7 @@ def compare_page(browser, url: str, viewport: dict) -> Iterator:
         page.set_default_timeout(120_000)
         page.goto(url)
         page.get_by_role("button", name="Run simulation").wait_for()
-        page.get_by_text("Compare strategies", exact=True).first.click()
+        go_to(page, "Compare strategies")
         wait_idle(page)
         yield page
     finally:
@@ -174,3 +179,28 @@ def test_compare_table_reads_in_units_and_never_in_scientific_notation(browser, 
         assert not [c for r in rows for c in r if SCIENTIFIC.search(c)], rows
         assert not charts_overflowing(page)   # the forest plot fits the main column
         page.screenshot(path=str(SHOTS / "16_compare_units.png"), full_page=True)
+
+
+@pytest.mark.parametrize("width", [1280, 1440])
+def test_the_page_bar_is_one_row_and_fully_visible(browser, server, width):
+    """Nine pages in the bar above every page: one row, each name whole and inside the content column
+    (the full titles wrapped onto a second row at 1280 px)."""
+    from dashboard.pages import PAGES, short_title
+
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(120_000)
+        page.goto(server)
+        page.get_by_role("button", name="Run simulation").wait_for()
+        wait_idle(page)
+        bar = page.locator('[data-testid="stMain"] [data-testid="stRadio"]').first
+        options = bar.locator("label").filter(has=page.locator("input[type=radio]"))
+        names = [options.nth(i).inner_text().strip() for i in range(options.count())]
+        assert names == [short_title(p) for p in PAGES]
+        boxes = [options.nth(i).bounding_box() for i in range(options.count())]
+        assert len({round(b["y"]) for b in boxes}) == 1, boxes        # one row
+        assert max(b["x"] + b["width"] for b in boxes) <= content_right(page) + 1
+        page.screenshot(path=str(SHOTS / f"16_page_bar_{width}.png"))
+    finally:
+        context.close()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.serve import CHROMIUM
-from tests.browser.steps import SHORT_RUN, SHOTS, dashboard_page, edit_inputs, fill, served, wait_idle
+from tests.browser.steps import SHORT_RUN, SHOTS, dashboard_page, edit_inputs, fill, go_to, served, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 pytest.importorskip("playwright.sync_api")
@@ -31,7 +31,7 @@ def server():
 def test_stock_level_for_a_stock_out_chance_under_5_percent(browser, server):
     with dashboard_page(browser, server) as page:
         edit_inputs(page, "Run settings", SHORT_RUN)
-        page.get_by_text("Tocilizumab stock", exact=True).first.click()
+        go_to(page, "Tocilizumab stock")
         wait_idle(page)
         panel = page.locator('[data-testid="stExpander"]').filter(has_text="Stock-out probability against")
         assert panel.get_by_label("Target P(stock-out), %").input_value() == "5.00"

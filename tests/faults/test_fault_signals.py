@@ -130,8 +130,13 @@ def test_killed_run_leaves_no_worker_and_no_partial_output(tmp_path, sig, moment
     _output_is_whole_or_absent(out, reps)
     if sig == signal.SIGTERM and proc.returncode != 0:      # 0: the run had finished before the signal
         assert proc.returncode == 143, (proc.returncode, stderr, where)
-        assert [ln for ln in stderr.splitlines() if ln.strip()] == ["terminated: no output written"], (stderr, where)
-        assert not out.exists() and list(tmp_path.iterdir()) == [], where
+        said = [ln for ln in stderr.splitlines() if ln.strip()]
+        if out.exists():     # the signal came once the output was in place (printing the summary, say)
+            assert said == [f"terminated after writing {out}"], (stderr, where)
+            assert list(tmp_path.iterdir()) == [out], where
+        else:
+            assert said == ["terminated: no output written"], (stderr, where)
+            assert list(tmp_path.iterdir()) == [], where
 
 
 @pytest.mark.slow
@@ -152,3 +157,32 @@ def test_sigterm_to_the_whole_group_exits_143_and_leaves_nothing(tmp_path):
     assert proc.returncode == 143 and took < 10, (proc.returncode, took, stderr)
     assert [ln for ln in stderr.splitlines() if ln.strip()] == ["terminated: no output written"], stderr
     assert not [p for p in pool if running(p)] and list(tmp_path.iterdir()) == []
+
+
+def _sigterm_self(*_a, **_k) -> None:
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+@pytest.mark.parametrize("when", ["while writing", "after writing"])
+def test_sigterm_once_the_output_is_written_says_so(cli, tmp_path, monkeypatch, when):
+    """The race the random moments above once hit: SIGTERM as the output folder is being written or
+    has just been renamed into place ends the run with 143 and says the output is there (it used to
+    say "no output written" beside a whole output). A SIGTERM while writing waits for the write."""
+    from sim.cli import run as run_cmd
+    from sim.storage import output
+
+    if when == "while writing":
+        real = output.resolved_toml
+
+        def toml_then_sigterm(result):       # called inside write_run, before the rename
+            _sigterm_self()
+            return real(result)
+
+        monkeypatch.setattr(output, "resolved_toml", toml_then_sigterm)
+    else:
+        monkeypatch.setattr(run_cmd, "_report", _sigterm_self)
+    out = tmp_path / "run"
+    status, _stdout, err, _took = cli("run", REFERENCE, "--reps", "2", "--out", out, "--executor", "serial", "--quiet")
+    assert (status, err) == (143, [f"terminated after writing {out}"])
+    _output_is_whole_or_absent(out, 2)
+    assert out.exists() and list(tmp_path.iterdir()) == [out]
