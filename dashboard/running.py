@@ -155,6 +155,12 @@ def size(scenario: Scenario, resource: str, target: sim.Target, reps: int, low: 
         return sim.size(scenario, resource, target, reps, low=low, high=high, on_candidate=evaluated, **where)
 
 
+def level(scenario: Scenario, resource: str, reps: int, label: str) -> sim.LevellingResult:
+    """:func:`sim.level` of one resource, each assignment evaluated shown on a progress bar."""
+    with _job(label) as (progress, where):
+        return sim.level(scenario, resource, reps, progress=progress, **where)
+
+
 def stock_curve(scenario: Scenario, levels: Sequence[float], param: str, reps: int, label: str) -> pd.DataFrame:
     """:func:`sim.stock_curve` on one progress bar."""
     with _job(label) as (progress, where):

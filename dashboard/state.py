@@ -25,7 +25,8 @@ from sim.config.scenario import Scenario
 # How many finished runs of each kind a session keeps (a run of 100 replications is ~1 MB).
 CACHE_LIMIT = 6
 DEFAULT_REPS = 100
-STORES = ("results", "comparisons", "sizings", "stock_curves", "sensitivities", "pair_sizings", "precisions")
+STORES = ("results", "comparisons", "sizings", "stock_curves", "sensitivities", "pair_sizings", "precisions",
+          "levellings")
 
 
 def presets() -> list[str]:

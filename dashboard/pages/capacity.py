@@ -8,6 +8,7 @@ import streamlit as st
 import sim
 from dashboard import running, state
 from dashboard.pages.common import chart, exports, kpi_cards, page_view
+from dashboard.pages.levelling import levelling_panel
 from sim import charts
 from sim.analysis import views
 from sim.config import registry
@@ -26,6 +27,7 @@ def capacity_page(scenario: Scenario | None) -> None:
         _results(view)
     if scenario is not None:
         sizing_panel(scenario)
+        levelling_panel(scenario)
     if view is not None:
         with st.expander("All KPIs with 95% CIs"):
             st.dataframe(charts.summary_table(view.summary, view.currency).drop(columns=["column"]),
