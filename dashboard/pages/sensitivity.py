@@ -16,7 +16,7 @@ from sim.analysis import sensitivity
 from sim.analysis.sensitivity import base_value
 from sim.charts.sensitivity import tornado_chart, tornado_frame
 from sim.config.errors import ScenarioError, ScenarioErrors, UsageError
-from sim.config.scenario import RESOURCES, Scenario
+from sim.config.scenario import RESOURCES, Scenario, programmes
 
 # KPIs a user may draw; the run tabulates them all, so switching KPI afterwards needs no new run.
 KPIS = tuple(dict.fromkeys(("p_dose_postponed", "days_referral_to_first_dose_mean", "util_observation_beds",
@@ -28,16 +28,20 @@ SPREAD = 0.25
 def candidates(scenario: Scenario) -> dict[str, str]:
     """Parameters offered, ``{dotted key: label}``: the drug's CRS rate, each prophylaxis relative risk,
     the monitoring hours of each rule that sets them, referrals, growth and every capacity; only those
-    the scenario holds a number for."""
-    out = {"drug.crs.rate": "CRS rate (share of patients)"}
-    for timing in (scenario.drug.prophylaxis or {}):
-        when = timing.replace("_", " ")
-        out[f"drug.prophylaxis.{timing}.crs_relative_risk"] = f"Prophylaxis ({when}): CRS relative risk"
-    for i, rule in enumerate(scenario.strategy.monitoring):
-        out[f"strategy.monitoring.{i}.hours"] = f"Monitoring hours, rule {i + 1} ({rule.place})"
-    for i, block in enumerate(scenario.drug.schedule):
-        out[f"drug.schedule.{i}.monitor_hours"] = f"Monitoring hours after {block.label}"
-    out["demand.patients_per_week"] = "Referrals per week"
+    the scenario holds a number for. A centre offers each programme's (``programmes.<name>.``...)."""
+    out: dict[str, str] = {}
+    for name, view in programmes(scenario):
+        prefix, who = (f"programmes.{name}.", f"{name}: ") if scenario.programmes else ("", "")
+        out[f"{prefix}drug.crs.rate"] = f"{who}CRS rate (share of patients)"
+        for timing in (view.drug.prophylaxis or {}):
+            when = timing.replace("_", " ")
+            out[f"{prefix}drug.prophylaxis.{timing}.crs_relative_risk"] = (f"{who}Prophylaxis ({when}): CRS "
+                                                                           "relative risk")
+        for i, rule in enumerate(view.strategy.monitoring):
+            out[f"{prefix}strategy.monitoring.{i}.hours"] = f"{who}Monitoring hours, rule {i + 1} ({rule.place})"
+        for i, block in enumerate(view.drug.schedule):
+            out[f"{prefix}drug.schedule.{i}.monitor_hours"] = f"{who}Monitoring hours after {block.label}"
+        out[f"{prefix}demand.patients_per_week"] = f"{who}Referrals per week"
     out.update({f"capacity.{r}": charts.RESOURCE_LABELS[r] for r in RESOURCES})
     return {k: v for k, v in out.items() if math.isfinite(base_value(scenario, k))}
 

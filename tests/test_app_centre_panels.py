@@ -1,4 +1,5 @@
-"""Issue 15: the Capacity page offers start-day levelling (:func:`sim.level`), through Streamlit's AppTest."""
+"""Issue 15 on the dashboard's analysis panels: the Capacity page offers start-day levelling (:func:`sim.level`)
+and the sensitivity page offers a centre's parameters per programme, through Streamlit's AppTest."""
 
 from __future__ import annotations
 
@@ -31,3 +32,19 @@ def test_levelling_runs_from_the_capacity_page_and_shows_the_days_and_the_paired
     at.run()
     (panel,) = [e for e in at.main.expander if e.label == TITLE]
     assert len(panel.dataframe) == 2
+
+
+def test_sensitivity_offers_a_centres_parameters_per_programme():
+    import sim
+    from dashboard.pages.sensitivity import candidates, default_params
+
+    centre = sim.load("centre_myeloma")
+    offered = candidates(centre)
+    assert not [k for k in offered if k.split(".")[0] in ("drug", "strategy", "demand", "population")]
+    for name in centre.programmes:
+        assert f"programmes.{name}.demand.patients_per_week" in offered
+        assert offered[f"programmes.{name}.drug.crs.rate"].startswith(f"{name}: ")
+    # every offered key varies the scenario (a centre refuses its top-level copies)
+    for key in default_params(centre, offered):
+        value = sim.analysis.sensitivity.base_value(centre, key)
+        sim.vary(centre, {key: value * 1.1 if value else 1})
