@@ -24,7 +24,7 @@ from sim.analysis import views
 from sim.charts.compare import MATTERS_NOTE
 from sim.config import citations, loader, matters
 from sim.config.params import iter_sourced
-from sim.config.scenario import RESOURCES, Scenario
+from sim.config.scenario import RESOURCES, Scenario, programmes
 from sim.metrics import formats
 
 # The model's assumptions in plain words (``{start}`` is how a run starts: see :func:`assumptions`); the
@@ -226,19 +226,24 @@ def sourced_table(scenario: Scenario) -> pd.DataFrame:
 
 
 def inputs_table(scenario: Scenario) -> pd.DataFrame:
-    """The inputs a planner changes most: demand, capacity, calendar, run length."""
+    """The inputs a planner changes most: demand, capacity, calendar, run length; a centre's per programme."""
     s = scenario
-    rows = [("Referrals", formats.yearly_rate(s.demand.patients_per_week, "patients")),
-            ("Growth of referrals per year", f"{100 * s.demand.growth_per_year:g}%")]
+    rows = []
+    for name, view in programmes(s):
+        who = f"{name}: " if s.programmes else ""
+        rows += [(f"{who}Referrals", formats.yearly_rate(view.demand.patients_per_week, "patients")),
+                 (f"{who}Growth of referrals per year", f"{100 * view.demand.growth_per_year:g}%")]
     rows += [(f"Capacity: {charts.RESOURCE_LABELS[r]}", str(getattr(s.capacity, r))) for r in RESOURCES]
     rows += [("Ward beds kept for unplanned admissions", str(s.booking.ward_beds_reserved_for_unplanned)),
              ("Infusion centre hours", f"{s.calendar.open_hour:g}:00 to {s.calendar.close_hour:g}:00"),
              ("Open weekdays", ", ".join(charts.DAY_NAMES[d] for d in s.calendar.open_weekdays)),
-             ("First doses on", ", ".join(charts.DAY_NAMES[d] for d in s.calendar.start_weekdays)),
-             ("Lead time, referral to earliest first dose", f"{s.calendar.lead_time_days} days"),
-             ("Drug", f"{s.drug.name} ({s.drug.brand}), toxicity profile '{s.drug.profile}'"),
-             ("Strategy", f"{s.strategy.name}: {s.strategy.description}"),
-             ("Statistics window", f"{s.run.horizon_weeks} weeks after {s.run.warmup_weeks} weeks of warm-up "
+             ("Lead time, referral to earliest first dose", f"{s.calendar.lead_time_days} days")]
+    for name, view in programmes(s):
+        who = f"{name}: " if s.programmes else ""
+        rows += [(f"{who}First doses on", ", ".join(charts.DAY_NAMES[d] for d in view.calendar.start_weekdays)),
+                 (f"{who}Drug", f"{view.drug.name} ({view.drug.brand}), toxicity profile '{view.drug.profile}'"),
+                 (f"{who}Strategy", f"{view.strategy.name}: {view.strategy.description}")]
+    rows += [("Statistics window", f"{s.run.horizon_weeks} weeks after {s.run.warmup_weeks} weeks of warm-up "
                                    f"(+{s.run.follow_up_weeks} weeks follow-up)")]
     return pd.DataFrame(rows, columns=["input", "value"])
 
