@@ -4,8 +4,9 @@ replication's cost grows with the centre's size.
     python benchmarks/bench_centre.py [--centre centre_comprehensive] [--rounds 3] [--reps 4]
     python benchmarks/bench_centre.py --wall 100      # also: wall time of 100 replications at 1,000 a year
 
-A patient-year is a year one patient spends in the service (referral to leaving, within the simulated time),
-so the figure compares drugs with different times on therapy, centres of any size and runs of any length. The reference and the centre are timed
+A patient-year is a year one patient spends on treatment (first dose to leaving, within the simulated time:
+``bench_reference.patient_years``, the README's figure), so it compares drugs with different times on
+therapy, centres of any size and runs of any length. The reference and the centre are timed
 in alternation in one process (CPU time, garbage collector paused as the runner does; cohorts drawn
 untimed), because a shared machine's speed drifts by up to 2x within minutes. The scaling rows rescale
 every programme's demand, other services' admissions and every capacity by the same factor so the centre
@@ -29,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import sim  # noqa: E402
+from bench_reference import patient_years  # noqa: E402
 from sim import cohort, model  # noqa: E402
 from sim.config.registry import RESOURCE_NAMES  # noqa: E402
 from sim.config.scenario import programmes  # noqa: E402
@@ -52,13 +54,6 @@ def scaled(s: sim.Scenario, per_year: float) -> sim.Scenario:
     for r in RESOURCE_NAMES:
         changes[f"capacity.{r}"] = max(1, round(getattr(s.capacity, r) * factor))
     return sim.vary(s, changes)
-
-
-def patient_years(log) -> float:
-    """Years patients spent in the service within the run: referral (or 0) to leaving (or the end)."""
-    start = np.maximum(log.referral, 0.0)
-    end = np.where(np.isnan(log.left_at), log.end_time, log.left_at)
-    return float(np.maximum(end - start, 0.0).sum()) / (24 * 365.25)
 
 
 def cpu_per_patient_year(s: sim.Scenario, reps: int) -> tuple[float, float]:

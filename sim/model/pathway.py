@@ -98,7 +98,7 @@ class Model:
         self.trace_i = -1 if trace is None else trace
         self.trace: list[tuple[float, str]] = []   # (time, what happened) for patient ``trace``
         self.c = cohort
-        # A single-drug scenario is a site of its own; a centre's programmes share one (see run_centre).
+        # A single-drug scenario is a site of its own; a centre's programmes share one (simulate_centre).
         site = self.site = site if site is not None else Site(s, cohort)
         self.tag = tag
         self.env, self.pools, self.ledgers, self.cal = site.env, site.pools, site.ledgers, site.cal
