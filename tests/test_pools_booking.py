@@ -10,6 +10,7 @@ import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import sim
 from sim.analysis.stats import mean_ci
 from sim.model.booking import Ledger
 from sim.model.pools import Pool
@@ -92,3 +93,21 @@ def test_ledger_packs_short_stays_back_to_back():
     # three 3-hour visits chain on one chair, so a 9-hour visit still fits the other one at opening
     assert ledger.first_fit(8.0, 9.0, 9.0) == (8.0, 1)
     assert math.isclose(max(iv[1] for iv in ledger.bookings()), 17.0)
+
+
+@pytest.mark.parametrize("name", ["centre_comprehensive", "tarlatamab_outpatient"])
+def test_kept_candidates_give_the_same_bookings_as_a_scan(name, monkeypatch):
+    """A ledger keeps each day's candidates (large centres) or scans every place (small ones): the same
+    answers, so every KPI of a run is the same whichever is used."""
+    from sim.cohort import draw, draw_centre
+    from sim.metrics import summarise
+    from sim.model import booking, simulate, simulate_centre
+
+    s = sim.load(name, set={"run.warmup_weeks": 4, "run.horizon_weeks": 12, "run.follow_up_weeks": 4})
+
+    def row(keep_from: int) -> dict:
+        monkeypatch.setattr(booking, "KEEP_FROM_PLACES", keep_from)
+        log = simulate_centre(s, draw_centre(s, 1)).centre if s.programmes else simulate(s, draw(s, 1))
+        return summarise(log, s, 1)
+
+    assert row(1) == row(10**9)

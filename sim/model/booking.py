@@ -25,7 +25,7 @@ class Ledger:
     a bucket can reach.
     """
 
-    __slots__ = ("capacity", "by_day", "longest", "last_end", "pack", "best", "order")
+    __slots__ = ("capacity", "by_day", "longest", "last_end", "pack", "best", "order", "changes")
 
     def __init__(self, capacity: int, pack: bool = True):
         self.capacity = capacity
@@ -33,12 +33,14 @@ class Ledger:
         self.by_day: dict[int, dict[int, list[list[float]]]] = {}   # day -> place -> [[start, end, place]]
         self.longest = 0.0
         self.last_end: dict[int, float] = {}  # day -> latest end of a stay starting that day (may be stale-high)
-        # day -> (lo, hi, length) -> (rank of each place that fits, heap of (rank, place)): first_fit's
-        # candidates over that day's stays, kept up to date as stays are booked and cancelled (a stale heap
-        # entry is skipped when it reaches the top). A large centre asks about the same day again and again
-        # with one place changed in between; scanning every place each time made a booking's cost grow with
-        # the number of places, and the whole run's cost grow faster than the centre.
-        self.best: dict[int, dict[tuple[float, float, float], tuple[dict[int, tuple], list[tuple]]]] = {}
+        # day -> (lo, hi, length) -> [rank of each place that fits, heap of (rank, place), changes seen]:
+        # first_fit's candidates over that day's stays, brought up to date from the day's list of changed
+        # places when asked again (a stale heap entry is skipped when it reaches the top). A large centre
+        # asks about the same day again and again with one place changed in between; scanning every place
+        # each time made a booking's cost grow with the number of places, and the whole run's cost grow
+        # faster than the centre.
+        self.best: dict[int, dict[tuple[float, float, float], list]] = {}
+        self.changes: dict[int, list[int]] = {}   # day -> places booked or cancelled on, in order (kept days)
         self.order: dict[int, dict[int, int]] = {}   # day -> place -> its position in by_day[day] (ties)
 
     def bookings(self) -> list[list[float]]:
@@ -134,13 +136,15 @@ class Ledger:
 
     def _kept(self, day: int, by_place: dict[int, list[list[float]]], lo: float, hi: float, length: float
               ) -> tuple[float, float, int]:
-        """:meth:`_scan`'s answer over ``day``'s stays from the kept candidates (made on the first ask)."""
+        """:meth:`_scan`'s answer over ``day``'s stays from the kept candidates: made on the first ask, then
+        brought up to date with the places booked or cancelled on since this key's last ask (``changes``)."""
         answers = self.best.get(day)
         if answers is None:
             answers = self.best[day] = {}
+            self.changes[day] = []
         key = (lo, hi, length)
         kept = answers.get(key)
-        order = self.order[day]
+        order, changes = self.order[day], self.changes[day]
         if kept is None:
             ranks = {}
             for place, ivs in by_place.items():
@@ -149,27 +153,26 @@ class Ledger:
                     ranks[place] = self._rank(place, t, prev, order)
             heap = [(r, p) for p, r in ranks.items()]
             heapq.heapify(heap)
-            kept = answers[key] = (ranks, heap)
-        ranks, heap = kept
+            kept = answers[key] = [ranks, heap, len(changes)]
+        ranks, heap, seen = kept
+        if seen < len(changes):
+            bucket = self.by_day[day]
+            for place in set(changes[seen:]):
+                t, prev = _walk(bucket[place], lo, length)
+                if t > hi:
+                    ranks.pop(place, None)
+                    continue
+                rank = self._rank(place, t, prev, order)
+                if ranks.get(place) != rank:
+                    ranks[place] = rank
+                    heapq.heappush(heap, (rank, place))
+            kept[2] = len(changes)
         while heap and ranks.get(heap[0][1]) != heap[0][0]:
             heapq.heappop(heap)   # stale: that place changed since
         if not heap:
             return math.inf, math.inf, -1
         rank, place = heap[0]
         return (rank[0], rank[1], place) if self.pack else (rank[1], rank[0], place)
-
-    def _changed(self, day: int, place: int) -> None:
-        """Bring the kept candidates of ``day`` up to date after a stay of ``place`` was booked or cancelled."""
-        ivs, order = self.by_day[day][place], self.order[day]
-        for (lo, hi, length), (ranks, heap) in self.best[day].items():
-            t, prev = _walk(ivs, lo, length)
-            if t > hi:
-                ranks.pop(place, None)
-                continue
-            rank = self._rank(place, t, prev, order)
-            if ranks.get(place) != rank:
-                ranks[place] = rank
-                heapq.heappush(heap, (rank, place))
 
     def book(self, start: float, end: float, place: int) -> list[float]:
         """Enter a stay of ``place`` from ``start`` to ``end``; returns the booking (to cancel it by)."""
@@ -192,8 +195,9 @@ class Ledger:
             self.longest = end - start
         if end > self.last_end.get(day, 0.0):
             self.last_end[day] = end
-        if day in self.best:
-            self._changed(day, place)
+        changes = self.changes.get(day)
+        if changes is not None:
+            changes.append(place)   # the kept candidates of that day catch up when next asked (_kept)
         return iv
 
     def cancel(self, iv: list[float]) -> None:
@@ -202,8 +206,9 @@ class Ledger:
         for j, other in enumerate(ivs):
             if other is iv:
                 del ivs[j]
-                if day in self.best:
-                    self._changed(day, place)
+                changes = self.changes.get(day)
+                if changes is not None:
+                    changes.append(place)
                 return
 
 
