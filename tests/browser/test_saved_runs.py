@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser.serve import CHROMIUM, serve
 from tests.browser.steps import SHORT_RUN, SHOTS, dashboard_page, edit_inputs, fill, wait_idle
@@ -64,8 +65,18 @@ def test_a_saved_run_reopens_in_a_new_context_with_the_same_numbers(browser, ser
         assert page.locator('[data-testid="stMetric"]').count() == 0
         panel = saved_runs_panel(page)
         listed = panel.locator('[data-testid="stSelectbox"]').filter(has_text="Saved run").first
-        listed.click()     # the list of saved runs: this one is in it, under its name
-        page.get_by_role("option", name=re.compile(re.escape(NAME))).click()
+        option = page.get_by_role("option", name=re.compile(re.escape(NAME)))
+        # the list of saved runs: this one is in it, under its name. A rerun that lands while the list is
+        # open (the page is still settling on a loaded machine) closes it: open it again until it shows.
+        for _ in range(10):
+            wait_idle(page)
+            listed.click()
+            try:
+                option.wait_for(timeout=15_000)
+                break
+            except PlaywrightTimeout:
+                page.keyboard.press("Escape")
+        option.click()
         wait_idle(page)
         panel.get_by_role("button", name="Open saved run").click()
         page.get_by_text(f"Opened {NAME}", exact=False).wait_for()
