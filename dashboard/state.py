@@ -25,7 +25,7 @@ from sim.config.scenario import Scenario
 # How many finished runs of each kind a session keeps (a run of 100 replications is ~1 MB).
 CACHE_LIMIT = 6
 DEFAULT_REPS = 100
-STORES = ("results", "comparisons", "sizings", "stock_curves", "sensitivities", "pair_sizings", "precisions")
+STORES = ("results", "comparisons", "sizings", "stock_curves", "sensitivities", "pair_sizings", "precisions", "centres")
 
 
 def presets() -> list[str]:
@@ -61,7 +61,8 @@ def set_base(scenario: Scenario, label: str) -> None:
     """Start editing ``scenario``: edits are cleared and the sidebar widgets are drawn afresh."""
     ss = st.session_state
     ss["base"] = scenario
-    ss["base_dump"] = scenario.model_dump()
+    ss["base_dump"] = fields.dump(scenario)
+    ss["programme_edits"] = {"added": {}, "removed": []}
     ss["base_label"] = label
     ss["overrides"] = {}
     ss["parse_errors"] = {}
@@ -126,9 +127,17 @@ def edited_dump() -> dict[str, Any]:
     """The base scenario's dump with the sidebar's edits applied (the base dump if they cannot be)."""
     ss = st.session_state
     try:
-        return fields.apply_overrides(ss["base_dump"], ss["overrides"])
+        return fields.apply_overrides(edit_base(), ss["overrides"])
     except (KeyError, IndexError, ValueError, TypeError):
-        return ss["base_dump"]
+        return edit_base()
+
+
+def edit_base() -> dict[str, Any]:
+    """The dump the sidebar's edits apply to: the base scenario's with the programmes added and removed
+    (``programme_edits``; see :func:`dashboard.fields.with_programmes`)."""
+    ss = st.session_state
+    edits = ss.setdefault("programme_edits", {"added": {}, "removed": []})
+    return fields.with_programmes(ss["base_dump"], edits["added"], edits["removed"])
 
 
 def current() -> tuple[Scenario | None, list[ScenarioError]]:
@@ -137,13 +146,18 @@ def current() -> tuple[Scenario | None, list[ScenarioError]]:
     Memoised on the edits, so a rerun that changed nothing does not validate again.
     """
     ss = st.session_state
-    if not ss["overrides"]:
+    edits = ss.setdefault("programme_edits", {"added": {}, "removed": []})
+    if not ss["overrides"] and not edits["added"] and not edits["removed"]:
         return ss["base"], []
-    token = (ss["gen"], repr(sorted(ss["overrides"].items(), key=lambda kv: kv[0])))
+    token = (ss["gen"], repr(sorted(ss["overrides"].items(), key=lambda kv: kv[0])), repr(edits))
     memo = ss.get("_current_memo")
     if memo is not None and memo[0] == token:
         return memo[1]
-    out = fields.validate(ss["base_dump"], ss["overrides"], where="sidebar")
+    try:
+        base = edit_base()
+    except (ScenarioError, ScenarioErrors) as exc:
+        return None, list(getattr(exc, "errors", [exc]))
+    out = fields.validate(base, ss["overrides"], where="sidebar")
     ss["_current_memo"] = (token, out)
     return out
 

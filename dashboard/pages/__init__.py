@@ -8,6 +8,7 @@ from __future__ import annotations
 from dashboard.glossary import glossary_page
 from dashboard.pages.about import about_page
 from dashboard.pages.capacity import capacity_page
+from dashboard.pages.centre import centre_page
 from dashboard.pages.compare import compare_page
 from dashboard.pages.drugs import drug_page
 from dashboard.pages.pairs import pair_page
@@ -17,6 +18,7 @@ from dashboard.pages.stock import toci_page
 
 PAGES = {
     "Capacity": capacity_page,
+    "Centre": centre_page,
     "Tocilizumab stock": toci_page,
     "Compare strategies": compare_page,
     "Sensitivity": sensitivity_page,
@@ -27,5 +29,5 @@ PAGES = {
     "About the model": about_page,
 }
 
-__all__ = ["PAGES", "about_page", "capacity_page", "compare_page", "drug_page", "glossary_page", "pair_page",
+__all__ = ["PAGES", "about_page", "capacity_page", "centre_page", "compare_page", "drug_page", "glossary_page", "pair_page",
            "precision_page", "sensitivity_page", "toci_page"]
