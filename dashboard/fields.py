@@ -523,8 +523,15 @@ def _preset(name: str) -> Scenario:
 
 
 def single_drug_presets(names: list[str]) -> list[str]:
-    """The presets a programme can be added from: those that are not centres (loaded once per server)."""
-    return [n for n in names if not _preset(n).programmes]
+    """The presets a programme can be added from: those that load and are not centres (loaded once per server)."""
+    out = []
+    for name in names:
+        try:
+            if not _preset(name).programmes:
+                out.append(name)
+        except (ScenarioError, ScenarioErrors):
+            continue   # a broken preset is said where it is chosen as the scenario, not here
+    return out
 
 
 def programme_from(preset: str) -> dict[str, Any]:

@@ -134,8 +134,8 @@ def programmes_from(texts: dict[str, str], presets: Sequence[str]) -> tuple[dict
             problems.append(problem)
         else:
             added[name] = preset
-    removed = [n for n in texts.pop(REMOVE, "").split(",") if n.strip()]
-    return {"added": added, "removed": [n.strip() for n in removed]}, problems
+    removed = [n.strip() for n in texts.pop(REMOVE, "").split(",") if n.strip()]
+    return {"added": added, "removed": removed}, problems
 
 
 def parse(spec: fields.FieldSpec, text: str) -> Any:

@@ -163,3 +163,16 @@ def test_a_single_drug_scenario_becomes_a_centre_by_adding_a_programme():
     at.sidebar.button(key="remove_programme:tec").click().run()
     scenario, errors = current(at)
     assert not errors and not scenario.programmes and scenario.demand.patients_per_week == pytest.approx(2.0)
+
+
+def test_an_added_programme_is_the_one_scenario_equals_preset_builds():
+    """"Add programme" takes what the loader takes from ``scenario = "<preset>"``: the same programme."""
+    import sim
+    from sim.config import loader
+
+    text = (loader.SCENARIO_DIR / f"{CENTRE}.toml").read_text(encoding="utf-8")
+    by_loader = sim.loads(text + '\n[programmes.tec_out]\nscenario = "teclistamab_outpatient.toml"\n')
+    added, errors = fields.validate(fields.with_programmes(fields.dump(sim.load(CENTRE)),
+                                                           {"tec_out": "teclistamab_outpatient"}, []), {})
+    assert not errors, errors
+    assert added == by_loader
