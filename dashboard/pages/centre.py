@@ -29,8 +29,8 @@ def centre_page(scenario: Scenario | None) -> None:
         return
     currency = view.currency
     st.subheader("Service level by programme")
-    st.dataframe(centre_charts.programme_table(got["summary"], currency), hide_index=True, width="stretch",
-                 key="centre_table")
+    # a plain table: a few rows, every cell readable (and printable) without scrolling a grid
+    st.table(centre_charts.programme_table(got["summary"], currency).set_index("Programme"))
     st.caption("Means over replications; each programme's doses, postponements, ED visits and bed-days are its "
                "own patients'. The centre's totals are on the Capacity page.")
     st.subheader("Who uses the beds")
