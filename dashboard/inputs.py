@@ -226,7 +226,7 @@ def _editor(errors: list[ScenarioError], currency: str) -> None:
         st.caption(structure)
     if (edited or structure) and st.button("Undo all edits", key="undo"):
         ss["overrides"] = {}
-        ss["programme_edits"] = {"added": {}, "removed": []}
+        ss["programme_edits"] = state.no_programme_edits()
         ss["parse_errors"] = {}
         ss["gen"] += 1
         st.rerun()
@@ -250,7 +250,7 @@ def _on_add_programme() -> None:
         ss["programme_error"] = problem
         return
     ss["programme_error"] = None
-    edits = ss["programme_edits"]
+    edits = state.programme_edits()
     if not fields.is_centre(data):
         first = fields.first_programme_name(data)
         ss["overrides"] = fields.moved_to_programme(ss["overrides"], first)
@@ -268,7 +268,7 @@ def _on_remove_programme(name: str) -> None:
     """Remove a programme and its edits; a centre made of a single-drug scenario and only programmes
     added to it goes back to being that scenario when they are all removed."""
     ss = st.session_state
-    edits = ss["programme_edits"]
+    edits = state.programme_edits()
     if name in edits["added"]:
         del edits["added"][name]
     else:
@@ -283,7 +283,7 @@ def _on_remove_programme(name: str) -> None:
 
 def _programme_changes() -> str:
     """The programmes added and removed, as a caption ("" when none)."""
-    edits = st.session_state["programme_edits"]
+    edits = state.programme_edits()
     parts = [f"added `{n}` ({p})" for n, p in edits["added"].items()]
     parts += [f"removed `{n}`" for n in edits["removed"]]
     return ("Programmes: " + "; ".join(parts)) if parts else ""

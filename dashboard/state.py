@@ -62,7 +62,7 @@ def set_base(scenario: Scenario, label: str) -> None:
     ss = st.session_state
     ss["base"] = scenario
     ss["base_dump"] = fields.dump(scenario)
-    ss["programme_edits"] = {"added": {}, "removed": []}
+    ss["programme_edits"] = no_programme_edits()
     ss["base_label"] = label
     ss["overrides"] = {}
     ss["parse_errors"] = {}
@@ -132,12 +132,21 @@ def edited_dump() -> dict[str, Any]:
         return edit_base()
 
 
+def no_programme_edits() -> dict[str, Any]:
+    """No programme added (``{name: preset}``) or removed (names): what ``programme_edits`` starts as."""
+    return {"added": {}, "removed": []}
+
+
+def programme_edits() -> dict[str, Any]:
+    """The programmes added to and removed from the base scenario in the sidebar (the session's own dict)."""
+    return st.session_state.setdefault("programme_edits", no_programme_edits())
+
+
 def edit_base() -> dict[str, Any]:
     """The dump the sidebar's edits apply to: the base scenario's with the programmes added and removed
     (``programme_edits``; see :func:`dashboard.fields.with_programmes`)."""
-    ss = st.session_state
-    edits = ss.setdefault("programme_edits", {"added": {}, "removed": []})
-    return fields.with_programmes(ss["base_dump"], edits["added"], edits["removed"])
+    edits = programme_edits()
+    return fields.with_programmes(st.session_state["base_dump"], edits["added"], edits["removed"])
 
 
 def current() -> tuple[Scenario | None, list[ScenarioError]]:
@@ -146,7 +155,7 @@ def current() -> tuple[Scenario | None, list[ScenarioError]]:
     Memoised on the edits, so a rerun that changed nothing does not validate again.
     """
     ss = st.session_state
-    edits = ss.setdefault("programme_edits", {"added": {}, "removed": []})
+    edits = programme_edits()
     if not ss["overrides"] and not edits["added"] and not edits["removed"]:
         return ss["base"], []
     token = (ss["gen"], repr(sorted(ss["overrides"].items(), key=lambda kv: kv[0])), repr(edits))

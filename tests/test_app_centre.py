@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import fields, links
-from tests.test_app import APP, SHORT, new_app, run
+from tests.test_app import APP, new_app, run, shorten  # shorten: Run settings is a centre's shared section too
 
 CENTRE = "centre_myeloma"
 
@@ -16,17 +16,6 @@ CENTRE = "centre_myeloma"
 def pick(at, preset: str) -> None:
     at.sidebar.selectbox(key="preset").set_value(preset).run()
     assert not at.exception, at.exception
-
-
-def shorten(at) -> None:
-    """Few short replications on one core (the centre's Run settings are a shared section)."""
-    at.sidebar.selectbox(key="section").set_value("Run settings").run()
-    gen = at.session_state["gen"]
-    for path, value in SHORT.items():
-        at.sidebar.number_input(key=f"w{gen}:{path}").set_value(value).run()
-    at.sidebar.number_input(key="reps").set_value(3)
-    at.sidebar.radio(key="executor").set_value("One core (serial)")
-    at.run()
 
 
 def programme_section(at, name: str) -> None:
