@@ -165,3 +165,18 @@ def test_an_added_programme_is_the_one_scenario_equals_preset_builds():
                                                            {"tec_out": "teclistamab_outpatient"}, []), {})
     assert not errors, errors
     assert added == by_loader
+
+
+def test_a_centre_s_sidebar_edits_give_the_scenario_sim_vary_gives():
+    """The sidebar validates a centre's edits as ``sim.vary`` does: the first programme's changed drug is
+    also the top-level copy, and a shared field is the centre's."""
+    import sim
+
+    base = sim.load(CENTRE)
+    changes = {"programmes.teclistamab.drug.crs.rate": 0.5, "programmes.talquetamab.demand.patients_per_week": 1.0,
+               "programmes.elranatamab.start_weekdays": [1, 3], "capacity.ward_beds": 5}
+    edited, errors = fields.validate(fields.dump(base), changes)
+    assert not errors, errors
+    varied = sim.vary(base, changes)
+    assert edited == varied
+    assert edited.drug.crs.rate.value == 0.5 and edited.drug.crs.rate.verified is False
