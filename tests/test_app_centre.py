@@ -180,3 +180,17 @@ def test_a_centre_s_sidebar_edits_give_the_scenario_sim_vary_gives():
     varied = sim.vary(base, changes)
     assert edited == varied
     assert edited.drug.crs.rate.value == 0.5 and edited.drug.crs.rate.verified is False
+
+
+def test_a_link_s_bad_programme_is_left_out_with_what_is_allowed():
+    import sim
+
+    texts = {"add_programme.tec": CENTRE, "add_programme.9x": "teclistamab_outpatient",
+             "add_programme.ok": "teclistamab_outpatient", "remove_programmes": "elranatamab",
+             "capacity.ward_beds": "5"}
+    edits, problems = links.programmes_from(texts, sim.presets())
+    assert edits == {"added": {"ok": "teclistamab_outpatient"}, "removed": ["elranatamab"]}
+    assert texts == {"capacity.ward_beds": "5"}   # the programmes' parameters are taken out, the fields stay
+    assert len(problems) == 2
+    assert any("add_programme.tec = 'centre_myeloma': allowed: a single-drug preset" in p for p in problems), problems
+    assert any("'9x'" in p and "starting with a letter" in p for p in problems), problems
