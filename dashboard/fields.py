@@ -4,6 +4,12 @@ The sidebar draws one widget per :class:`FieldSpec`; edits are kept as ``{dotted
 and put back on the scenario's dump by :func:`apply_overrides`, which marks an edited sourced number
 as a user override (unverified), exactly as ``--set`` does. Validation is the scenario's own
 (:func:`sim.loader.validate`), so the sidebar accepts what a TOML file would and nothing else.
+
+A centre's dump (:func:`dump`) holds its programmes without the top-level copies of the first one; each
+programme is one section, "Programme: <name>" (:func:`sections`), its fields under
+``programmes.<name>.``, and :func:`validate` resolves the edited dump as :func:`sim.vary` does.
+Programmes added from single-drug presets and removed (:func:`with_programmes`) change the dump the
+edits apply to.
 """
 
 from __future__ import annotations
