@@ -4,12 +4,19 @@ The sidebar draws one widget per :class:`FieldSpec`; edits are kept as ``{dotted
 and put back on the scenario's dump by :func:`apply_overrides`, which marks an edited sourced number
 as a user override (unverified), exactly as ``--set`` does. Validation is the scenario's own
 (:func:`sim.loader.validate`), so the sidebar accepts what a TOML file would and nothing else.
+
+A centre's dump (:func:`dump`) holds its programmes without the top-level copies of the first one; each
+programme is one section, "Programme: <name>" (:func:`sections`), its fields under
+``programmes.<name>.``, and :func:`validate` resolves the edited dump as :func:`sim.vary` does.
+Programmes added from single-drug presets and removed (:func:`with_programmes`) change the dump the
+edits apply to.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as _dt
+import functools
 import re
 import types
 import typing
@@ -21,7 +28,7 @@ from pydantic import BaseModel
 from sim.config import loader, registry
 from sim.config.errors import ScenarioError, ScenarioErrors
 from sim.config.params import Sourced, SourcedVector
-from sim.config.scenario import Scenario
+from sim.config.scenario import PROGRAMME_PATTERN, CalendarConfig, Programme, Scenario
 from sim.config.units import DAYS_PER_WEEK, WEEKS_PER_YEAR
 from sim.metrics import formats
 
@@ -46,6 +53,16 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Drug: CRS and ICANS", ("drug.crs", "drug.icans", "drug.prophylaxis")),
     ("Drug: toxicity management", ("drug.management",)),
 )
+
+# A centre's own sections: the shared ones above (a programme's demand, patients, strategy and drug are
+# its own, edited under "Programme: <name>"), its calendar without the start weekdays each programme has.
+_PER_PROGRAMME = ("Demand", "Patients", "Strategy", "Drug")
+CENTRE_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
+    (title, tuple(f"calendar.{n}" for n in CalendarConfig.model_fields if n != "start_weekdays")
+     if roots == ("calendar",) else roots)
+    for title, roots in SECTIONS if not title.startswith(_PER_PROGRAMME))
+PROGRAMME = "Programme: "   # a centre's section for one programme is "Programme: <name>"
+_PROGRAMME_PATH = re.compile(r"^programmes\.([^.]+)(?:\.|$)")
 
 # Widget kinds the sidebar knows how to draw.
 Kind = Literal["int", "float", "bool", "str", "choice", "int_list", "float_list", "str_list", "weekdays",
@@ -290,8 +307,8 @@ def _sourced_spec(path: str, label: str, kind: str, value: Any, help_parts: list
 
 def _plain_spec(path, name, label, tp, optional, value, help_parts, unit) -> FieldSpec | None:
     help_text = " ".join(help_parts)
-    if path in SHOWN_AS:
-        kind, shown_unit = SHOWN_AS[path]
+    if local_path(path) in SHOWN_AS:
+        kind, shown_unit = SHOWN_AS[local_path(path)]
         value = per_year(value) if kind == "per_year" else list(value or ())
         return FieldSpec(path, label, kind, value, help_text, shown_unit)
     if typing.get_origin(tp) is Literal:
@@ -319,9 +336,41 @@ def _plain_spec(path, name, label, tp, optional, value, help_parts, unit) -> Fie
     return None
 
 
+def is_centre(data: dict[str, Any]) -> bool:
+    """Whether a scenario dump is a centre (has ``[programmes.<name>]`` tables)."""
+    return bool(data.get("programmes"))
+
+
+def local_path(path: str) -> str:
+    """A programme's field as the single-drug scenario's (``programmes.tec.demand.x`` -> ``demand.x``)."""
+    m = _PROGRAMME_PATH.match(path)
+    if not m:
+        return path
+    rest = path[m.end():]
+    return "calendar.start_weekdays" if rest == "start_weekdays" else rest
+
+
+def sections(data: dict[str, Any]) -> list[str]:
+    """The sidebar's sections for a scenario dump: :data:`SECTIONS` for a single-drug scenario; for a
+    centre, its shared sections (:data:`CENTRE_SECTIONS`) then one "Programme: <name>" per programme."""
+    if not is_centre(data):
+        return [t for t, _ in SECTIONS]
+    return [t for t, _ in CENTRE_SECTIONS] + [PROGRAMME + name for name in data["programmes"]]
+
+
+def _programme_groups(data: dict[str, Any], name: str, currency: str) -> list[Group]:
+    """One programme's groups: its description and start weekdays, demand, patients, drug and strategy."""
+    table = data.get("programmes", {}).get(name)
+    if table is None:
+        return []
+    return groups_for(Programme, table, f"programmes.{name}", name, currency)
+
+
 def scenario_groups(data: dict[str, Any], section: str, currency: str = "USD") -> list[Group]:
-    """Groups of one sidebar section of a scenario dump (see :data:`SECTIONS`)."""
-    wanted = dict(SECTIONS)[section]
+    """Groups of one sidebar section of a scenario dump (see :func:`sections`)."""
+    if section.startswith(PROGRAMME):
+        return _programme_groups(data, section.removeprefix(PROGRAMME), currency)
+    wanted = dict(CENTRE_SECTIONS if is_centre(data) else SECTIONS)[section]
     groups: list[Group] = []
     for w in wanted:
         parts = w.split(".")
@@ -415,6 +464,9 @@ def validate(base: dict[str, Any], overrides: dict[str, Any], where: str = "side
     except (KeyError, IndexError, ValueError, TypeError) as exc:
         return None, [ScenarioError(where, str(exc), None, "no such field in this scenario")]
     try:
+        if is_centre(data):
+            # as sim.vary does: each programme completed and its drug resolved, the top-level copies rebuilt
+            data = loader.resolve(data, where)
         return loader.validate(data, where), []
     except ScenarioErrors as exc:
         return None, list(exc.errors)
@@ -429,7 +481,7 @@ def short_message(err: ScenarioError) -> str:
 
 # A check across fields (e.g. "capacity.chairs = 0, but the strategy sends doses to 'clinic'") is raised
 # by the whole scenario, so its error has no field; its message names the field it is about first.
-_LEADING_FIELD = re.compile(r"([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*|\[\d+\])+)\s*[=:]")
+_LEADING_FIELD = re.compile(r"([a-z_][a-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])+)\s*[=:]")
 
 
 def field_of(err: ScenarioError) -> str:
@@ -451,13 +503,109 @@ def errors_for(path: str, errors: list[ScenarioError], exact: bool = False) -> l
 
 
 def section_of(path: str) -> str:
-    """The sidebar section that edits the field at ``path`` (the first match in :data:`SECTIONS`)."""
+    """The sidebar section that edits the field at ``path`` (the first match in :data:`SECTIONS`; a
+    programme's field is in its "Programme: <name>" section)."""
+    m = _PROGRAMME_PATH.match(path)
+    if m:
+        return PROGRAMME + m.group(1)
     best, best_len = SECTIONS[0][0], -1
     for title, roots in SECTIONS:
         for r in roots:
             if (path == r or path.startswith(r + ".")) and len(r) > best_len:
                 best, best_len = title, len(r)
     return best if best_len >= 0 else "Scenario name"
+
+
+# --------------------------------------------------------------------------- adding and removing programmes
+
+def dump(scenario: Scenario) -> dict[str, Any]:
+    """The dump the sidebar edits: a centre's without the top-level copies of its first programme
+    (:func:`sim.config.loader.plain`), which :func:`validate` rebuilds from the programmes."""
+    return loader.plain(scenario)
+
+
+@functools.lru_cache(maxsize=128)
+def _preset(name: str) -> Scenario:
+    return loader.load(name)
+
+
+def single_drug_presets(names: list[str]) -> list[str]:
+    """The presets a programme can be added from: those that load and are not centres (loaded once per server)."""
+    out = []
+    for name in names:
+        try:
+            if not _preset(name).programmes:
+                out.append(name)
+        except (ScenarioError, ScenarioErrors):
+            continue   # a broken preset is said where it is chosen as the scenario, not here
+    return out
+
+
+def programme_from(preset: str) -> dict[str, Any]:
+    """The ``[programmes.<name>]`` table ``scenario = "<preset>"`` makes (:func:`sim.config.loader.programme_table`)."""
+    return _thaw(loader.programme_table(_preset(preset)))
+
+
+def first_programme_name(data: dict[str, Any]) -> str:
+    """The name a single-drug scenario's programme takes when it becomes a centre: its drug's, as a
+    programme name (letters, digits and '_', starting with a letter)."""
+    name = re.sub(r"[^A-Za-z0-9_]", "_", str(data["drug"]["name"]))[:40]
+    return name if re.match(PROGRAMME_PATTERN, name) else f"p_{name}"[:40]
+
+
+def programme_name_problem(name: str, existing: list[str]) -> str | None:
+    """Why ``name`` cannot name a new programme, or None."""
+    if not re.match(PROGRAMME_PATTERN, name or ""):
+        return (f"programme name = {name!r}; allowed: letters, digits and '_', starting with a letter, "
+                "at most 40 characters")
+    if name in existing:
+        return f"programme name = {name!r}: already a programme of this centre; allowed: a new name"
+    return None
+
+
+def as_centre(data: dict[str, Any]) -> dict[str, Any]:
+    """A single-drug scenario's dump as a centre of one programme (a centre's, copied as it is)."""
+    out = _thaw(copy.deepcopy(data))
+    if is_centre(data):
+        return out
+    table = {k: out.pop(k) for k in ("demand", "population", "drug", "strategy")}
+    table["description"] = ""
+    table["start_weekdays"] = list(out["calendar"]["start_weekdays"])
+    out["programmes"] = {first_programme_name(data): table}
+    return out
+
+
+def with_programmes(base: dict[str, Any], added: dict[str, str], removed: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """The dump with programmes added from presets (``{name: preset}``) and others removed; a single-drug
+    scenario given a programme becomes a centre. The last programme is never removed.
+
+    Raises
+    ------
+    ScenarioError
+        For a preset that cannot be loaded or is a centre.
+    """
+    if not added and not removed:
+        return base
+    data = as_centre(base) if added else _thaw(copy.deepcopy(base))   # a copy: ``base`` is the session's
+    for name, preset in added.items():
+        data["programmes"][name] = programme_from(preset)
+    for name in removed:
+        if name in data.get("programmes", {}) and len(data["programmes"]) > 1:
+            del data["programmes"][name]
+    return data
+
+
+def moved_to_programme(overrides: dict[str, Any], name: str) -> dict[str, Any]:
+    """A single-drug scenario's edits as the edits of its programme ``name`` once it is a centre
+    (``demand.x`` -> ``programmes.<name>.demand.x``, ``calendar.start_weekdays`` -> its start weekdays)."""
+    out = {}
+    for path, value in overrides.items():
+        if path.split(".")[0] in ("demand", "population", "drug", "strategy"):
+            path = f"programmes.{name}.{path}"
+        elif path == "calendar.start_weekdays":
+            path = f"programmes.{name}.start_weekdays"
+        out[path] = value
+    return out
 
 
 # --------------------------------------------------------------------------- parsing text inputs

@@ -190,20 +190,26 @@ def _widget(spec: fields.FieldSpec, errors: list[ScenarioError]) -> None:
 def _editor(errors: list[ScenarioError], currency: str) -> None:
     ss = st.session_state
     st.subheader("Edit inputs")
-    section = st.selectbox("Section", [t for t, _ in fields.SECTIONS], key="section",
+    data = state.edited_dump()
+    options = fields.sections(data)
+    if ss.get("section") not in options:
+        ss["section"] = options[0]   # the section shown belonged to a programme just removed, or another scenario
+    centre_help = ("  \nIn a centre, each programme's demand, start weekdays, patients, strategy and drug are under "
+                   "\"Programme: <name>\"; the other sections are shared by every programme.") if fields.is_centre(data) else ""
+    section = st.selectbox("Section", options, key="section",
                            help="Every field of the scenario, one section at a time. Values marked ⚠ are not "
-                                "verified against their source; a value you change becomes a user override.")
+                                "verified against their source; a value you change becomes a user override."
+                                + centre_help)
     problems = [(e, fields.section_of(fields.field_of(e))) for e in errors]
     if problems or ss["parse_errors"]:
         lines = [f"- **{sec}**: {fields.short_message(e)}" for e, sec in problems]
         lines += [f"- **{fields.section_of(p)}**: {p}: {m}" for p, m in ss["parse_errors"].items()]
         st.error("The edited scenario cannot run yet:\n" + "\n".join(lines))
-    data = state.edited_dump()
     for group in fields.scenario_groups(data, section, currency):
         group_errors = fields.errors_for(group.path, errors, exact=True) if group.path else []
         has_problem = bool(group_errors) or any(fields.errors_for(f.path, errors) or f.path in ss["parse_errors"]
                                                 for f in group.fields)
-        many = len(group.fields) > 8 or section.startswith("Drug")
+        many = len(group.fields) > 8 or section.startswith("Drug") or ".drug" in group.path
         with st.expander(group.title, expanded=has_problem or not many):
             for m in group_errors:
                 st.error(m)
@@ -215,11 +221,101 @@ def _editor(errors: list[ScenarioError], currency: str) -> None:
     if edited:
         st.caption("Edited: " + "; ".join(f"`{p}` = {fields.format_list(v) if isinstance(v, list) else v}"
                                           for p, v in ss["overrides"].items()))
-    if edited and st.button("Undo all edits", key="undo"):
+    structure = _programme_changes()
+    if structure:
+        st.caption(structure)
+    if (edited or structure) and st.button("Undo all edits", key="undo"):
         ss["overrides"] = {}
+        ss["programme_edits"] = state.no_programme_edits()
         ss["parse_errors"] = {}
         ss["gen"] += 1
         st.rerun()
+
+
+# --------------------------------------------------------------------------- a centre's programmes
+
+def _programme_names(data: dict) -> list[str]:
+    return list(data["programmes"]) if fields.is_centre(data) else [fields.first_programme_name(data)]
+
+
+def _on_add_programme() -> None:
+    """Add the chosen preset's drug, strategy, demand, population and start weekdays as a programme; a
+    single-drug scenario becomes a centre, its edits becoming its programme's."""
+    ss = st.session_state
+    preset = ss.get("add_preset")
+    name = (ss.get("add_name") or "").strip() or preset
+    data = state.edit_base()
+    problem = fields.programme_name_problem(name, _programme_names(data))
+    if problem:
+        ss["programme_error"] = problem
+        return
+    ss["programme_error"] = None
+    edits = state.programme_edits()
+    if not fields.is_centre(data):
+        first = fields.first_programme_name(data)
+        ss["overrides"] = fields.moved_to_programme(ss["overrides"], first)
+        ss["parse_errors"] = fields.moved_to_programme(ss["parse_errors"], first)
+    edits["added"][name] = preset
+    if name in edits["removed"]:
+        edits["removed"].remove(name)
+    per_year = ss.get("add_per_year")
+    if per_year is not None:
+        ss["overrides"][f"programmes.{name}.demand.patients_per_week"] = fields.per_week(per_year)
+    ss["section"] = fields.PROGRAMME + name   # show the new programme's fields
+
+
+def _on_remove_programme(name: str) -> None:
+    """Remove a programme and its edits; a centre made of a single-drug scenario and only programmes
+    added to it goes back to being that scenario when they are all removed."""
+    ss = st.session_state
+    edits = state.programme_edits()
+    if name in edits["added"]:
+        del edits["added"][name]
+    else:
+        edits["removed"].append(name)
+    prefix = f"programmes.{name}."
+    ss["overrides"] = {p: v for p, v in ss["overrides"].items() if not p.startswith(prefix)}
+    ss["parse_errors"] = {p: v for p, v in ss["parse_errors"].items() if not p.startswith(prefix)}
+    if not fields.is_centre(ss["base_dump"]) and not edits["added"] and not edits["removed"]:
+        ss["overrides"] = {fields.local_path(p): v for p, v in ss["overrides"].items()}
+        ss["parse_errors"] = {fields.local_path(p): v for p, v in ss["parse_errors"].items()}
+
+
+def _programme_changes() -> str:
+    """The programmes added and removed, as a caption ("" when none)."""
+    edits = state.programme_edits()
+    parts = [f"added `{n}` ({p})" for n, p in edits["added"].items()]
+    parts += [f"removed `{n}`" for n in edits["removed"]]
+    return ("Programmes: " + "; ".join(parts)) if parts else ""
+
+
+def _programmes_panel() -> None:
+    """Add a programme from a single-drug preset, or remove one (a centre keeps at least one)."""
+    ss = st.session_state
+    data = state.edit_base()
+    names = _programme_names(data)
+    centre = fields.is_centre(data)
+    with st.expander(f"Programmes ({len(names)})" if centre else "Programmes (make a centre)"):
+        if centre:
+            st.caption("Each programme has its own drug, strategy, patients and start weekdays and shares the "
+                       "centre's beds, chairs, calendar, pharmacy and costs.")
+        else:
+            st.caption(f"A single-drug scenario is a centre of one programme ({names[0]}). Add a second "
+                       "to see several programmes share the same beds.")
+        for name in names if centre and len(names) > 1 else ():
+            st.button(f"Remove {name}", key=f"remove_programme:{name}", on_click=_on_remove_programme, args=(name,),
+                      help="Drop this programme and its edits from the centre.")
+        choices = fields.single_drug_presets(state.presets())
+        st.selectbox("Add a programme from", choices, key="add_preset",
+                     help="A single-drug preset: the programme takes its drug, strategy, demand, patients and "
+                          "start weekdays, as `scenario = \"<preset>\"` does in a centre's TOML.")
+        st.text_input("Programme name", key="add_name", placeholder="the preset's name",
+                      help="Letters, digits and '_', starting with a letter.")
+        st.number_input("Patients per year", key="add_per_year", value=None, min_value=0.0, step=10.0, format="%g",
+                        placeholder="the preset's own", help="New patients a year (the scenario stores it per week).")
+        st.button("Add programme", key="add_programme", on_click=_on_add_programme)
+        if ss.get("programme_error"):
+            st.error(ss["programme_error"])
 
 
 def sidebar() -> bool:
@@ -271,6 +367,7 @@ def sidebar() -> bool:
                                help="The fully resolved scenario; `python -m sim run FILE` runs it unchanged.")
         st.divider()
         currency = (scenario or ss["base"]).costs.currency
+        _programmes_panel()
         _editor(errors, currency)
         with st.expander("Edit as TOML (add or remove rules, schedule blocks, sections)"):
             # the key changes with every new scenario, so the box shows that scenario's TOML

@@ -22,6 +22,9 @@ import streamlit as st
 from dashboard import fields, state
 
 PRESET = "preset"
+# A centre's programmes added from presets, ``add_programme.<name>=<preset>``, and removed, ``remove_programmes=a,b``
+# (an added programme's edits, e.g. its demand, are ordinary fields: programmes.<name>.demand.patients_per_week).
+ADD, REMOVE = "add_programme.", "remove_programmes"
 # Streamlit's own parameters (embedding), which a link may carry and which are not scenario fields.
 STREAMLIT_KEYS = frozenset({"embed", "embed_options"})
 _LIST_KINDS = {"int_list": "int_list", "float_list": "float_list", "str_list": "str_list",
@@ -34,7 +37,7 @@ _TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0")
 
 def field_specs(dump: dict[str, Any]) -> dict[str, fields.FieldSpec]:
     """Every field the sidebar edits in a scenario dump, by dotted path (the fields a link may carry)."""
-    return {spec.path: spec for title, _ in fields.SECTIONS
+    return {spec.path: spec for title in fields.sections(dump)
             for group in fields.scenario_groups(dump, title) for spec in group.fields}
 
 
@@ -61,7 +64,8 @@ def _base_value(dump: Mapping[str, Any], path: str) -> Any:
     return node["value"] if isinstance(node, dict) and "value" in node and "source" in node else node
 
 
-def encode(preset: str | None, overrides: Mapping[str, Any], base: Mapping[str, Any] | None = None) -> dict[str, str]:
+def encode(preset: str | None, overrides: Mapping[str, Any], base: Mapping[str, Any] | None = None,
+           programme_edits: Mapping[str, Any] | None = None) -> dict[str, str]:
     """The query parameters of a link: ``preset`` first, then each edit as ``path: text``.
 
     Parameters
@@ -72,6 +76,8 @@ def encode(preset: str | None, overrides: Mapping[str, Any], base: Mapping[str, 
         The sidebar's edits, ``{dotted path: plain value}`` (``st.session_state.overrides``).
     base : mapping, optional
         The base scenario's dump: edits equal to its value are left out of the link.
+    programme_edits : mapping, optional
+        ``{"added": {name: preset}, "removed": [names]}``: programmes added and removed in the sidebar.
 
     Returns
     -------
@@ -81,6 +87,10 @@ def encode(preset: str | None, overrides: Mapping[str, Any], base: Mapping[str, 
     if preset is None:
         return {}
     out = {PRESET: preset}
+    edits = programme_edits or {}
+    out.update({ADD + name: p for name, p in edits.get("added", {}).items()})
+    if edits.get("removed"):
+        out[REMOVE] = ",".join(edits["removed"])
     for path, value in overrides.items():
         if base is not None:
             try:
@@ -108,6 +118,24 @@ def split(query: Mapping[str, Any], presets: Sequence[str], default: str) -> tup
         problems.append(f"preset = {name!r}: no such preset, so {default} was loaded; allowed: {', '.join(presets)}")
         name = default
     return name, texts, problems
+
+
+def programmes_from(texts: dict[str, str], presets: Sequence[str]) -> tuple[dict[str, Any], list[str]]:
+    """The programmes a link adds and removes (taken out of ``texts``), and one line per one left out."""
+    added: dict[str, str] = {}
+    problems: list[str] = []
+    allowed = fields.single_drug_presets(list(presets))
+    for key in [k for k in texts if k.startswith(ADD)]:
+        name, preset = key.removeprefix(ADD), texts.pop(key)
+        problem = fields.programme_name_problem(name, list(added))
+        if problem is None and preset not in allowed:
+            problem = f"{key} = {preset!r}: allowed: a single-drug preset, e.g. {allowed[0]}"
+        if problem:
+            problems.append(problem)
+        else:
+            added[name] = preset
+    removed = [n.strip() for n in texts.pop(REMOVE, "").split(",") if n.strip()]
+    return {"added": added, "removed": removed}, problems
 
 
 def parse(spec: fields.FieldSpec, text: str) -> Any:
@@ -205,7 +233,9 @@ def restore_once() -> None:
     name, texts, problems = split(query, names, names[0])
     if not state.load_preset(name):
         problems.append(f"preset = {name!r}: {ss['source_error']}")
-    overrides, more = overrides_from(texts, ss["base_dump"])
+    ss["programme_edits"], dropped = programmes_from(texts, names)
+    problems += dropped
+    overrides, more = overrides_from(texts, state.edit_base())
     ss["overrides"] = overrides
     ss["link_problems"] = problems + more
 
@@ -220,7 +250,7 @@ def publish() -> None:
     """Write the session's scenario into the URL when it changed (reloading or sharing the page then
     reopens it), and say once what a link left out."""
     ss = st.session_state
-    wanted = encode(current_preset(), ss["overrides"], ss["base_dump"])
+    wanted = encode(current_preset(), ss["overrides"], ss["base_dump"], ss.get("programme_edits"))
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)
     problems = ss.pop("link_problems", None)

@@ -19,7 +19,7 @@ from sim.analysis.pool import Cancelled
 from sim.config import loader
 from sim.config.errors import ScenarioError, ScenarioErrors, UsageError
 from sim.config.scenario import Scenario
-from sim.metrics import series
+from sim.metrics import series, user_names
 
 EXECUTORS = {"The server's shared workers": "processes", "One core (serial)": "serial"}
 # Each replication is reduced in the worker to the small arrays the charts draw (not the event log).
@@ -112,10 +112,21 @@ def run_view(scenario: Scenario, reps: int, label: str = "Simulating") -> views.
         return cached
     with _job(f"{label} '{scenario.name}'") as (progress, where):
         t0 = time.perf_counter()
-        result = sim.run(scenario, reps, progress=progress, **where, **CHART_SERIES)
+        # a centre's run keeps the occupancy split by programme, for the Centre page's "who uses the beds"
+        result = sim.run(scenario, reps, progress=progress, keep_occupancy=bool(scenario.programmes), **where,
+                         **CHART_SERIES)
         view = views.view_from_result(result, time.perf_counter() - t0)
+    if scenario.programmes:
+        state.remember("centres", key, centre_view(result))
     state.remember("results", key, view)
     return view
+
+
+def centre_view(result: sim.RunResult) -> dict[str, Any]:
+    """What the Centre page shows of a run: each programme's summary, and the occupancy by user averaged
+    over replications (users, days, resources), not the whole (reps, ...) array."""
+    return {"summary": result.programme_summary(), "users": user_names(result.scenario),
+            "occupancy": result.occupancy_by_programme.mean(axis=0)}
 
 
 def run_main(scenario: Scenario, reps: int) -> views.RunView | None:

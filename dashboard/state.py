@@ -26,7 +26,7 @@ from sim.config.scenario import Scenario
 CACHE_LIMIT = 6
 DEFAULT_REPS = 100
 STORES = ("results", "comparisons", "sizings", "stock_curves", "sensitivities", "pair_sizings", "precisions",
-          "levellings")
+          "levellings", "centres")
 
 
 def presets() -> list[str]:
@@ -62,7 +62,8 @@ def set_base(scenario: Scenario, label: str) -> None:
     """Start editing ``scenario``: edits are cleared and the sidebar widgets are drawn afresh."""
     ss = st.session_state
     ss["base"] = scenario
-    ss["base_dump"] = scenario.model_dump()
+    ss["base_dump"] = fields.dump(scenario)
+    ss["programme_edits"] = no_programme_edits()
     ss["base_label"] = label
     ss["overrides"] = {}
     ss["parse_errors"] = {}
@@ -127,9 +128,26 @@ def edited_dump() -> dict[str, Any]:
     """The base scenario's dump with the sidebar's edits applied (the base dump if they cannot be)."""
     ss = st.session_state
     try:
-        return fields.apply_overrides(ss["base_dump"], ss["overrides"])
+        return fields.apply_overrides(edit_base(), ss["overrides"])
     except (KeyError, IndexError, ValueError, TypeError):
-        return ss["base_dump"]
+        return edit_base()
+
+
+def no_programme_edits() -> dict[str, Any]:
+    """No programme added (``{name: preset}``) or removed (names): what ``programme_edits`` starts as."""
+    return {"added": {}, "removed": []}
+
+
+def programme_edits() -> dict[str, Any]:
+    """The programmes added to and removed from the base scenario in the sidebar (the session's own dict)."""
+    return st.session_state.setdefault("programme_edits", no_programme_edits())
+
+
+def edit_base() -> dict[str, Any]:
+    """The dump the sidebar's edits apply to: the base scenario's with the programmes added and removed
+    (``programme_edits``; see :func:`dashboard.fields.with_programmes`)."""
+    edits = programme_edits()
+    return fields.with_programmes(st.session_state["base_dump"], edits["added"], edits["removed"])
 
 
 def current() -> tuple[Scenario | None, list[ScenarioError]]:
@@ -138,13 +156,18 @@ def current() -> tuple[Scenario | None, list[ScenarioError]]:
     Memoised on the edits, so a rerun that changed nothing does not validate again.
     """
     ss = st.session_state
-    if not ss["overrides"]:
+    edits = programme_edits()
+    if not ss["overrides"] and not edits["added"] and not edits["removed"]:
         return ss["base"], []
-    token = (ss["gen"], repr(sorted(ss["overrides"].items(), key=lambda kv: kv[0])))
+    token = (ss["gen"], repr(sorted(ss["overrides"].items(), key=lambda kv: kv[0])), repr(edits))
     memo = ss.get("_current_memo")
     if memo is not None and memo[0] == token:
         return memo[1]
-    out = fields.validate(ss["base_dump"], ss["overrides"], where="sidebar")
+    try:
+        base = edit_base()
+    except (ScenarioError, ScenarioErrors) as exc:
+        return None, list(getattr(exc, "errors", [exc]))
+    out = fields.validate(base, ss["overrides"], where="sidebar")
     ss["_current_memo"] = (token, out)
     return out
 

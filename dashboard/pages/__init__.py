@@ -8,6 +8,7 @@ from __future__ import annotations
 from dashboard.glossary import glossary_page
 from dashboard.pages.about import about_page
 from dashboard.pages.capacity import capacity_page
+from dashboard.pages.centre import centre_page
 from dashboard.pages.compare import compare_page
 from dashboard.pages.drugs import drug_page
 from dashboard.pages.pairs import pair_page
@@ -17,6 +18,7 @@ from dashboard.pages.stock import toci_page
 
 PAGES = {
     "Capacity": capacity_page,
+    "Centre": centre_page,
     "Tocilizumab stock": toci_page,
     "Compare strategies": compare_page,
     "Sensitivity": sensitivity_page,
@@ -27,7 +29,7 @@ PAGES = {
     "About the model": about_page,
 }
 
-# What the page bar shows: nine full titles wrapped onto two lines at 1280 px, so the bar shows short
+# What the page bar shows: the full titles wrapped onto two lines at 1280 px, so the bar shows short
 # names; the full title is each page's key (session state, tests) and its header.
 SHORT_TITLES = {"Tocilizumab stock": "Stock", "Compare strategies": "Compare", "Drug library": "Drugs",
                 "About the model": "About"}
@@ -38,5 +40,5 @@ def short_title(page: str) -> str:
     return SHORT_TITLES.get(page, page)
 
 
-__all__ = ["PAGES", "about_page", "capacity_page", "compare_page", "drug_page", "glossary_page", "pair_page",
-           "precision_page", "sensitivity_page", "toci_page"]
+__all__ = ["PAGES", "about_page", "capacity_page", "centre_page", "compare_page", "drug_page", "glossary_page",
+           "pair_page", "precision_page", "sensitivity_page", "toci_page"]

@@ -383,6 +383,18 @@ def plain(scenario: Scenario) -> dict[str, Any]:
     return data
 
 
+def programme_table(scenario: Scenario) -> dict[str, Any]:
+    """A single-drug scenario as the ``[programmes.<name>]`` table that ``scenario = "NAME"`` makes of it:
+    its drug, strategy, demand, population and start weekdays (the rest of it is the centre's). The drug is
+    the resolved one, which :func:`resolve` reads back unchanged. Used by the dashboard's "Add programme"."""
+    if scenario.programmes:
+        raise ScenarioError(scenario.name, "scenario", scenario.name, "names a centre; allowed: a single-drug scenario")
+    data = scenario.model_dump(mode="python")
+    table = {k: data[k] for k in _PROGRAMME_SECTIONS}
+    table["start_weekdays"] = list(scenario.calendar.start_weekdays)
+    return table
+
+
 def validate(data: dict[str, Any], where: str) -> Scenario:
     """Validate a resolved scenario dict; one error line per field the user got wrong.
 
