@@ -183,7 +183,7 @@ def test_compare_table_reads_in_units_and_never_in_scientific_notation(browser, 
 
 @pytest.mark.parametrize("width", [1280, 1440])
 def test_the_page_bar_is_one_row_and_fully_visible(browser, server, width):
-    """Nine pages in the bar above every page: one row, each name whole and inside the content column
+    """The pages in the bar above every page: one row, each name whole and inside the content column
     (the full titles wrapped onto a second row at 1280 px)."""
     from dashboard.pages import PAGES, short_title
 
