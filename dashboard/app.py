@@ -26,7 +26,7 @@ def main() -> None:
     # its own download, named after the scenario and the chart (dashboard.pages.common.chart), instead.
     st.html("<style>button[aria-label='Download as PNG']{display:none}"
             # the page bar: nine short names on one row at 1280 px (Streamlit's own spacing wrapped the last)
-            ".st-key-page [role='radiogroup']{column-gap:0.75rem !important}"
+            ".st-key-page [role='radiogroup']{column-gap:0.5rem !important}"
             ".st-key-page [role='radiogroup'] label{margin-right:0 !important}</style>")
     state.init()
     if "base" not in st.session_state:

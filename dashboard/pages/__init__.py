@@ -31,8 +31,8 @@ PAGES = {
 
 # What the page bar shows: the full titles wrapped onto two lines at 1280 px, so the bar shows short
 # names; the full title is each page's key (session state, tests) and its header.
-SHORT_TITLES = {"Tocilizumab stock": "Stock", "Compare strategies": "Compare", "Drug library": "Drugs",
-                "About the model": "About"}
+SHORT_TITLES = {"Tocilizumab stock": "Stock", "Compare strategies": "Compare", "Cheapest pair": "Pairs",
+                "Replications": "Precision", "Drug library": "Drugs", "About the model": "About"}
 
 
 def short_title(page: str) -> str:
