@@ -102,6 +102,10 @@ def test_the_centre_page_shows_each_programmes_service_level(centre_run):
     started = {n: float(rows.loc[n, "Patients started"].replace(",", "")) for n in rows.index}
     assert started["talquetamab"] > started["elranatamab"] > 0
     assert len(at.main.selectbox(key="centre_resource").options) >= 2
+    # the run's header names each programme's strategy, not the first one's as the centre's
+    header = [c.value for c in at.main.caption if "replications · seed" in c.value]
+    assert header and "programmes teclistamab (*inpatient_single_admission*), talquetamab (*inpatient*), " \
+        "elranatamab (*inpatient*)" in header[0], header
 
 
 def test_programmes_are_added_from_the_drug_library_and_removed():

@@ -60,7 +60,10 @@ def chart(c, name: str) -> None:
 def run_header(view: views.RunView) -> None:
     """One line on what the results are: scenario, strategy, replications, seed, window, run time."""
     s = view.scenario
-    st.caption(f"**{s.name}** · strategy *{s.strategy.name}* · {view.reps} replications · seed {view.seed} · "
+    # a centre's top-level strategy is only its first programme's: name each programme's
+    how = (f"strategy *{s.strategy.name}*" if not s.programmes else "programmes " + ", ".join(
+        f"{name} (*{p.strategy.name}*)" for name, p in s.programmes.items()))
+    st.caption(f"**{s.name}** · {how} · {view.reps} replications · seed {view.seed} · "
                f"{s.run.horizon_weeks} weeks of statistics after {s.run.warmup_weeks} weeks of warm-up · "
                f"computed in {view.seconds:.1f} s at {view.finished}. Counts are totals over the "
                f"{s.run.horizon_weeks} weeks; every figure is a mean over replications with its 95% CI.")
