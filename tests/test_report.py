@@ -119,3 +119,19 @@ def test_citation_names_version_scenario_seed_and_replications(views):
     va = views[0]
     text = report.citation(va.scenario, va.seed, va.reps)
     assert __version__ in text and va.scenario.name in text and str(va.seed) in text and f"{va.reps} replications" in text
+
+
+def test_a_centres_report_tables_name_every_programme():
+    """A centre's top-level drug and strategy are only its first programme's: the report's inputs and
+    strategy tables list each programme's own."""
+    import sim
+    from sim.charts.report import inputs_table, strategy_table
+
+    centre = sim.load("centre_myeloma")
+    rules = strategy_table(centre)
+    assert list(dict.fromkeys(rules["programme"])) == list(centre.programmes)
+    inputs = dict(zip(inputs_table(centre)["input"], inputs_table(centre)["value"]))
+    for name, programme in centre.programmes.items():
+        assert inputs[f"{name}: Strategy"].startswith(programme.strategy.name)
+        assert inputs[f"{name}: Drug"].startswith(programme.drug.name)
+    assert "programme" not in strategy_table(sim.load("tarlatamab_outpatient")).columns

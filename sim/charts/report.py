@@ -249,7 +249,19 @@ def inputs_table(scenario: Scenario) -> pd.DataFrame:
 
 
 def strategy_table(scenario: Scenario) -> pd.DataFrame:
-    """The strategy's monitoring rules, in the order they are tried."""
+    """The strategy's monitoring rules, in the order they are tried; a centre's, programme by programme
+    (a ``programme`` column first)."""
+    frames = []
+    for name, view in programmes(scenario):
+        frame = _rules_table(view)
+        if scenario.programmes:
+            frame.insert(0, "programme", name)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _rules_table(scenario: Scenario) -> pd.DataFrame:
+    """One single-drug scenario's monitoring rules and prophylaxis."""
     rows = []
     for n, r in enumerate(scenario.strategy.monitoring, start=1):
         rows.append({"rule": str(n), "doses": "any" if r.doses is None else ", ".join(map(str, r.doses)),
