@@ -174,3 +174,11 @@ def test_a_changed_grade_mix_or_dose_count_replaces_the_drug_files_per_dose_grad
     assert loader.load(REFERENCE, ["drug.crs.by_dose=[0.8, 0.5]"]).drug.crs.dose_grade_mix == ()
     assert len(loader.load(REFERENCE, ["drug.crs.by_dose=[0.7, 0.6, 0.2]"]).drug.crs.dose_grade_mix) == 3
     assert len(loader.load(REFERENCE, ["drug.crs.rate=0.5"]).drug.crs.dose_grade_mix) == 3
+
+
+def test_a_badly_named_prophylaxis_entry_is_refused_by_its_name(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('extends = "tarlatamab_prophylactic_toci"\nname = "bad"\n[drug.prophylaxis]\na = 0\n')
+    with pytest.raises((ScenarioError, ScenarioErrors), match=r"drug\.prophylaxis: entry 'a'; allowed: entries "
+                                                              r"named before_dose_<k> or after_dose_<k>"):
+        loader.load(bad)

@@ -182,7 +182,9 @@ def check_names_field(kind: str, path: tuple, lines: list[str], where: str) -> N
 # Tables whose keys are names chosen by the user (risk factors and their odds ratios): a new key is not
 # an unknown key there.
 FREE_TABLES = {("population", "risk_factors"), ("drug", "risk_odds_ratios", "crs"),
-               ("drug", "risk_odds_ratios", "crs_grade2plus"), ("drug", "risk_odds_ratios", "icans")}
+               ("drug", "risk_odds_ratios", "crs_grade2plus"), ("drug", "risk_odds_ratios", "icans"),
+               ("drug", "prophylaxis"),   # named entries (before_dose_<k>, after_dose_<k>)
+               ("programmes",)}           # a centre's programmes, by name
 
 
 def is_section(value) -> bool:

@@ -311,6 +311,17 @@ def prophylaxis_by_timing(v: Any) -> Any:
     return v
 
 
+def _named_entries(v: Any) -> Any:
+    """:func:`prophylaxis_by_timing`, then a badly named entry refused by its name before its contents are read."""
+    v = prophylaxis_by_timing(v)
+    if isinstance(v, dict):
+        for key in v:
+            if _PROPHYLAXIS_KEY.match(str(key)) is None:
+                raise ValueError(f"entry '{key}'; allowed: entries named before_dose_<k> or after_dose_<k> "
+                                 "(k = the dose number), e.g. [prophylaxis.before_dose_1]")
+    return v
+
+
 def _check_prophylaxis(table: dict[str, ProphylaxisEffect]) -> dict[str, ProphylaxisEffect]:
     for key, effect in table.items():
         m = _PROPHYLAXIS_KEY.match(key)
@@ -324,7 +335,7 @@ def _check_prophylaxis(table: dict[str, ProphylaxisEffect]) -> dict[str, Prophyl
     return table
 
 
-ProphylaxisTable = Annotated[dict[str, ProphylaxisEffect], BeforeValidator(prophylaxis_by_timing),
+ProphylaxisTable = Annotated[dict[str, ProphylaxisEffect], BeforeValidator(_named_entries),
                              AfterValidator(_check_prophylaxis)]
 
 
