@@ -205,13 +205,18 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, An
     return deep_merge(base, data)
 
 
-def _absolutise_drug_file(data: dict[str, Any], folder: Path, where: str) -> None:
-    """Drug files named relative to the file that names them (the scenario's, or a programme's), made absolute."""
+def _drug_tables(data: dict[str, Any]) -> list[tuple[str, Any]]:
+    """(field, table) of the scenario's ``[drug]`` and of each programme's ``[programmes.<name>.drug]``."""
     tables = [("drug", data.get("drug"))]
     progs = data.get("programmes")
     if isinstance(progs, dict):
         tables += [(f"programmes.{name}.drug", p.get("drug")) for name, p in progs.items() if isinstance(p, dict)]
-    for field, drug in tables:
+    return tables
+
+
+def _absolutise_drug_file(data: dict[str, Any], folder: Path, where: str) -> None:
+    """Drug files named relative to the file that names them (the scenario's, or a programme's), made absolute."""
+    for field, drug in _drug_tables(data):
         if isinstance(drug, dict) and "file" in drug:
             if not isinstance(drug["file"], str):
                 raise ScenarioError(where, f"{field}.file", drug["file"],
@@ -454,10 +459,7 @@ def loads(text: str, where: str = "upload", base_dir: Path | None = None) -> Sce
     base_dir = (base_dir or SCENARIO_DIR).resolve()
     data = parse_toml(text, where)
     _absolutise_drug_file(data, base_dir, where)
-    tables = [("drug", data.get("drug"))]
-    if isinstance(data.get("programmes"), dict):
-        tables += [(f"programmes.{n}.drug", p.get("drug")) for n, p in data["programmes"].items() if isinstance(p, dict)]
-    for field, drug in tables:
+    for field, drug in _drug_tables(data):
         drug_file = drug.get("file") if isinstance(drug, dict) else None
         if drug_file is not None and not Path(drug_file).is_relative_to(base_dir):
             raise ScenarioError(where, f"{field}.file", drug_file, f"allowed: a drug file inside {base_dir.name}/ "

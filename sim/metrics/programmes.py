@@ -61,12 +61,12 @@ def _other_daily(log: RunLog) -> np.ndarray:
     w0, w1 = log.window
     days = int((w1 - w0) // 24)
     out = np.zeros((days, len(RESOURCES)), dtype=np.float32)
+    edges = np.arange(days + 1) * 24.0
     for resource, _, start, end in log.other_stays:
         if start == start:
             stop = end if end == end else log.end_time
             a, b = max(start, w0) - w0, min(stop, w0 + days * 24) - w0
             if b > a:
                 col = RESOURCES.index(resource)
-                edges = np.arange(days + 1) * 24.0
                 out[:, col] += np.clip(np.minimum(edges[1:], b) - np.maximum(edges[:-1], a), 0, None) / 24.0
     return out
