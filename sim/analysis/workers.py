@@ -24,7 +24,6 @@ Usage (see :func:`sim.analysis.runner._run_processes`)::
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import signal
 import sys
@@ -132,7 +131,10 @@ def _ask_kernel_for_sigkill_on_parent_death() -> None:
     if not sys.platform.startswith("linux"):
         return
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        # The process's own symbols (libc among them), not ctypes.util.find_library("c"): that runs
+        # `ldconfig -p` as a child process in every worker, which a caller counting the server's
+        # processes sees as one worker too many, and which costs each worker's start a few ms.
+        libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):   # no usable libc: the lifeline still ends the worker
         pass

@@ -49,6 +49,28 @@ def test_cutting_the_lifeline_ends_a_worker_at_once():
     assert proc.exitcode == 1 and time.monotonic() - started < 3
 
 
+KERNEL_SCRIPT = textwrap.dedent("""
+    import ctypes, signal, subprocess
+    from sim.analysis import workers
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError(f"a worker's start ran a process: {args[0]!r}")
+
+    subprocess.Popen = refuse
+    workers._ask_kernel_for_sigkill_on_parent_death()
+    asked = ctypes.c_int()
+    ctypes.CDLL(None).prctl(2, ctypes.byref(asked), 0, 0, 0)     # PR_GET_PDEATHSIG
+    print(asked.value == signal.SIGKILL)
+""")
+
+
+def test_the_parent_death_signal_is_set_without_starting_a_process():
+    # A worker that ran `ldconfig -p` (ctypes.util.find_library) showed as one process too many to
+    # anyone counting the dashboard server's workers against its cap.
+    done = subprocess.run([sys.executable, "-c", KERNEL_SCRIPT], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "True", done.stderr
+
+
 POOL_SCRIPT = textwrap.dedent("""
     import multiprocessing as mp, sys, time
     from concurrent.futures import ProcessPoolExecutor
