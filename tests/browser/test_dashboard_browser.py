@@ -84,7 +84,9 @@ def run_and_wait(page, cards: int = 12, progress_shot: str | None = None) -> flo
         page.get_by_text(re.compile(r"Simulating .*: [1-9]\d* of \d+ replications")).first.wait_for(timeout=30_000)
         assert page.locator('[data-testid="stProgress"]').count() == 1
         shot(page, progress_shot)
-    page.locator('[data-testid="stMetric"]').nth(cards - 1).wait_for()
+    # looked for every 50 ms, so the time is the dashboard's to within 50 ms, whatever the locator's own back-off
+    page.wait_for_function(f"document.querySelectorAll('[data-testid=\"stMetric\"]').length >= {cards}",
+                           polling=50, timeout=120_000)
     elapsed = time.perf_counter() - t0
     page.locator('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg').first.wait_for()
     wait_idle(page)
@@ -189,12 +191,16 @@ def _idle_share(seconds: float = 1.0) -> float:
 def test_default_preset_100_replications_show_and_their_time_is_recorded(page):
     """A fresh session runs the reference preset at its default of 100 replications to the KPI cards.
 
-    The time from the click to the cards is written to test-output/timing.txt with the machine's idle
-    share, for the README's performance table; it is recorded, not judged: on a shared 2-core machine a
+    The click comes once the page has loaded and the machine is idle (the server's workers started), as for
+    a user who reads the page first. The time from the click to the cards is written to
+    test-output/timing.txt with the machine's idle share, for the README's performance table; it is recorded, not judged: on a shared 2-core machine a
     wall-clock limit fails on the neighbours' load, not on ours (speed is measured by hand, not in tests).
     """
     assert page.get_by_role("spinbutton", name="Replications").first.input_value() == "100"
-    idle = _idle_share()
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="detached")
+    deadline = time.monotonic() + 30
+    while (idle := _idle_share()) < 0.5 and time.monotonic() < deadline:
+        pass
     elapsed = run_and_wait(page, progress_shot="09_progress_bar")
     computed = page.get_by_text(re.compile(r"computed in [\d.]+ s")).first.inner_text()
     assert "100 replications" in computed
