@@ -114,11 +114,17 @@ def main() -> int:
           f"it {worst:.0%}")
     if args.wall:
         print(f"\n{args.wall} replications at 1,000 new patients a year on 2 worker processes (wall clock):")
+        # how fast the machine is right now (it drifts by up to 2x): the reference at its own size, one core
+        probes = [cpu_per_patient_year(ref, 6)[0]]
         for name, s in (("centre", centre), ("reference", ref)):
             big = scaled(s, 1000)
             t0 = time.perf_counter()
             sim.run(big, reps=args.wall, executor="processes", workers=2)
             print(f"  {name:10s} {s.name:28s} {time.perf_counter() - t0:6.1f} s")
+            probes.append(cpu_per_patient_year(ref, 6)[0])
+        print(f"  the machine's speed meanwhile: one replication of {ref.name} (its own size) took "
+              f"{', '.join(f'{1e3 * p:.0f}' for p in probes)} ms CPU before, between and after (compare the README's "
+              "'one replication, one core' row: the same work on a faster day)")
     return 0
 
 

@@ -29,10 +29,10 @@ from sim.config import loader, registry
 from sim.config.errors import ScenarioError, ScenarioErrors
 from sim.config.params import Sourced, SourcedVector
 from sim.config.scenario import PROGRAMME_PATTERN, CalendarConfig, Programme, Scenario
-from sim.config.units import DAYS_PER_WEEK, WEEKS_PER_YEAR
+from sim.config.units import DAYS_PER_WEEK, WEEKDAY_NAMES, WEEKS_PER_YEAR
 from sim.metrics import formats
 
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+WEEKDAYS = WEEKDAY_NAMES
 
 # Sidebar sections: a title and the top-level fields it edits.
 SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (

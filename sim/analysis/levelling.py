@@ -43,10 +43,10 @@ from sim.config.dose_plan import dose_requirements, plan_dose
 from sim.config.drug import DrugProfile
 from sim.config.errors import UsageError
 from sim.config.scenario import RESOURCES, Scenario, Strategy, programmes
+from sim.config.units import DAY_NAMES
 from sim.metrics.occupancy import daily_peaks
 from sim.model.runlog import RunLog
 
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 PEAK_KPI = "daily_peak_p95"
 KPIS = ("doses_postponed", "p_dose_postponed", PEAK_KPI)
 ROUNDS = 3
@@ -202,7 +202,7 @@ class LevellingResult:
 
 def weekday_names(days: Sequence[int]) -> str:
     """``(0, 3)`` -> ``"Mon Thu"``."""
-    return " ".join(WEEKDAYS[d] for d in days)
+    return " ".join(DAY_NAMES[d] for d in days)
 
 
 def better(a: tuple[float, float], b: tuple[float, float]) -> bool:

@@ -7,10 +7,8 @@ import altair as alt
 from sim.config import units
 from sim.config.registry import RESOURCES
 
-HOURS_PER_WEEK = units.HOURS_PER_WEEK  # sim.charts offers it next to DAY_NAMES
-
-
-DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+HOURS_PER_WEEK = units.HOURS_PER_WEEK  # sim.charts offers both
+DAY_NAMES = units.DAY_NAMES
 
 
 # How a chart panel or table row names each resource, and its colour (from sim.config.registry).

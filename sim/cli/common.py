@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sim.analysis import runner
-from sim.config import loader
+from sim.config import loader, units
 from sim.config.errors import UsageError
 from sim.storage.output import check_out_folder, write_csv  # noqa: F401  (the commands write through these)
 
@@ -48,7 +48,7 @@ def fraction(text: str) -> float:
     return value
 
 
-DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")   # weekday 0 is Monday, as in the scenario
+DAY_NAMES = units.DAY_NAMES
 
 
 def kpi_list(text: str | None) -> list[str]:
