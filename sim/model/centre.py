@@ -33,21 +33,12 @@ def _models(s: Scenario, cohorts: tuple[Cohort, ...], trace: tuple[int, int] | N
     return site, models
 
 
-def _run(site: Site, models: list) -> None:
-    site.start_others()
-    for _, m in models:
-        m.start()
-    site.env.run(until=site.end_time)
-
-
 def simulate_centre(s: Scenario, cohorts: tuple[Cohort, ...]) -> CentreLog:
     """Run one replication of centre ``s`` for its programmes' ``cohorts`` (:func:`sim.cohort.draw_centre`)."""
     site, models = _models(s, cohorts)
-    _run(site, models)
+    site.run([m for _, m in models])
     logs = {name: m.close(site.pool_logs(j)) for j, (name, m) in enumerate(models)}
-    centre = merge(list(logs.values()), site.pool_logs())
-    centre.other_stays = site.other_stays
-    centre.pharmacy = site.pharmacy.close() if site.pharmacy is not None else None
+    centre = site.finish(merge(list(logs.values()), site.pool_logs()))
     return CentreLog(centre, logs, site.pool_logs(site.other_tag))
 
 
@@ -61,5 +52,5 @@ def trace_centre(s: Scenario, cohorts: tuple[Cohort, ...], programme: str, patie
         raise ValueError(f"patient = {patient}; allowed: 0 to {cohorts[j].n - 1} (patients of {programme} referred "
                          "in this replication)")
     site, models = _models(s, cohorts, trace=(j, patient))
-    _run(site, models)
+    site.run([m for _, m in models])
     return models[j][1].trace

@@ -799,13 +799,8 @@ class Model:
 
     def run(self) -> RunLog:
         """A single-drug scenario: run the site to the end and return the log (:func:`simulate`)."""
-        self.site.start_others()
-        self.start()
-        self.env.run(until=self.end_time)
-        log = self.close(self.site.pool_logs())
-        log.other_stays = self.site.other_stays
-        log.pharmacy = self.pharmacy.close() if self.pharmacy is not None else None
-        return log
+        self.site.run([self])
+        return self.site.finish(self.close(self.site.pool_logs()))
 
     def close(self, pools: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]) -> RunLog:
         """The run log of this programme's patients, with ``pools`` as its occupancy and waits."""

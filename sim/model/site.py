@@ -56,6 +56,21 @@ class Site:
         self._others = shared.other_admissions
         self._other_toci = shared.other_toci
 
+    def run(self, programmes: list) -> None:
+        """Run the site to its end: other services' admissions and each programme's patients
+        (:class:`~sim.model.pathway.Model`), on one clock."""
+        self.start_others()
+        for m in programmes:
+            m.start()
+        self.env.run(until=self.end_time)
+
+    def finish(self, log):
+        """``log`` (a :class:`~sim.model.runlog.RunLog`, a programme's or the centre's) with the site's own
+        records: other services' stays and the pharmacy's."""
+        log.other_stays = self.other_stays
+        log.pharmacy = self.pharmacy.close() if self.pharmacy is not None else None
+        return log
+
     def start_others(self) -> None:
         """Start other services' admissions (``[[other_admissions]]``)."""
         for o, (start, stay), toci in zip(self.s.other_admissions, self._others, self._other_toci):
