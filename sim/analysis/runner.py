@@ -293,6 +293,7 @@ def _run_processes(scenario, rep_ids, seed, keep, extract, progress, workers) ->
                 max_workers=min(workers, len(chunks)), mp_context=ctx, initializer=init_worker,
                 initargs=lifeline.initargs()) as pool:
             futures = [pool.submit(_task, (scenario, ch, seed, keep, extract)) for ch in chunks]
+            lifeline.adopt(pool)
             return _gather(futures, as_completed, lifeline.abandon, progress, len(rep_ids))
     finally:
         gc.unfreeze()

@@ -17,6 +17,8 @@ Usage (see :func:`sim.analysis.runner._run_processes`)::
     with Lifeline(ctx) as lifeline, ProcessPoolExecutor(..., mp_context=ctx,
                                                           initializer=init_worker,
                                                           initargs=lifeline.initargs()) as pool:
+        futures = [pool.submit(...) for ...]
+        lifeline.adopt(pool)        # a worker ended mid-result cannot hang the pool's shutdown
         ...
         lifeline.abandon(futures)   # on abort: every worker exits now
 """
@@ -63,6 +65,25 @@ class Lifeline:
     def initargs(self) -> tuple[int, int | None]:
         """The arguments of :func:`init_worker` for this pool."""
         return (self.parent, self._read)
+
+    def adopt(self, pool: Any) -> None:
+        """Call once ``pool`` (a forked ProcessPoolExecutor on this lifeline) has had its first task: its
+        workers are then all started. Closes this process's copy of the write end of the pool's result pipe.
+
+        Why: cutting the lifeline ends a worker wherever it is, possibly half-way through sending a
+        result. The pool's manager thread then waits in ``recv()`` for the rest of a message that never
+        comes, and the pool's shutdown waits for that thread for good (seen: Ctrl-C during ``sim run``,
+        about 1 in 15 tries on a loaded machine). Once no process but the workers holds the write end, their
+        exits end that ``recv()`` with EOFError and the pool is marked broken and cleaned up as for any
+        worker that dies. This process never writes to that pipe (the pool wakes its thread through
+        another), and a forked pool starts every worker at its first task, so no later worker needs the
+        copy. Without a lifeline pipe (spawned workers, which are not ended mid-task) this does nothing.
+        """
+        if self._write is None:
+            return
+        writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)   # CPython's pool internals
+        if writer is not None:
+            writer.close()
 
     def cut(self) -> None:
         """Close the write end: every worker of this pool exits at once. Safe to call twice."""
