@@ -72,12 +72,13 @@ class Lifeline:
 
         Why: cutting the lifeline ends a worker wherever it is, possibly half-way through sending a
         result. The pool's manager thread then waits in ``recv()`` for the rest of a message that never
-        comes, and the pool's shutdown waits for that thread for good (seen: Ctrl-C during ``sim run``,
-        about 1 in 15 tries on a loaded machine). Once no process but the workers holds the write end, their
-        exits end that ``recv()`` with EOFError and the pool is marked broken and cleaned up as for any
-        worker that dies. This process never writes to that pipe (the pool wakes its thread through
-        another), and a forked pool starts every worker at its first task, so no later worker needs the
-        copy. Without a lifeline pipe (spawned workers, which are not ended mid-task) this does nothing.
+        comes, and the pool's shutdown waits for that thread for good (seen: Ctrl-C during ``sim run``
+        hung 1 in 6 and 1 in 12 tries in two reproductions on a loaded machine). Once no process but the
+        workers holds the write end, their exits end that ``recv()`` with EOFError and the pool is marked
+        broken and cleaned up as for any worker that dies. This process never writes to that pipe (the
+        pool wakes its thread through another), and a forked pool starts every worker at its first task,
+        so no later worker needs the copy. Without a lifeline pipe (spawned workers, which are not ended
+        mid-task) this does nothing.
         """
         if self._write is None:
             return

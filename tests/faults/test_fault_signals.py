@@ -99,8 +99,9 @@ HALF_RESULT_SCRIPT = textwrap.dedent("""
 
 
 def test_a_worker_ended_half_way_through_a_result_does_not_hang_the_pool():
-    # Ctrl-C during `sim run` hung for good about 1 in 15 times on a loaded machine: the lifeline ended a worker
-    # while it sent a result, and the pool waited for the rest of the message. (Not adopted, this script hangs.)
+    # Ctrl-C during `sim run` hung for good 1 in 6 and 1 in 12 tries in two reproductions on a loaded machine: the
+    # lifeline ended a worker while it sent a result, and the pool waited for the rest of the message. (Not adopted,
+    # this script hangs.)
     done = subprocess.run([sys.executable, "-c", HALF_RESULT_SCRIPT, "adopted"], cwd=ROOT, capture_output=True,
                           text=True, timeout=60)
     assert done.stdout.split() == ["broken", "shut", "down"], done.stderr
