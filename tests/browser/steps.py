@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from dashboard.pages import short_title
 from tests.browser.serve import OUT, serve
@@ -75,8 +75,9 @@ def dashboard_page(browser, url: str, width: int = 1440, height: int = 2400) -> 
         context.close()
 
 
-def served(log_name: str) -> Iterator[str]:
-    """A module's dashboard server (for a ``server`` fixture): its URL, screenshots folder made."""
+def served(log_name: str, env: Mapping[str, str] | None = None) -> Iterator[str]:
+    """A module's dashboard server (for a ``server`` fixture), with ``env`` added to its environment: its
+    URL, screenshots folder made."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with serve(log_name) as (url, _proc):
+    with serve(log_name, env=env) as (url, _proc):
         yield url

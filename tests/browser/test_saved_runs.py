@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.browser.serve import CHROMIUM, serve
-from tests.browser.steps import SHORT_RUN, SHOTS, dashboard_page, edit_inputs, fill, wait_idle
+from tests.browser.serve import CHROMIUM
+from tests.browser.steps import SHORT_RUN, SHOTS, dashboard_page, edit_inputs, fill, served, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 pytest.importorskip("playwright.sync_api")
@@ -26,10 +26,8 @@ NAME = "Short year, 6 replications"
 
 @pytest.fixture(scope="module")
 def server():
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as runs_dir, \
-            serve("streamlit-saved-runs.log", env={"BTCE_SIM_RUNS_DIR": runs_dir}) as (url, _proc):
-        yield url
+    with tempfile.TemporaryDirectory() as runs_dir:
+        yield from served("streamlit-saved-runs.log", env={"BTCE_SIM_RUNS_DIR": runs_dir})
 
 
 def saved_runs_panel(page):
