@@ -25,7 +25,7 @@ def main() -> None:
     # Streamlit's own "Download as PNG" on each chart names every file "<time>_chart.png"; each chart has
     # its own download, named after the scenario and the chart (dashboard.pages.common.chart), instead.
     st.html("<style>button[aria-label='Download as PNG']{display:none}"
-            # the page bar: nine short names on one row at 1280 px (Streamlit's own spacing wrapped the last)
+            # the page bar: its short names on one row at 1280 px (Streamlit's own spacing wrapped the last)
             ".st-key-page [role='radiogroup']{column-gap:0.5rem !important}"
             ".st-key-page [role='radiogroup'] label{margin-right:0 !important}</style>")
     state.init()

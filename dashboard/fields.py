@@ -32,8 +32,6 @@ from sim.config.scenario import PROGRAMME_PATTERN, CalendarConfig, Programme, Sc
 from sim.config.units import DAYS_PER_WEEK, WEEKDAY_NAMES, WEEKS_PER_YEAR
 from sim.metrics import formats
 
-WEEKDAYS = WEEKDAY_NAMES
-
 # Sidebar sections: a title and the top-level fields it edits.
 SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Scenario name", ("name", "description")),
@@ -316,7 +314,7 @@ def _plain_spec(path, name, label, tp, optional, value, help_parts, unit) -> Fie
     if typing.get_origin(tp) is tuple:
         elem = typing.get_args(tp)[0]
         if name in ("open_weekdays", "start_weekdays"):
-            return FieldSpec(path, label, "weekdays", list(value or ()), help_text, unit, options=WEEKDAYS)
+            return FieldSpec(path, label, "weekdays", list(value or ()), help_text, unit, options=WEEKDAY_NAMES)
         kind = {int: "int_list", float: "float_list", str: "str_list"}.get(elem)
         if kind is None:
             return None
@@ -568,7 +566,7 @@ def as_centre(data: dict[str, Any]) -> dict[str, Any]:
     out = _thaw(copy.deepcopy(data))
     if is_centre(data):
         return out
-    table = {k: out.pop(k) for k in ("demand", "population", "drug", "strategy")}
+    table = {k: out.pop(k) for k in loader.PROGRAMME_SECTIONS}
     table["description"] = ""
     table["start_weekdays"] = list(out["calendar"]["start_weekdays"])
     out["programmes"] = {first_programme_name(data): table}
@@ -600,7 +598,7 @@ def moved_to_programme(overrides: dict[str, Any], name: str) -> dict[str, Any]:
     (``demand.x`` -> ``programmes.<name>.demand.x``, ``calendar.start_weekdays`` -> its start weekdays)."""
     out = {}
     for path, value in overrides.items():
-        if path.split(".")[0] in ("demand", "population", "drug", "strategy"):
+        if path.split(".")[0] in loader.PROGRAMME_SECTIONS:
             path = f"programmes.{name}.{path}"
         elif path == "calendar.start_weekdays":
             path = f"programmes.{name}.start_weekdays"

@@ -17,7 +17,7 @@ from dashboard import fields, running, state
 from sim import charts
 from sim.config import citations, loader
 from sim.config.errors import ScenarioError
-from sim.config.units import WEEKS_PER_YEAR
+from sim.config.units import WEEKDAY_NAMES, WEEKS_PER_YEAR
 
 MAX_UPLOAD_MB = 1
 # Replications a dashboard run may ask for: two give a confidence interval; more than 5,000 would hold a
@@ -86,7 +86,7 @@ def _parse(kind: str, raw):
     if kind in ("int_list", "float_list", "str_list", "opt_int_list", "sourced_vector", "opt_sourced_vector"):
         return fields.parse_list(raw, {"sourced_vector": "float_list", "opt_sourced_vector": "opt_float_list"}.get(kind, kind))
     if kind == "weekdays":
-        return sorted(fields.WEEKDAYS.index(d) for d in raw)
+        return sorted(WEEKDAY_NAMES.index(d) for d in raw)
     if kind == "opt_bool":
         return {"any": None, "yes": True, "no": False}[raw]
     if kind in ("opt_float", "opt_sourced", "opt_int"):
@@ -167,7 +167,7 @@ def _widget(spec: fields.FieldSpec, errors: list[ScenarioError]) -> None:
         opts = list(spec.options)
         st.selectbox(label, opts, index=opts.index(v) if v in opts else 0, **kw)
     elif k == "weekdays":
-        st.multiselect(label, list(fields.WEEKDAYS), default=[fields.WEEKDAYS[d] for d in v if 0 <= d < 7], **kw)
+        st.multiselect(label, list(WEEKDAY_NAMES), default=[WEEKDAY_NAMES[d] for d in v if 0 <= d < 7], **kw)
     elif k == "opt_bool":
         opts = ["any", "yes", "no"]
         st.selectbox(label, opts, index={None: 0, True: 1, False: 2}[v], **kw)

@@ -92,15 +92,15 @@ def _job(label: str) -> Iterator[tuple[Callable[[int, int], None], dict[str, Any
 
     where: dict[str, Any] = {"executor": executor()}
     if lane is not None:
-        shown: list[str] = []
+        shown = [""]   # the line on screen
 
         def on_wait(status) -> None:
             # The heartbeat comes twice a second; an unchanged line is not sent again, since every element sent
             # makes the browser draw the page again, and on a server that also runs the browser (tests, a
             # laptop) that drawing takes CPU from the workers.
             line = pool.queue_note(status)
-            if shown[-1:] != [line]:
-                shown.append(line)
+            if line != shown[0]:
+                shown[0] = line
                 note.caption(line)
 
         lane.on_wait = on_wait

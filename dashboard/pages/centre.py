@@ -8,7 +8,7 @@ import streamlit as st
 from dashboard import state
 from dashboard.pages.common import chart, page_view
 from sim.charts import centre as centre_charts
-from sim.config.registry import RESOURCES
+from sim.config.registry import RESOURCE_NAMES, RESOURCES
 from sim.config.scenario import Scenario
 
 
@@ -37,7 +37,7 @@ def centre_page(scenario: Scenario | None) -> None:
     cap = view.scenario.capacity
     offered = [r for r in RESOURCES if getattr(cap, r.name, 0)]
     default = next((i for i, r in enumerate(offered) if r.name in ("observation_beds", "ward_beds")
-                    and got["occupancy"][..., [x.name for x in RESOURCES].index(r.name)].sum() > 0), 0)
+                    and got["occupancy"][..., RESOURCE_NAMES.index(r.name)].sum() > 0), 0)
     resource = st.selectbox("Resource", offered, index=default, format_func=lambda r: r.title, key="centre_resource")
     frame = centre_charts.users_frame(got["occupancy"], got["users"], resource.name)
     chart(centre_charts.users_chart(frame, resource.name, int(getattr(cap, resource.name))), view.scenario.name)

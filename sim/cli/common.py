@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sim.analysis import runner
-from sim.config import loader, units
+from sim.config import loader
 from sim.config.errors import UsageError
 from sim.storage.output import check_out_folder, write_csv  # noqa: F401  (the commands write through these)
 
@@ -46,9 +46,6 @@ def fraction(text: str) -> float:
     if not 0 < value < 1:
         raise argparse.ArgumentTypeError(f"{value} is outside (0, 1); e.g. 0.05 for 5%")
     return value
-
-
-DAY_NAMES = units.DAY_NAMES
 
 
 def kpi_list(text: str | None) -> list[str]:

@@ -6,8 +6,9 @@ programme's patients of the same replication, so the journey shows the places as
 
 from __future__ import annotations
 
-from sim.cli.common import DAY_NAMES, add_scenario_args, check_programme, load_scenario, programme_names
+from sim.cli.common import add_scenario_args, check_programme, load_scenario, programme_names
 from sim.config.errors import UsageError
+from sim.config.units import DAY_NAMES
 
 
 def add_parser(sub) -> None:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import argparse
 
-from sim.cli.common import DAY_NAMES, add_scenario_args, load_scenario
+from sim.cli.common import add_scenario_args, load_scenario
+from sim.config.units import DAY_NAMES
 
 # In a centre the top-level drug, strategy, demand and population repeat the first programme's: counted once.
 _FIRST_PROGRAMME_COPIES = ("drug", "strategy", "demand", "population")

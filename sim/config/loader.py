@@ -226,7 +226,7 @@ def _absolutise_drug_file(data: dict[str, Any], folder: Path, where: str) -> Non
 
 # What a programme takes from the single-drug scenario it names (``scenario = "x.toml"``); the rest of
 # that file (capacity, calendar, costs...) is the centre's.
-_PROGRAMME_SECTIONS = ("drug", "strategy", "demand", "population")
+PROGRAMME_SECTIONS = ("drug", "strategy", "demand", "population")
 
 
 def _expand_programme_refs(data: dict[str, Any], folder: Path, where: str, chain: tuple[Path, ...],
@@ -250,7 +250,7 @@ def _expand_programme_refs(data: dict[str, Any], folder: Path, where: str, chain
         other = _read_with_extends(presets.resolve_extends(folder, ref, where), chain)
         if other.get("programmes"):
             raise ScenarioError(where, field, ref, "names a centre; allowed: a single-drug scenario")
-        taken = {k: other[k] for k in _PROGRAMME_SECTIONS if k in other}
+        taken = {k: other[k] for k in PROGRAMME_SECTIONS if k in other}
         weekdays = other.get("calendar", {}).get("start_weekdays")
         if weekdays is not None:
             taken["start_weekdays"] = weekdays
@@ -332,7 +332,7 @@ def resolve(raw: dict[str, Any], where: str, overrides: dict[str, Any] | None = 
     """Raw scenario dict (extends already merged) plus overrides -> fully resolved dict."""
     if raw.get("programmes") and overrides:
         names = ", ".join(raw["programmes"])
-        shared = sorted(set(overrides) & set(_PROGRAMME_SECTIONS))
+        shared = sorted(set(overrides) & set(PROGRAMME_SECTIONS))
         if shared:
             raise ScenarioError(where, shared[0], MISSING, f"a centre's {shared[0]} belongs to each programme; "
                                 f"allowed: programmes.<name>.{shared[0]}... (programmes: {names})")
@@ -360,7 +360,7 @@ def _resolve_centre(data: dict[str, Any], where: str) -> dict[str, Any]:
         if not isinstance(table, dict):
             raise ScenarioError(where, f"programmes.{name}", table, "allowed: a table [programmes.<name>]")
         p = dict(table)
-        for key in _PROGRAMME_SECTIONS:
+        for key in PROGRAMME_SECTIONS:
             default = data.get(key)
             if key not in p and default is not None:
                 p[key] = copy.deepcopy(default)
@@ -372,7 +372,7 @@ def _resolve_centre(data: dict[str, Any], where: str) -> dict[str, Any]:
         out[name] = p
     data["programmes"] = out
     first = next(iter(out.values()))
-    for key in _PROGRAMME_SECTIONS:
+    for key in PROGRAMME_SECTIONS:
         data[key] = copy.deepcopy(first[key])
     return data
 
@@ -383,7 +383,7 @@ def plain(scenario: Scenario) -> dict[str, Any]:
     become defaults that leak into the programmes on the way back."""
     data = scenario.model_dump(mode="python")
     if scenario.programmes:
-        for key in _PROGRAMME_SECTIONS:
+        for key in PROGRAMME_SECTIONS:
             data.pop(key)
     return data
 
@@ -395,7 +395,7 @@ def programme_table(scenario: Scenario) -> dict[str, Any]:
     if scenario.programmes:
         raise ScenarioError(scenario.name, "scenario", scenario.name, "names a centre; allowed: a single-drug scenario")
     data = scenario.model_dump(mode="python")
-    table = {k: data[k] for k in _PROGRAMME_SECTIONS}
+    table = {k: data[k] for k in PROGRAMME_SECTIONS}
     table["start_weekdays"] = list(scenario.calendar.start_weekdays)
     return table
 
