@@ -56,6 +56,7 @@ def main() -> None:
     saved.saved_panel(saved_slot)
 
     pages.PAGES[page](scenario)
+    st.session_state.pop(running.CARDS_FIRST, None)   # the page drawn showed no cards: no pause on a later rerun
 
 
 if not WORKER:

@@ -103,6 +103,24 @@ def test_same_inputs_are_not_run_again(ran):
     assert list(after) == list(before) and all(after[k] is before[k] for k in before)
 
 
+
+def test_the_cards_of_a_fresh_run_are_given_time_to_show_before_the_charts(monkeypatch):
+    """One pause, after the cards of a run computed in that rerun; none when the same run is recalled or the
+    page is redrawn (dashboard.running.cards_first)."""
+    import time
+
+    from dashboard import running
+    pause, pauses, sleep = 0.0123, [], time.sleep   # a length nothing else sleeps for (AppTest polls with sleep)
+    monkeypatch.setattr(running, "CARDS_FIRST_SECONDS", pause)
+    monkeypatch.setattr(time, "sleep", lambda s: pauses.append(s) if s == pause else sleep(s))
+    at = new_app()
+    shorten(at)
+    run(at)
+    assert pauses == [pause]
+    run(at)                                              # the same inputs: recalled, not run
+    at.radio(key="page").set_value("Tocilizumab stock").run()
+    assert pauses == [pause] and running.CARDS_FIRST not in at.session_state
+
 def test_bad_upload_shows_the_error_and_keeps_the_previous_scenario():
     at = new_app()
     at.sidebar.selectbox(key="preset").set_value("tarlatamab_inpatient").run()

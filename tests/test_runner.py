@@ -99,3 +99,15 @@ def test_shared_scheduler_passes_through_without_dask():
         assert sched is None
     with runner.shared_scheduler("dask", "tcp://somewhere:8786") as sched:
         assert sched == "tcp://somewhere:8786"
+
+
+@pytest.mark.parametrize("n, workers", [(1, 2), (7, 2), (100, 2), (100, 1), (1000, 2), (30, 8)])
+def test_chunks_cover_every_replication_once_and_end_in_single_ones(n, workers):
+    reps = list(range(5, 5 + n))
+    chunks = runner._chunks(reps, workers)
+    assert [r for ch in chunks for r in ch] == reps           # every replication once, in order
+    sizes = [len(ch) for ch in chunks]
+    assert all(1 <= k <= runner.MAX_CHUNK for k in sizes)
+    assert sizes == sorted(sizes, reverse=True)               # they shrink towards the end
+    # the last task of each worker is a single replication, so no worker waits for another's chunk
+    assert sizes[-min(workers, n):] == [1] * min(workers, n)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import fields, state
+from dashboard import fields, running, state
 from sim import charts
 from sim.analysis import views
 from sim.charts import report
@@ -45,6 +45,7 @@ def kpi_cards(view: views.RunView, kpis: tuple[str, ...], per_row: int = 4) -> N
                        delta_color="off", delta_arrow="off", border=True,
                        help=f"{info.unit}. {info.help}".strip(". ") + f". Mean over {int(r['n'])} replications."
                        + (f"  \n{words}." if words else ""))
+    running.cards_first()
 
 
 def chart(c, name: str) -> None:
