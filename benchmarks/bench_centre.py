@@ -1,14 +1,15 @@
 """What a centre costs to simulate: CPU per patient-year against the single-drug reference, and how one
 replication's cost grows with the centre's size.
 
-    python benchmarks/bench_centre.py [--centre centre_comprehensive] [--rounds 3] [--reps 4]
+    python benchmarks/bench_centre.py [--centre centre_comprehensive] [--rounds 4] [--reps 6]
     python benchmarks/bench_centre.py --wall 100      # also: 100 replications at 1,000 a year, wall clock
 
 A patient-year is a year one patient spends on treatment (first dose to leaving, within the simulated time:
 ``bench_reference.patient_years``, the README's figure), so it compares drugs with different times on
 therapy, centres of any size and runs of any length. The reference and the centre are timed
-in alternation in one process (CPU time, garbage collector paused as the runner does; cohorts drawn
-untimed), because a shared machine's speed drifts by up to 2x within minutes. The scaling rows rescale
+in alternation in one process, replication by replication (CPU time, garbage collector paused as the runner
+does; cohorts drawn untimed), and the ratio is the median of the pairs' ratios, because a shared machine's
+speed drifts by up to 2x within minutes. The scaling rows rescale
 every programme's demand, other services' admissions and every capacity by the same factor so the centre
 has 200, 500, 1,000 and 2,000 new patients a year at the same load; the slope of CPU against patients says
 whether the cost is linear.
@@ -56,13 +57,14 @@ def scaled(s: sim.Scenario, per_year: float) -> sim.Scenario:
     return sim.vary(s, changes)
 
 
-def cpu_per_patient_year(s: sim.Scenario, reps: int) -> tuple[float, float]:
-    """(CPU seconds per replication, CPU seconds per patient-year) of the model (draws excluded), over ``reps``."""
+def cpu_per_patient_year(s: sim.Scenario, reps: int, first: int = 0) -> tuple[float, float]:
+    """(CPU seconds per replication, CPU seconds per patient-year) of the model (draws excluded), over ``reps``
+    replications from number ``first``."""
     if s.programmes:
-        draws = [cohort.draw_centre(s, r) for r in range(reps)]
+        draws = [cohort.draw_centre(s, r) for r in range(first, first + reps)]
         run = model.simulate_centre
     else:
-        draws = [cohort.draw(s, r) for r in range(reps)]
+        draws = [cohort.draw(s, r) for r in range(first, first + reps)]
         run = model.simulate
     gc.collect()
     gc.disable()
@@ -82,31 +84,38 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--centre", default="centre_comprehensive")
     ap.add_argument("--reference", default="tarlatamab_outpatient")
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--reps", type=int, default=4)
+    ap.add_argument("--rounds", type=int, default=4)
+    ap.add_argument("--reps", type=int, default=6)
     ap.add_argument("--wall", type=int, default=0, help="also time this many replications of the centre and of the "
                                                         "reference, each scaled to 1,000 new patients a year, on 2 "
                                                         "worker processes (wall clock)")
     args = ap.parse_args()
     ref, centre = sim.load(args.reference), sim.load(args.centre)
-    per_year = {"reference": [], "centre": []}
+    # Replication by replication in alternation, the ratio taken within each pair: the machine's speed moves
+    # by up to 40% within seconds, so rounds of several replications of one then the other gave ratios from
+    # 1.1 to 1.9 for the same work.
+    per_year: dict[str, list[float]] = {"reference": [], "centre": []}
     for _ in range(args.rounds):
-        for name, s in (("reference", ref), ("centre", centre)):
-            per_year[name].append(cpu_per_patient_year(s, args.reps)[1])
-    ratios = [c / r for c, r in zip(per_year["centre"], per_year["reference"])]
-    print(f"CPU ms per patient-year on treatment ({args.rounds} interleaved rounds of {args.reps} replications, "
-          "median):")
+        for r in range(args.reps):
+            for name, s in (("reference", ref), ("centre", centre)):
+                per_year[name].append(cpu_per_patient_year(s, 1, first=r)[1])
+    ratios = sorted(c / r for c, r in zip(per_year["centre"], per_year["reference"]))
+    print(f"CPU ms per patient-year on treatment ({args.rounds} rounds of {args.reps} replications, each of the "
+          "reference then of the centre, median):")
     for name, s in (("reference", ref), ("centre", centre)):
         print(f"  {name:10s} {s.name:28s} {1e3 * statistics.median(per_year[name]):7.2f} ms "
               f"({patients_per_year(s):.0f} new patients a year, {len(programmes(s))} programme(s))")
-    print(f"  centre / reference: {statistics.median(ratios):.2f} (per-round ratios "
-          f"{', '.join(f'{r:.2f}' for r in ratios)})")
+    q1, q3 = np.percentile(ratios, [25, 75])
+    print(f"  centre / reference: {statistics.median(ratios):.2f} (median of {len(ratios)} paired ratios; "
+          f"middle half {q1:.2f}-{q3:.2f})")
     print("\nCPU s per replication as the centre grows (demand, other admissions and capacity scaled together):")
-    cpu = []
-    for size in SIZES:
-        s = scaled(centre, size)
-        cpu.append(statistics.median(cpu_per_patient_year(s, max(1, args.reps // 2))[0] for _ in range(args.rounds)))
-        print(f"  {size:5d} new patients a year: {cpu[-1]:6.2f} s per replication")
+    # the sizes in turn within each round, as the ratio above: measured one after another, a drift of the
+    # machine's speed between the first size and the last read as a bend in the line
+    sized = [scaled(centre, size) for size in SIZES]
+    rounds = [[cpu_per_patient_year(s, max(1, args.reps // 2))[0] for s in sized] for _ in range(args.rounds)]
+    cpu = [statistics.median(r[j] for r in rounds) for j in range(len(SIZES))]
+    for size, c in zip(SIZES, cpu):
+        print(f"  {size:5d} new patients a year: {c:6.2f} s per replication")
     slope, intercept = np.polyfit(SIZES, cpu, 1)
     fit = np.polyval([slope, intercept], SIZES)
     worst = max(abs(f - c) / c for f, c in zip(fit, cpu))

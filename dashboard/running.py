@@ -167,7 +167,7 @@ def cards_first() -> None:
     so the browser draws the cards (the answer) before the charts under them arrive.
 
     Sent straight after the cards, the charts kept the browser busy and the cards showed only with the last
-    chart: on 2 cores shared with the browser, 1.5-2.5 s after the 100 replications had finished. With the pause
+    chart: on 2 cores shared with the browser, 0.7-2.5 s (mostly over 2 s) after the 100 replications had finished. With the pause
     the cards show about 0.5 s after, and the charts 0.3 s later than before. Streamlit has no call that waits
     for the browser to draw, so the pause is a fixed one; its length was measured, not guessed
     (docs/performance.md).

@@ -136,7 +136,7 @@ def _chunks(reps: list[int], workers: int) -> list[list[int]]:
     each takes a quarter of the remaining replications' share per worker, at most ``MAX_CHUNK`` and at least one.
 
     The last tasks are single replications, so no worker sits idle while another finishes a chunk. With
-    fixed chunks of 8, 100 replications on 2 workers ended with one core idle for up to a chunk: 4% of the
+    fixed chunks of 8, 100 replications on 2 workers ended with one core idle for up to a chunk: about 3% of the
     wall time of 100 replications of a centre (docs/performance.md).
     """
     out, i, n = [], 0, len(reps)
