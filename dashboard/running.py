@@ -70,6 +70,16 @@ def show_cancelled() -> None:
         st.info(f"Cancelled: {label}. Its workers went to the other sessions; nothing was kept.")
 
 
+def time_left(done: int, total: int, elapsed: float) -> str:
+    """What a progress line adds to say how long the user still waits: `` · about N s left`` at the pace of the
+    ``done`` units so far in ``elapsed`` seconds (minutes from 90 s); nothing before the first or after the last.
+    A wait for the shared workers counts in the pace, as it does in the wait."""
+    if done <= 0 or done >= total:
+        return ""
+    left = elapsed / done * (total - done)
+    return f" · about {max(1, round(left))} s left" if left < 90 else f" · about {round(left / 60)} min left"
+
+
 @contextlib.contextmanager
 def _job(label: str) -> Iterator[tuple[Callable[[int, int], None], dict[str, Any]]]:
     """A progress bar, the queue line and a Cancel button while the work inside runs.
@@ -87,8 +97,11 @@ def _job(label: str) -> Iterator[tuple[Callable[[int, int], None], dict[str, Any
     cancel.button("Cancel", key=f"cancel{ss['cancel_n']}", on_click=_on_cancel, args=(label,),
                   help="Stop this run; the workers go to the other sessions.")
 
+    started = time.monotonic()
+
     def progress(done: int, total: int, text: str | None = None) -> None:
-        bar.progress(min(1.0, done / max(total, 1)), text=text or f"{label}: {done} of {total} replications")
+        bar.progress(min(1.0, done / max(total, 1)), text=text or f"{label}: {done} of {total} replications"
+                     + time_left(done, total, time.monotonic() - started))
 
     where: dict[str, Any] = {"executor": executor()}
     if lane is not None:

@@ -87,8 +87,9 @@ def run_and_wait(page, cards: int = 12, progress_shot: str | None = None) -> tup
     t0 = time.perf_counter()
     page.get_by_role("button", name="Run simulation").click()
     if progress_shot:
-        # the runner's callback feeds a progress bar while replications run
-        page.get_by_text(re.compile(r"Simulating .*: [1-9]\d* of \d+ replications")).first.wait_for(timeout=30_000)
+        # the runner's callback feeds a progress bar while replications run, saying how long is left
+        page.get_by_text(re.compile(r"Simulating .*: [1-9]\d* of \d+ replications · about \d+ (s|min) left")
+                         ).first.wait_for(timeout=30_000)
         assert page.locator('[data-testid="stProgress"]').count() == 1
         shot(page, progress_shot)
     # looked for every 50 ms, so the time is the dashboard's to within 50 ms, whatever the locator's own back-off
