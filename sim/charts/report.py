@@ -228,9 +228,10 @@ def sourced_table(scenario: Scenario) -> pd.DataFrame:
 def inputs_table(scenario: Scenario) -> pd.DataFrame:
     """The inputs a planner changes most: demand, capacity, calendar, run length; a centre's per programme."""
     s = scenario
+    # a centre's rows name their programme; a single-drug scenario's need not
+    named = [(f"{name}: " if s.programmes else "", view) for name, view in programmes(s)]
     rows = []
-    for name, view in programmes(s):
-        who = f"{name}: " if s.programmes else ""
+    for who, view in named:
         rows += [(f"{who}Referrals", formats.yearly_rate(view.demand.patients_per_week, "patients")),
                  (f"{who}Growth of referrals per year", f"{100 * view.demand.growth_per_year:g}%")]
     rows += [(f"Capacity: {charts.RESOURCE_LABELS[r]}", str(getattr(s.capacity, r))) for r in RESOURCES]
@@ -238,8 +239,7 @@ def inputs_table(scenario: Scenario) -> pd.DataFrame:
              ("Infusion centre hours", f"{s.calendar.open_hour:g}:00 to {s.calendar.close_hour:g}:00"),
              ("Open weekdays", ", ".join(charts.DAY_NAMES[d] for d in s.calendar.open_weekdays)),
              ("Lead time, referral to earliest first dose", f"{s.calendar.lead_time_days} days")]
-    for name, view in programmes(s):
-        who = f"{name}: " if s.programmes else ""
+    for who, view in named:
         rows += [(f"{who}First doses on", ", ".join(charts.DAY_NAMES[d] for d in view.calendar.start_weekdays)),
                  (f"{who}Drug", f"{view.drug.name} ({view.drug.brand}), toxicity profile '{view.drug.profile}'"),
                  (f"{who}Strategy", f"{view.strategy.name}: {view.strategy.description}")]
