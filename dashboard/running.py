@@ -180,10 +180,10 @@ def cards_first() -> None:
     so the browser draws the cards (the answer) before the charts under them arrive.
 
     Sent straight after the cards, the charts kept the browser busy and the cards showed only with the last
-    chart: on 2 cores shared with the browser, 0.7-2.5 s (mostly over 2 s) after the 100 replications had finished. With the pause
-    the cards show about 0.5 s after, and the charts 0.3 s later than before. Streamlit has no call that waits
-    for the browser to draw, so the pause is a fixed one; its length was measured, not guessed
-    (docs/performance.md).
+    chart: on 2 cores shared with the browser, 0.7-2.5 s (mostly over 2 s) after the 100 replications had
+    finished. With the pause the cards show about 0.5 s after, and the charts 0.3 s later than before.
+    Streamlit has no call that waits for the browser to draw, so the pause is a fixed one; its length was
+    measured, not guessed (docs/performance.md).
     """
     if st.session_state.pop(CARDS_FIRST, False):
         time.sleep(CARDS_FIRST_SECONDS)

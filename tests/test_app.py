@@ -103,7 +103,6 @@ def test_same_inputs_are_not_run_again(ran):
     assert list(after) == list(before) and all(after[k] is before[k] for k in before)
 
 
-
 def test_the_cards_of_a_fresh_run_are_given_time_to_show_before_the_charts(monkeypatch):
     """One pause, after the cards of a run computed in that rerun; none when the same run is recalled or the
     page is redrawn (dashboard.running.cards_first)."""
@@ -120,6 +119,7 @@ def test_the_cards_of_a_fresh_run_are_given_time_to_show_before_the_charts(monke
     run(at)                                              # the same inputs: recalled, not run
     at.radio(key="page").set_value("Tocilizumab stock").run()
     assert pauses == [pause] and running.CARDS_FIRST not in at.session_state
+
 
 def test_bad_upload_shows_the_error_and_keeps_the_previous_scenario():
     at = new_app()
