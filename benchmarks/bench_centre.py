@@ -99,7 +99,7 @@ def main() -> int:
         for r in range(args.reps):
             for name, s in (("reference", ref), ("centre", centre)):
                 per_year[name].append(cpu_per_patient_year(s, 1, first=r)[1])
-    ratios = sorted(c / r for c, r in zip(per_year["centre"], per_year["reference"]))
+    ratios = [c / r for c, r in zip(per_year["centre"], per_year["reference"])]
     print(f"CPU ms per patient-year on treatment ({args.rounds} rounds of {args.reps} replications, each of the "
           "reference then of the centre, median):")
     for name, s in (("reference", ref), ("centre", centre)):

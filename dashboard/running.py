@@ -24,6 +24,9 @@ from sim.metrics import series, user_names
 EXECUTORS = {"The server's shared workers": "processes", "One core (serial)": "serial"}
 # Each replication is reduced in the worker to the small arrays the charts draw (not the event log).
 CHART_SERIES = {"extract": series.collect}
+# Session-state flag set by run_view: the run the page shows was computed in this rerun (see cards_first).
+CARDS_FIRST = "cards_first"
+CARDS_FIRST_SECONDS = 0.3
 
 
 def executor() -> str:
@@ -140,6 +143,7 @@ def run_view(scenario: Scenario, reps: int, label: str = "Simulating") -> views.
         result = sim.run(scenario, reps, progress=progress, keep_occupancy=bool(scenario.programmes), **where,
                          **CHART_SERIES)
         view = views.view_from_result(result, time.perf_counter() - t0)
+    st.session_state[CARDS_FIRST] = True   # computed in this rerun: its cards get time to show (cards_first)
     if scenario.programmes:
         state.remember("centres", key, centre_view(result))
     state.remember("results", key, view)
@@ -158,21 +162,13 @@ def run_main(scenario: Scenario, reps: int) -> views.RunView | None:
 
     A run the runner refuses (e.g. a replication count out of range) is reported, not raised.
     """
-    key = state.run_key(scenario, reps)
-    fresh = state.recall("results", key) is None
     try:
         view = run_view(scenario, reps)
     except ValueError as exc:
         st.error(f"The simulation did not run: {exc}")
         return None
-    st.session_state["last_run_key"] = key
-    st.session_state[CARDS_FIRST] = fresh
+    st.session_state["last_run_key"] = state.run_key(scenario, reps)
     return view
-
-
-# Session-state flag: the run the page shows was computed in this rerun (see cards_first).
-CARDS_FIRST = "cards_first"
-CARDS_FIRST_SECONDS = 0.3
 
 
 def cards_first() -> None:

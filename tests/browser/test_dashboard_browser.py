@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.serve import CHROMIUM, OUT, serve
-from tests.browser.steps import go_to
+from tests.browser.steps import dashboard_page, go_to
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -38,20 +38,14 @@ def server():
         yield url
 
 
-def _opened(browser, server, **context_args):
-    """A new browser context on the dashboard, once its Run button is drawn: (context, page)."""
-    context = browser.new_context(**context_args)
+@pytest.fixture
+def page(browser, server):
+    # tall enough that a page fits without scrolling (Streamlit scrolls inside its own container)
+    context = browser.new_context(viewport={"width": 1500, "height": 2600}, accept_downloads=True)
     pg = context.new_page()
     pg.set_default_timeout(60_000)
     pg.goto(server)
     pg.get_by_role("button", name="Run simulation").wait_for()
-    return context, pg
-
-
-@pytest.fixture
-def page(browser, server):
-    # tall enough that a page fits without scrolling (Streamlit scrolls inside its own container)
-    context, pg = _opened(browser, server, viewport={"width": 1500, "height": 2600}, accept_downloads=True)
     yield pg
     context.close()
 
@@ -202,9 +196,9 @@ def _idle_share(seconds: float = 1.0) -> float:
 def screen(browser, server):
     """A page at 1440x900, a user's screen, for the timed run: the browser draws what a user would see, not the
     2600 px tall page the screenshots need, and no screenshot is taken while the clock runs."""
-    context, pg = _opened(browser, server, viewport={"width": 1440, "height": 900})
-    yield pg
-    context.close()
+    with dashboard_page(browser, server, width=1440, height=900) as pg:
+        pg.set_default_timeout(60_000)
+        yield pg
 
 
 def test_default_preset_100_replications_show_and_their_time_is_recorded(screen):
