@@ -3,6 +3,7 @@ replication's cost grows with the centre's size.
 
     python benchmarks/bench_centre.py [--centre centre_comprehensive] [--rounds 4] [--reps 6]
     python benchmarks/bench_centre.py --wall 100      # also: 100 replications at 1,000 a year, wall clock
+    python benchmarks/bench_centre.py --instructions 4   # the ratio in instructions (valgrind; about 8 minutes)
 
 A patient-year is a year one patient spends on treatment (first dose to leaving, within the simulated time:
 ``bench_reference.patient_years``, the README's figure), so it compares drugs with different times on
@@ -19,7 +20,10 @@ from __future__ import annotations
 
 import argparse
 import gc
+import re
+import shutil
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -90,6 +94,43 @@ def cpu_per_patient_year(s: sim.Scenario, reps: int, first: int = 0) -> tuple[fl
         gc.enable()
 
 
+# One process of the instruction count: draws the first ``reps`` cohorts of a scenario, then runs the model on the
+# first ``run`` of them (0: none, the baseline the count of the model is taken from) and prints their patient-years.
+COUNTED = """
+import gc, sys
+sys.path[:0] = [sys.argv[4], sys.argv[4] + "/benchmarks"]
+import sim
+from bench_reference import patient_years
+from sim import cohort, model
+s, reps, run = sim.load(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+centre = bool(s.programmes)
+draws = [(cohort.draw_centre if centre else cohort.draw)(s, r) for r in range(reps)]
+gc.disable()
+years = 0.0
+for d in draws[:run]:
+    log = (model.simulate_centre if centre else model.simulate)(s, d)
+    years += patient_years(log.centre if centre else log)
+print(years)
+"""
+
+
+def instructions_per_patient_year(name: str, reps: int) -> tuple[float, float]:
+    """(instructions of the model per replication, per patient-year) over the first ``reps`` replications of
+    scenario ``name``, counted by valgrind's callgrind: the process that runs them less the same process that
+    only draws their cohorts. Instructions do not depend on how fast the machine is at the time, so this ratio
+    is the same on every run (for one Python and one set of libraries); CPU time also pays for cache misses."""
+    counts, years = [], 0.0
+    for run in (reps, 0):
+        out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c",
+                              COUNTED, name, str(reps), str(run), str(ROOT)],
+                             capture_output=True, text=True, check=True)
+        counts.append(int(re.search(r"Collected : (\d+)", out.stderr).group(1)))
+        if run:
+            years = float(out.stdout.split()[-1])
+    model_instructions = counts[0] - counts[1]
+    return model_instructions / reps, model_instructions / years
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--centre", default="centre_comprehensive")
@@ -99,7 +140,12 @@ def main() -> int:
     ap.add_argument("--wall", type=int, default=0, help="also time this many replications of the centre and of the "
                                                         "reference, each scaled to 1,000 new patients a year, on 2 "
                                                         "worker processes (wall clock)")
+    ap.add_argument("--instructions", type=int, default=0, metavar="REPS",
+                    help="instead, count the instructions (valgrind) of this many replications of each and compare "
+                         "them per patient-year: the ratio without the machine's noise (minutes)")
     args = ap.parse_args()
+    if args.instructions:
+        return instructions(args.reference, args.centre, args.instructions)
     ref, centre = sim.load(args.reference), sim.load(args.centre)
     # Replication by replication in alternation, the ratio taken within each pair: the machine's speed moves
     # by up to 40% within seconds, so rounds of several replications of one then the other gave ratios from
@@ -154,6 +200,21 @@ def main() -> int:
               f"of {ref.name}; at the README's target for it ({1e3 * REFERENCE_TARGET_S:.0f} ms, "
               f"{1 / REFERENCE_TARGET_S:.0f} replications a second on one core) that is "
               f"{walls['centre'] / unit * REFERENCE_TARGET_S:.0f} s")
+    return 0
+
+
+def instructions(reference: str, centre: str, reps: int) -> int:
+    """Print the reference's and the centre's instructions per replication and per patient-year, and their ratio."""
+    if shutil.which("valgrind") is None:
+        print("valgrind not found (Debian: apt install valgrind)", file=sys.stderr)
+        return 2
+    print(f"Instructions of the model (valgrind's callgrind), over replications 0-{reps - 1} of each:")
+    per_year = {}
+    for role, name in (("reference", reference), ("centre", centre)):
+        per_rep, per_year[role] = instructions_per_patient_year(name, reps)
+        print(f"  {role:10s} {name:28s} {per_rep / 1e6:8.0f} million per replication, "
+              f"{per_year[role] / 1e6:6.3f} million per patient-year")
+    print(f"  centre / reference per patient-year: {per_year['centre'] / per_year['reference']:.3f}")
     return 0
 
 

@@ -37,3 +37,12 @@ def test_next_flagged_day_table_matches_its_definition(flags):
     f = np.array(flags, dtype=bool)
     expected = [next((e for e in range(d, len(f)) if f[e]), -1) for d in range(len(f))]
     assert Calendar._next_true(f) == expected
+
+
+def test_open_hours_count_open_days_only_and_ignore_start_weekdays():
+    """Two weeks of a Monday-to-Friday 8-18 centre with one holiday: 9 open days of 10 hours, whatever days
+    first doses may start on (a centre's programmes share the site's count)."""
+    for start_weekdays in ([0, 1], [2], [0, 1, 2, 3, 4]):
+        c = cal(holidays=[3], start_weekdays=start_weekdays)
+        assert c.open_hours_between(0.0, 14 * 24.0) == 90.0
+    assert cal().open_hours_between(5 * 24.0, 7 * 24.0) == 0.0   # a weekend

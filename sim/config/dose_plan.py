@@ -1,11 +1,14 @@
 """Where a dose goes and how long it keeps its place: the one rule the model books by, the scenario's
 feasibility checks test, and (through the stays the model records) the dosing calendar draws.
 
-Pure: no SimPy, no state. The model caches the plans it uses (``sim.model.pathway.Model._plan``).
+Pure: no SimPy, no state but the plans already made (:func:`plans_made`), which the model reuses
+(``sim.model.pathway.Model._plan``).
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import TYPE_CHECKING, NamedTuple
 
 from sim.config.drug import DrugProfile
@@ -99,6 +102,38 @@ def plan_dose(drug: DrugProfile, strategy: "Strategy", dose: int, requirement: D
         through, hours = admission_hours(drug, dose, through)
     stay = pre + (max(hours, infusion) if place != "home" else infusion)
     return DosePlan(place, PLACE_RESOURCE[place], pre, stay, hours, place in BED_PLACES, pro, through)
+
+
+PlanKey = tuple[int, DoseRequirement, bool, bool, float]   # plan_dose's arguments after the drug and strategy
+
+# The plans made for the drug-and-strategy pairs in use, most recent last (see plans_made). A run's replications
+# share its scenario's objects, as a centre's programme views share their drug and strategy; a dashboard session
+# moves on to new pairs as it edits, so only the last few are kept. The lock: the dashboard's sessions run
+# replications in threads of one server too.
+_MADE: OrderedDict[tuple[int, int], tuple[DrugProfile, "Strategy", dict[PlanKey, DosePlan]]] = OrderedDict()
+_MADE_LOCK = threading.Lock()
+PAIRS_KEPT = 16
+
+
+def plans_made(drug: DrugProfile, strategy: "Strategy") -> dict[PlanKey, DosePlan]:
+    """The plans already made for ``drug`` under ``strategy``, by :func:`plan_dose`'s other arguments
+    ``(dose, requirement, high_risk, eligible, after_toxicity_hours)``; the caller adds those it makes.
+
+    Both are frozen, so a plan made once holds for every replication that uses the same two objects: each
+    replication need not plan its doses again (about a thousand plans a replication in a six-programme
+    centre). The pair is held while its entry is kept, so its identity cannot pass to another object.
+    """
+    key = (id(drug), id(strategy))
+    with _MADE_LOCK:
+        made = _MADE.get(key)
+        if made is not None and made[0] is drug and made[1] is strategy:
+            _MADE.move_to_end(key)
+            return made[2]
+        plans: dict[PlanKey, DosePlan] = {}
+        _MADE[key] = (drug, strategy, plans)
+        if len(_MADE) > PAIRS_KEPT:
+            _MADE.popitem(last=False)
+        return plans
 
 
 def admission_hours(drug: DrugProfile, first: int, last: int) -> tuple[int, float]:

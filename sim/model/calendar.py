@@ -44,6 +44,11 @@ class Calendar:
         """First day >= ``day`` on which a first dose may be given (-1 if none within the table)."""
         return self.next_start[day] if day < self.n_days else -1
 
+    def open_hours_between(self, start: float, end: float) -> float:
+        """Opening hours of the days from the one holding ``start`` up to (not including) the one holding ``end``."""
+        return sum(self.closes(day) - self.opens(day) for day in range(int(start // 24), int(end // 24))
+                   if self.is_open[day])
+
     def opens(self, day: int) -> float:
         return day * 24.0 + self.open_hour
 

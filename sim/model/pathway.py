@@ -15,10 +15,9 @@ import numpy as np
 from simpy import Timeout
 
 from sim.cohort import Cohort
-from sim.config.dose_plan import dose_offsets_hours, dose_requirements, plan_dose
+from sim.config.dose_plan import dose_offsets_hours, dose_requirements, plan_dose, plans_made
 from sim.config.drug import prophylaxis_key
 from sim.config.scenario import RESOURCES, TOXICITY_KINDS, Scenario
-from sim.config.units import HOURS_PER_WEEK
 from sim.model.booking import Ledger
 from sim.model.calendar import Calendar
 from sim.model.discharge import Discharge
@@ -85,7 +84,7 @@ class Model:
         "visit_offsets", "visit_hours",
         # the schedule, by dose index k (dose k + 1)
         "D", "req", "n_defined", "gap", "window", "step_up", "hold_upto", "offset", "repeat_from",
-        "_plan_cache", "_plain_plans",
+        "_plan_cache", "_plain_plans", "_made",
         # per patient, and per patient and dose (flat at i * D + k)
         "referral", "therapy", "high_risk", "eligible", "prevalent", "first_dose", "left_at", "status",
         "discontinued", "dose_time", "dose_place", "dose_postponed", "stay_start", "stay_end",
@@ -142,6 +141,7 @@ class Model:
         finite = [b.count for b in drug.schedule]
         self.repeat_from = sum(finite[:-1]) if finite[-1] == 0 else None  # first dose of the repeating block
         self._plan_cache: dict[tuple[int, bool, bool, float], tuple] = {}
+        self._made = plans_made(drug, self.s.strategy)   # the plans earlier replications made, shared
         # Plans of doses with no follow-up requirement, by kind of patient then dose: the common case.
         self._plain_plans: dict[tuple[bool, bool], list] = {}
 
@@ -166,14 +166,11 @@ class Model:
         self.held_for_stock_times: list[float] = []
 
     def _new_log(self, cohort: Cohort) -> RunLog:
-        s, cal = self.s, self.cal
-        window = (s.run.warmup_weeks * HOURS_PER_WEEK, self.referrals_end)
-        open_hours = sum(cal.closes(day) - cal.opens(day)
-                         for day in range(int(window[0] // 24), int(window[1] // 24)) if cal.is_open[day])
-        return RunLog(n=cohort.n, max_doses=self.D, window=window, end_time=self.end_time, open_hours=open_hours,
-                      capacity={k: getattr(s.capacity, k) for k in RESOURCES}, referral=cohort.referral,
-                      prevalent=cohort.prevalent, high_risk=cohort.high_risk,
-                      urgent_care_hours=s.urgent_care.open_hours_between(*window))
+        site = self.site
+        return RunLog(n=cohort.n, max_doses=self.D, window=site.window, end_time=self.end_time,
+                      open_hours=site.open_hours, capacity={k: getattr(self.s.capacity, k) for k in RESOURCES},
+                      referral=cohort.referral, prevalent=cohort.prevalent, high_risk=cohort.high_risk,
+                      urgent_care_hours=site.urgent_care_hours)
 
     def _toxicity_care(self, s: Scenario) -> None:
         """Where toxicity is managed, as lists the hot loop indexes by [kind][grade - 1]."""
@@ -328,7 +325,10 @@ class Model:
         key = (k, high, eligible, after_tox)
         plan = self._plan_cache.get(key)
         if plan is None:
-            d = plan_dose(self.s.drug, self.s.strategy, k + 1, self.req[k], high, eligible, after_tox)
+            made_key = (k + 1, self.req[k], high, eligible, after_tox)
+            d = self._made.get(made_key)
+            if d is None:
+                d = self._made[made_key] = plan_dose(self.s.drug, self.s.strategy, *made_key)
             plan = self._plan_cache[key] = (d.place, d.premed_hours, d.resource, d.stay_hours, d.bed, d.prophylaxis,
                                             self.ledgers[d.resource], self.pools[d.resource], PLACE_CODES[d.place],
                                             PLACE_LOC[d.place], d.through - 1)

@@ -120,8 +120,10 @@ def merge(logs: list[RunLog], pools: dict[str, tuple[np.ndarray, np.ndarray, np.
                        ("icans_grade", 0)):
         setattr(out, name, np.concatenate([_pad(getattr(log, name), d, fill) for log in logs]))
     for name in ("stay_start", "stay_end"):
-        setattr(out, name, np.concatenate([_pad(np.array(getattr(log, name)).reshape(log.n, log.max_doses), d, np.nan)
-                                           for log in logs]).ravel().tolist())
+        merged: list[float] = []
+        for log in logs:
+            merged += _padded_rows(getattr(log, name), log.n, log.max_doses, d)
+        setattr(out, name, merged)
     offset = 0
     for log in logs:
         for name in ("ed_visits", "urgent_care_visits", "clinic_visits", "managed_at_home", "prolonged_stays",
@@ -131,6 +133,19 @@ def merge(logs: list[RunLog], pools: dict[str, tuple[np.ndarray, np.ndarray, np.
         out.repeated_doses.extend((t, i + offset, k, place, post) for t, i, k, place, post in log.repeated_doses)
         offset += log.n
     out.pools = pools
+    return out
+
+
+def _padded_rows(flat: list[float], n: int, k: int, d: int) -> list[float]:
+    """A flat list of ``n`` rows of ``k`` values, each row filled on the right with NaN to ``d``: the per-dose
+    lists stay lists (the model's), without a round trip through numpy."""
+    if k == d:
+        return flat
+    fill = [math.nan] * (d - k)
+    out: list[float] = []
+    for i in range(0, n * k, k):
+        out += flat[i:i + k]
+        out += fill
     return out
 
 

@@ -29,8 +29,8 @@ class Site:
     services. ``shared``: a cohort whose shared draws (pharmacy lead times, other services' tocilizumab
     and admissions) the site uses; in a centre every programme's cohort carries the same ones."""
 
-    __slots__ = ("s", "env", "pools", "ledgers", "cal", "end_time", "referrals_end", "pharmacy", "other_stays",
-                 "other_tag", "_others", "_other_toci")
+    __slots__ = ("s", "env", "pools", "ledgers", "cal", "end_time", "referrals_end", "window", "open_hours",
+                 "urgent_care_hours", "pharmacy", "other_stays", "other_tag", "_others", "_other_toci")
 
     def __init__(self, s: Scenario, shared: Cohort, programmes: int = 1):
         self.s = s
@@ -48,6 +48,11 @@ class Site:
         self.end_time = total_days * 24.0
         self.referrals_end = (s.run.warmup_weeks + s.run.horizon_weeks) * HOURS_PER_WEEK
         self.cal = Calendar(s.calendar, total_days)
+        # the statistics window and the hours the centre and urgent care are open in it, the same for every
+        # programme (a programme's own start weekdays change no opening hour)
+        self.window = (s.run.warmup_weeks * HOURS_PER_WEEK, self.referrals_end)
+        self.open_hours = self.cal.open_hours_between(*self.window)
+        self.urgent_care_hours = s.urgent_care.open_hours_between(*self.window)
         self.pharmacy = (Pharmacy(env, s.pharmacy, shared.pharmacy_lead_u,
                                   (shared.background_times, shared.background_mg))
                          if s.pharmacy is not None else None)
