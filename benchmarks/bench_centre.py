@@ -27,6 +27,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -71,15 +72,23 @@ def scaled(s: sim.Scenario, per_year: float) -> sim.Scenario:
     return sim.vary(s, changes)
 
 
+def replications(s: sim.Scenario, reps: int, first: int = 0) -> tuple[list, Callable]:
+    """The cohorts of replications ``first`` to ``first + reps - 1`` of ``s`` (drawn now, so a timing leaves them
+    out), and the model that runs one: a centre's or a single drug's."""
+    if s.programmes:
+        return [cohort.draw_centre(s, r) for r in range(first, first + reps)], model.simulate_centre
+    return [cohort.draw(s, r) for r in range(first, first + reps)], model.simulate
+
+
+def years_on_treatment(s: sim.Scenario, log) -> float:
+    """Patient-years on treatment of one replication's log (a centre's: all its programmes)."""
+    return patient_years(log.centre if s.programmes else log)
+
+
 def cpu_per_patient_year(s: sim.Scenario, reps: int, first: int = 0) -> tuple[float, float]:
     """(CPU seconds per replication, CPU seconds per patient-year) of the model (draws excluded), over ``reps``
     replications from number ``first``."""
-    if s.programmes:
-        draws = [cohort.draw_centre(s, r) for r in range(first, first + reps)]
-        run = model.simulate_centre
-    else:
-        draws = [cohort.draw(s, r) for r in range(first, first + reps)]
-        run = model.simulate
+    draws, run = replications(s, reps, first)
     gc.collect()
     gc.disable()
     try:
@@ -88,7 +97,7 @@ def cpu_per_patient_year(s: sim.Scenario, reps: int, first: int = 0) -> tuple[fl
             t0 = time.process_time()
             log = run(s, d)
             cpu += time.process_time() - t0
-            years += patient_years(log.centre if s.programmes else log)
+            years += years_on_treatment(s, log)
         return cpu / reps, cpu / years
     finally:
         gc.enable()
@@ -98,19 +107,12 @@ def cpu_per_patient_year(s: sim.Scenario, reps: int, first: int = 0) -> tuple[fl
 # first ``run`` of them (0: none, the baseline the count of the model is taken from) and prints their patient-years.
 COUNTED = """
 import gc, sys
-sys.path[:0] = [sys.argv[4], sys.argv[4] + "/benchmarks"]
-import sim
-from bench_reference import patient_years
-from sim import cohort, model
+sys.path.insert(0, sys.argv[4])
+import bench_centre, sim
 s, reps, run = sim.load(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-centre = bool(s.programmes)
-draws = [(cohort.draw_centre if centre else cohort.draw)(s, r) for r in range(reps)]
+draws, simulate = bench_centre.replications(s, reps)
 gc.disable()
-years = 0.0
-for d in draws[:run]:
-    log = (model.simulate_centre if centre else model.simulate)(s, d)
-    years += patient_years(log.centre if centre else log)
-print(years)
+print(sum(bench_centre.years_on_treatment(s, simulate(s, d)) for d in draws[:run]))
 """
 
 
@@ -122,7 +124,7 @@ def instructions_per_patient_year(name: str, reps: int) -> tuple[float, float]:
     counts, years = [], 0.0
     for run in (reps, 0):
         out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c",
-                              COUNTED, name, str(reps), str(run), str(ROOT)],
+                              COUNTED, name, str(reps), str(run), str(ROOT / "benchmarks")],
                              capture_output=True, text=True, check=True)
         counts.append(int(re.search(r"Collected : (\d+)", out.stderr).group(1)))
         if run:

@@ -45,10 +45,9 @@ def test_a_replication_reuses_earlier_plans_and_gives_the_same_numbers(monkeypat
     assert planned_first > 0 and len(calls) - planned_first < planned_first / 4
     assert len(set(calls)) == len(calls)   # no dose planned twice for one kind of patient
 
-    monkeypatch.setattr(dose_plan, "_MADE", OrderedDict())   # the same replications, each planned from scratch
     cold = []
     for c in cohorts[1:]:
-        dose_plan._MADE.clear()
+        dose_plan._MADE.clear()   # the same replications, each planned from scratch
         cold.append(model.simulate(s, c))
     for a, b in zip(warm, cold):
         assert np.array_equal(a.dose_time, b.dose_time, equal_nan=True)
