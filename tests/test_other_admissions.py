@@ -129,8 +129,57 @@ def test_other_services_tocilizumab_comes_from_the_shared_stock_not_the_programm
         c, _, k1 = _replicate(treated, rep)
         assert k1["toci_mg"] == k0["toci_mg"]
         extra += k1["toci_mg_used"] - k0["toci_mg_used"]
-        at, mg = c.other_toci[0]
+        at, mg, doses = c.other_toci[0]
         assert not np.isnan(at).any() and (at <= 48).all()
+        assert (doses == 1).all()   # repeats are off unless the stream sets toci_repeat_probability
         given = c.other_admissions[0][0] + at   # ample beds: each admission takes its bed on arrival
         expected += float(mg[(given >= w0) & (given < w1)].sum())
     assert abs(extra - expected) <= 0.02 * expected, (extra, expected)
+
+
+REPEATED = "toci_probability = 1\ntoci_within_hours = 48\ntoci_repeat_probability = 0.5\n"
+
+
+def test_a_treated_admission_repeats_its_dose_geometrically_up_to_the_labels_most():
+    """With toci_repeat_probability p, a treated admission gets k doses with probability p^(k-1) (1 - p), the
+    last of tocilizumab.max_doses taking the rest: mean (1 - p^4) / (1 - p) for the label's 4."""
+    s = sim.loads(CART.format(per_week=3.0) + REPEATED)
+    doses = np.concatenate([cohort.draw(s, rep).other_toci[0][2] for rep in range(8)])
+    most = s.tocilizumab.max_doses
+    assert doses.min() == 1 and doses.max() == most
+    mean = (1 - 0.5 ** most) / (1 - 0.5)
+    assert abs(doses.mean() - mean) < 4 * doses.std() / math.sqrt(doses.size), (doses.mean(), mean)
+    assert abs((doses == most).mean() - 0.5 ** (most - 1)) < 0.04
+
+
+def test_repeat_doses_move_no_other_draw_and_come_from_the_stock_while_the_patient_is_in():
+    """Setting a repeat probability adds doses and nothing else: the admissions, the first dose's hour and mg
+    and the programme's patients are drawn the same (the repeats have their own stream). The stock gives every
+    dose the stay reaches: the first, then one every tocilizumab.repeat_interval_hours until discharge."""
+    once = sim.loads(CART.format(per_week=3.0) + "toci_probability = 1\ntoci_within_hours = 48\n")
+    again = sim.loads(CART.format(per_week=3.0) + REPEATED)
+    w0, w1 = once.run.warmup_weeks * 168.0, (once.run.warmup_weeks + once.run.horizon_weeks) * 168.0
+    every = again.tocilizumab.repeat_interval_hours.value
+    extra, expected = 0.0, 0.0
+    for rep in range(4):
+        c1, _, k1 = _replicate(once, rep)
+        c2, _, k2 = _replicate(again, rep)
+        np.testing.assert_array_equal(c1.referral, c2.referral)
+        for a, b in zip(c1.other_admissions[0] + c1.other_toci[0][:2], c2.other_admissions[0] + c2.other_toci[0][:2]):
+            np.testing.assert_array_equal(a, b)
+        assert k2["toci_mg"] == k1["toci_mg"]
+        extra += k2["toci_mg_used"] - k1["toci_mg_used"]
+        (start, stay), (at, mg, doses) = c2.other_admissions[0], c2.other_toci[0]
+        for k in range(1, again.tocilizumab.max_doses):
+            when = at + k * every
+            given = (doses > k) & (when < stay) & (start + when >= w0) & (start + when < w1)
+            expected += float(mg[given].sum())
+    assert expected > 0
+    assert abs(extra - expected) <= 0.02 * expected, (extra, expected)
+
+
+def test_a_repeat_probability_outside_0_1_is_refused_naming_the_field():
+    with pytest.raises(ScenarioErrors) as err:
+        sim.loads(CART.format(per_week=1) + "toci_repeat_probability = 1.5\n")
+    msg = str(err.value)
+    assert "toci_repeat_probability" in msg and "1.5" in msg

@@ -8,6 +8,7 @@ import pytest
 from sim.cohort.toxicity import (
     conditional_dose_probabilities,
     dose_pattern,
+    doses_with_repeats,
     grades,
     lognormal,
 )
@@ -51,3 +52,13 @@ def test_grades_follow_the_mix():
 def test_lognormal_median():
     z = np.random.default_rng(1).standard_normal(100_001)
     assert np.median(lognormal(16.0, 1.0, z)) == pytest.approx(16.0, rel=0.02)
+
+
+def test_doses_with_repeats_are_geometric_and_bounded():
+    u = np.random.default_rng(7).random(200_000)
+    assert (doses_with_repeats(u, 0.0, 4) == 1).all()           # never repeated
+    assert (doses_with_repeats(u, 1.0, 4) == 4).all()           # always, up to the most
+    d = doses_with_repeats(u, 0.3, 4)
+    for k in (1, 2, 3):   # P(k doses) = 0.3^(k-1) * 0.7; the last takes the rest
+        assert abs((d == k).mean() - 0.3 ** (k - 1) * 0.7) < 0.005
+    assert abs((d == 4).mean() - 0.3 ** 3) < 0.005

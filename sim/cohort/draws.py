@@ -53,8 +53,9 @@ class Cohort:
     crs_recurrence_u: np.ndarray  # (n,): later CRS kept after tocilizumab at the first event? (crs.after_tocilizumab)
     # other services' admissions into the same beds: (start hours, stay hours) per [[other_admissions]] stream
     other_admissions: tuple[tuple[np.ndarray, np.ndarray], ...]
-    # and their tocilizumab: (hours after taking the bed, NaN for none; mg) per admission, per stream
-    other_toci: tuple[tuple[np.ndarray, np.ndarray], ...]
+    # and their tocilizumab: (hours after taking the bed of the first dose, NaN for none; mg; doses) per
+    # admission, per stream
+    other_toci: tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...]
     # the replication's rates, grade mixes and effects: the drug file's, or drawn from the published counts
     # under parameter uncertainty
     parameters: ToxicityParameters
@@ -124,9 +125,9 @@ def _shared(s: Scenario, rng: dict[str, np.random.Generator]) -> dict:
     pop = s.population
     return {"pharmacy_lead_u": rng["pharmacy_lead"].random(LEAD_TIME_DRAWS),
             "background_times": bg_times, "background_mg": bg_mg, "other_admissions": admissions,
-            "other_toci": other_toci(s.other_admissions, admissions, s.tocilizumab.mg_per_kg.value,
-                                     s.tocilizumab.max_mg.value, (pop.weight_kg_mean.value, pop.weight_kg_sd.value),
-                                     rng["other_toci"])}
+            "other_toci": other_toci(s.other_admissions, admissions, s.tocilizumab,
+                                     (pop.weight_kg_mean.value, pop.weight_kg_sd.value), rng["other_toci"],
+                                     rng["other_toci_repeats"])}
 
 
 def _patients(s: Scenario, rng: dict[str, np.random.Generator], shared: dict) -> Cohort:

@@ -25,6 +25,7 @@ STREAMS = (
     "icans_patient", "icans_dose", "icans_grade", "icans_onset", "icans_duration",
     "toci", "pharmacy_lead", "background_times", "background_weight", "parameters",
     "prevalent", "crs_recurrence", "effect_parameters", "other_admissions", "other_toci",
+    "other_toci_repeats",
 )
 
 

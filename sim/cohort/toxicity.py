@@ -6,6 +6,8 @@ probability (prophylaxis) changes the outcome but never the draw: common random 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -85,6 +87,18 @@ def grades(mix: tuple[float, ...], u: np.ndarray) -> np.ndarray:
 def lognormal(median: float, sigma: float, z: np.ndarray) -> np.ndarray:
     """Log-normal values with the given median and log-sd, from standard normal draws ``z``."""
     return median * np.exp(sigma * z)
+
+
+def doses_with_repeats(u: np.ndarray, repeat_probability: float, most: int) -> np.ndarray:
+    """Doses of a treatment given once and repeated with ``repeat_probability`` after each dose (a geometric
+    number of repeats, from one uniform each), at most ``most`` in all."""
+    extra = np.zeros(u.shape, dtype=np.int64)
+    if repeat_probability > 0:
+        with np.errstate(divide="ignore"):
+            extra = (np.floor(np.log(u) / math.log(repeat_probability)) if repeat_probability < 1
+                     else np.full(u.shape, float(most)))
+        extra = np.minimum(extra, most - 1).astype(np.int64)
+    return 1 + extra
 
 
 def factor_combinations(prevalence: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -64,7 +64,7 @@ class DosePlan(NamedTuple):
     through: int          # the last dose given in this stay: a later step-up dose for a single admission
 
 
-def plan_dose(drug: DrugProfile, strategy: "Strategy", dose: int, requirement: DoseRequirement, high_risk: bool,
+def plan_dose(drug: DrugProfile, strategy: Strategy, dose: int, requirement: DoseRequirement, high_risk: bool,
               eligible: bool, after_toxicity_hours: float = 0.0) -> DosePlan:
     """Place, premedication and stay of one dose.
 
@@ -110,12 +110,12 @@ PlanKey = tuple[int, DoseRequirement, bool, bool, float]   # plan_dose's argumen
 # share its scenario's objects, as a centre's programme views share their drug and strategy; a dashboard session
 # moves on to new pairs as it edits, so only the last few are kept. The lock: the dashboard's sessions run
 # replications in threads of one server too.
-_MADE: OrderedDict[tuple[int, int], tuple[DrugProfile, "Strategy", dict[PlanKey, DosePlan]]] = OrderedDict()
+_MADE: OrderedDict[tuple[int, int], tuple[DrugProfile, Strategy, dict[PlanKey, DosePlan]]] = OrderedDict()
 _MADE_LOCK = threading.Lock()
 PAIRS_KEPT = 16
 
 
-def plans_made(drug: DrugProfile, strategy: "Strategy") -> dict[PlanKey, DosePlan]:
+def plans_made(drug: DrugProfile, strategy: Strategy) -> dict[PlanKey, DosePlan]:
     """The plans already made for ``drug`` under ``strategy``, by :func:`plan_dose`'s other arguments
     ``(dose, requirement, high_risk, eligible, after_toxicity_hours)``; the caller adds those it makes.
 

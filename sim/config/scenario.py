@@ -182,14 +182,19 @@ class OtherAdmissions(Frozen):
     per_week: AdmissionsPerWeek
     stay_median_hours: PositiveHours
     stay_sigma: Spread
-    # Their tocilizumab comes from the same stock (a CAR-T patient's CRS): one dose (tocilizumab.mg_per_kg,
+    # Their tocilizumab comes from the same stock (a CAR-T patient's CRS): a dose (tocilizumab.mg_per_kg,
     # capped at max_mg) for this share of admissions, at a uniform time within toci_within_hours of taking
-    # the bed (and within the stay).
+    # the bed (and within the stay); after each dose another follows with toci_repeat_probability, every
+    # tocilizumab.repeat_interval_hours while the stay lasts, at most tocilizumab.max_doses in all.
     toci_probability: Probability = Field(default_factory=none_stated,
                                           description="share of admissions given a tocilizumab dose")
     toci_within_hours: PositiveHours = Field(default_factory=lambda: {
         "value": 168, "source": "model assumption: the dose falls in the first week of the stay (CRS after CAR-T "
         "infusion starts within days)", "verified": False})
+    toci_repeat_probability: Probability = Field(default_factory=lambda: {
+        "value": 0.0, "source": "model default: one dose per treated admission, never repeated (a lower bound of "
+        "the service's use; set it from the service's records)", "verified": False},
+        description="chance that another tocilizumab dose follows each dose of a treated admission")
 
     @model_validator(mode="after")
     def _bed(self) -> "OtherAdmissions":

@@ -19,6 +19,7 @@ from sim.cohort.parameters import ProphylaxisDraw
 from sim.cohort.toxicity import (
     combination_rates,
     dose_pattern,
+    doses_with_repeats,
     grades,
     grades_with_severe_share,
     individual_rates,
@@ -174,14 +175,8 @@ def _add_events(s: Scenario, c: Cohort, kind: int, tox: Toxicity, g: np.ndarray,
 def _toci_doses(s: Scenario, kind: int, grade: np.ndarray, give_u: np.ndarray, repeat_u: np.ndarray) -> np.ndarray:
     """Tocilizumab doses for each event: none, or one plus a geometric number of repeats."""
     toci = s.tocilizumab
-    given = toci_given(s, kind, grade, give_u)
-    r = toci.repeat_probability.value
-    extra = np.zeros(grade.size, dtype=np.int64)
-    if r > 0:
-        with np.errstate(divide="ignore"):
-            extra = np.floor(np.log(repeat_u) / math.log(r)) if r < 1 else np.full(grade.size, 99.0)
-        extra = np.minimum(extra, toci.max_doses - 1).astype(np.int64)
-    return np.where(given, 1 + extra, 0)
+    doses = doses_with_repeats(repeat_u, toci.repeat_probability.value, toci.max_doses)
+    return np.where(toci_given(s, kind, grade, give_u), doses, 0)
 
 
 def hospital_stays(rules, grade: np.ndarray, duration: np.ndarray, z: np.ndarray) -> np.ndarray:

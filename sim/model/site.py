@@ -30,7 +30,7 @@ class Site:
     and admissions) the site uses; in a centre every programme's cohort carries the same ones."""
 
     __slots__ = ("s", "env", "pools", "ledgers", "cal", "end_time", "referrals_end", "window", "open_hours",
-                 "urgent_care_hours", "pharmacy", "other_stays", "other_tag", "_others", "_other_toci")
+                 "urgent_care_hours", "pharmacy", "other_stays", "other_tag", "_others", "_other_toci", "_toci_every")
 
     def __init__(self, s: Scenario, shared: Cohort, programmes: int = 1):
         self.s = s
@@ -60,6 +60,7 @@ class Site:
         self.other_stays: list[tuple[str, float, float, float]] = []
         self._others = shared.other_admissions
         self._other_toci = shared.other_toci
+        self._toci_every = s.tocilizumab.repeat_interval_hours.value
 
     def run(self, programmes: list) -> None:
         """Run the site to its end: other services' admissions and each programme's patients
@@ -86,21 +87,25 @@ class Site:
         """One stream of another service's admissions: each takes a bed of ``resource`` when one is free,
         first come first served with the programmes' unplanned admissions."""
         env, pool, log = self.env, self.pools[resource], self.other_stays
-        for t, hours, at, mg in zip(start.tolist(), stay.tolist(), toci[0].tolist(), toci[1].tolist()):
+        for t, hours, at, mg, doses in zip(start.tolist(), stay.tolist(), *(a.tolist() for a in toci)):
             if t > env.now:
                 yield Timeout(env, t - env.now)
-            env.process(self._other_stay(pool, hours, len(log), at, mg))
+            env.process(self._other_stay(pool, hours, len(log), at, mg, doses))
             log.append((resource, t, math.nan, math.nan))
 
-    def _other_stay(self, pool: Pool, hours: float, j: int, toci_at: float, mg: float):
+    def _other_stay(self, pool: Pool, hours: float, j: int, toci_at: float, mg: float, doses: int):
         env, log, tag = self.env, self.other_stays, self.other_tag
         ev = pool.request(env.now, log_wait=False, tag=tag)
         if ev is not None:
             yield ev
         log[j] = (log[j][0], log[j][1], env.now, math.nan)
-        if toci_at == toci_at and self.pharmacy is not None:   # not NaN: a dose from the shared stock
+        if not math.isnan(toci_at) and self.pharmacy is not None:   # doses from the shared stock
             pharmacy = self.pharmacy
-            env.timeout(toci_at).callbacks.append(lambda _ev: pharmacy.request(mg, patient=False))
+            for k in range(doses):   # repeats every repeat_interval_hours, while the patient is still in
+                at = toci_at + k * self._toci_every
+                if k and at >= hours:
+                    break
+                env.timeout(at).callbacks.append(lambda _ev: pharmacy.request(mg, patient=False))
         yield Discharge(env, hours)
         pool.release(tag=tag)
         log[j] = (log[j][0], log[j][1], log[j][2], env.now)
