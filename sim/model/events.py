@@ -179,6 +179,12 @@ def _toci_doses(s: Scenario, kind: int, grade: np.ndarray, give_u: np.ndarray, r
     return np.where(toci_given(s, kind, grade, give_u), doses, 0)
 
 
+def repeat_times(doses: int, every: float, until: float, first: float = 0.0) -> list[float]:
+    """When each of ``doses`` tocilizumab doses is given: the first at ``first``, always; a repeat every ``every``
+    hours after it while that is before ``until`` (the end of the episode, or of the stay)."""
+    return [first + j * every for j in range(doses) if j == 0 or first + j * every < until]
+
+
 def hospital_stays(rules, grade: np.ndarray, duration: np.ndarray, z: np.ndarray) -> np.ndarray:
     """Hours in hospital (in the ICU for an ICU grade) of each toxicity event if it is managed there.
 

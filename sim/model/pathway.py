@@ -21,7 +21,7 @@ from sim.config.scenario import RESOURCES, TOXICITY_KINDS, Scenario
 from sim.model.booking import Ledger
 from sim.model.calendar import Calendar
 from sim.model.discharge import Discharge
-from sim.model.events import CRS, ICANS, toxicity_events
+from sim.model.events import CRS, ICANS, repeat_times, toxicity_events
 from sim.model.pools import Pool
 from sim.model.site import Site
 from sim.model.runlog import DIVERTED, LEFT, ON_TREATMENT, PLACE_CODES, RunLog
@@ -727,21 +727,14 @@ class Model:
 
     def _tocilizumab(self, i: int, doses: int, duration: float) -> None:
         """Treatment doses: the first now, repeats every ``repeat_interval_hours`` while the CRS lasts."""
-        for j in range(doses):
-            delay = j * self.repeat_hours
-            if j and delay >= duration:
-                break
+        for delay in repeat_times(doses, self.repeat_hours, duration):
             self._give_toci(i, delay)
 
     def _give_toci(self, i: int, delay: float) -> None:
         mg = self.toci_mg[i]
         self.log.toci.append((self.env.now + delay, 1, mg))
-        if self.pharmacy is None:
-            return
-        if delay <= 0:
-            self.pharmacy.request(mg)
-        else:
-            self.env.timeout(delay).callbacks.append(lambda _ev: self.pharmacy.request(mg))
+        if self.pharmacy is not None:
+            self.pharmacy.request_in(delay, mg)
 
     def _assess(self, p: _Patient, need: int, kind: int, grade: int, where: int):
         """Same-day assessment of an onset at home in the ED or the urgent-care centre (``where``), then

@@ -122,6 +122,13 @@ class Pharmacy:
         self._expire()
         return least_waste(mg, tuple(self.on_hand())) is not None
 
+    def request_in(self, hours: float, mg: float, patient: bool = True) -> None:
+        """:meth:`request` ``hours`` from now (now when ``hours`` is not positive)."""
+        if hours <= 0:
+            self.request(mg, patient)
+        else:
+            self.env.timeout(hours).callbacks.append(lambda _ev: self.request(mg, patient))
+
     def request(self, mg: float, patient: bool = True) -> None:
         """A dose of ``mg`` is needed now: give it, or queue it until stock arrives."""
         self._expire()

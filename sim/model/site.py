@@ -20,6 +20,7 @@ from sim.config.units import HOURS_PER_WEEK
 from sim.model.booking import Ledger
 from sim.model.calendar import Calendar
 from sim.model.discharge import Discharge
+from sim.model.events import repeat_times
 from sim.model.pharmacy import Pharmacy
 from sim.model.pools import Pool
 
@@ -100,12 +101,9 @@ class Site:
             yield ev
         log[j] = (log[j][0], log[j][1], env.now, math.nan)
         if not math.isnan(toci_at) and self.pharmacy is not None:   # doses from the shared stock
-            pharmacy = self.pharmacy
-            for k in range(doses):   # repeats every repeat_interval_hours, while the patient is still in
-                at = toci_at + k * self._toci_every
-                if k and at >= hours:
-                    break
-                env.timeout(at).callbacks.append(lambda _ev: pharmacy.request(mg, patient=False))
+            # repeats every repeat_interval_hours, while the patient is still in
+            for at in repeat_times(doses, self._toci_every, hours, first=toci_at):
+                self.pharmacy.request_in(at, mg, patient=False)
         yield Discharge(env, hours)
         pool.release(tag=tag)
         log[j] = (log[j][0], log[j][1], log[j][2], env.now)
